@@ -1,0 +1,3 @@
+from baken.cli import app
+
+app()

@@ -1,0 +1,213 @@
+"""The ``baken`` command: serve, manage staff accounts, migrate the database."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+
+import typer
+from rich.console import Console
+
+from baken.audit.kinds import (
+    ACCOUNT_DISABLE,
+    ACCOUNT_ENABLE,
+    ACCOUNT_SECOND_FACTOR_RESET,
+    ACCOUNT_SESSIONS_ENDED,
+    STAFF,
+    Actor,
+)
+from baken.auth.passwords import PasswordPolicyError, check_policy, hash_password
+from baken.config import Settings
+from baken.domain.conversation import Role
+from baken.logging_setup import configure
+from baken.store import migrate
+from baken.store.audit_repo import AuditLog, audit_account_created
+from baken.store.database import Database
+from baken.store.staff_repo import StaffRepository, UsernameTaken
+
+app = typer.Typer(help="Baken: anonymous online help chat.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default BAKEN_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default BAKEN_PORT or 8000)."),
+    demo: bool = typer.Option(False, help="Create a demo counselor and print its login."),
+) -> None:
+    """Run Baken."""
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    configure(settings.log_level, settings.log_format)
+    migrate.upgrade(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(f"[bold]Baken[/bold] on {settings.resolved_database_url.split('://')[0]}")
+    console.print(f"  Visitor page:      {base}/")
+    console.print(f"  Counselor console: {base}/staff")
+    if demo:
+        from baken.devtools import reset_demo_counselor
+
+        username, password = asyncio.run(reset_demo_counselor(settings))
+        console.print(
+            "[yellow]  DEMO ONLY — never use this account for real chats:[/yellow] "
+            f"username [bold]{username}[/bold], password [bold]{password}[/bold]"
+        )
+        console.print(
+            "  The first sign-in sets up two-step sign-in: scan the QR code with an "
+            "authenticator app (see README)."
+        )
+    from baken.web.gc_tuning import parse_thresholds
+    from baken.web.server import TunedServer, uvicorn_config
+
+    TunedServer(uvicorn_config(settings), parse_thresholds(settings.gc_thresholds)).run()
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    display_name: str = typer.Option(..., "--name", help="Name the visitor sees, e.g. 'Anna'."),
+    role: Role = typer.Option(
+        Role.COUNSELOR, help="counselor, supervisor, admin or researcher (reports only, no chats)."
+    ),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+) -> None:
+    """Add a staff account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            console.print("[red]The passwords differ.[/red]")
+            raise typer.Exit(2)
+    try:
+        check_policy(password)
+    except PasswordPolicyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    settings = Settings()
+    migrate.upgrade(settings)
+
+    async def add() -> None:
+        db = Database(settings)
+        try:
+            repo = StaffRepository(db)
+            await repo.ensure_organisation(settings.organisation_name)
+            member = await repo.create(username, display_name, hash_password(password), role)
+            await audit_account_created(db, member)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(add())
+    except UsernameTaken:
+        console.print(f"[red]The username {username!r} is already taken.[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"Added {role.value} {username!r}.")
+
+
+# --- staff accounts (issue 5): sessions, disabling, a lost second factor ---
+
+
+def _on_account(
+    username: str, action: Callable[[StaffRepository, str], Awaitable[str]], audit_kind: str
+) -> None:
+    settings = Settings()
+    migrate.upgrade(settings)
+
+    async def run() -> str | None:
+        db = Database(settings)
+        try:
+            repo = StaffRepository(db)
+            found = await repo.by_username(username)
+            if found is None:
+                return None
+            said = await action(repo, found[0].id)
+            await AuditLog(db).record(audit_kind, Actor.operator(), STAFF, found[0].id)
+            return said
+        finally:
+            await db.dispose()
+
+    said = asyncio.run(run())
+    if said is None:
+        console.print(f"[red]There is no account {username!r}.[/red]")
+        raise typer.Exit(2)
+    console.print(said)
+
+
+@user_app.command("sessions-end")
+def user_sessions_end(username: str) -> None:
+    """End every session of a staff member (open consoles close within seconds)."""
+
+    async def end(repo: StaffRepository, staff_id: str) -> str:
+        ended = await repo.end_sessions(staff_id)
+        return f"Ended {ended} session(s) of {username!r}."
+
+    _on_account(username, end, ACCOUNT_SESSIONS_ENDED)
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a staff account and end its sessions."""
+
+    async def disable(repo: StaffRepository, staff_id: str) -> str:
+        await repo.set_active(staff_id, False)
+        return f"Disabled {username!r}; its sessions have ended."
+
+    _on_account(username, disable, ACCOUNT_DISABLE)
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled staff account again."""
+
+    async def enable(repo: StaffRepository, staff_id: str) -> str:
+        await repo.set_active(staff_id, True)
+        return f"Enabled {username!r}."
+
+    _on_account(username, enable, ACCOUNT_ENABLE)
+
+
+@user_app.command("reset-2fa")
+def user_reset_two_factor(username: str) -> None:
+    """Remove a staff member's authenticator and recovery codes (a lost phone) and end their
+    sessions: the next sign-in, with the password, sets up a new authenticator."""
+    from baken.store.two_factor_repo import TwoFactorRepository
+
+    async def reset(repo: StaffRepository, staff_id: str) -> str:
+        await repo.end_sessions(staff_id)
+        # Deleting needs no key: the master key is only for reading a secret.
+        await TwoFactorRepository.remove(repo.db, staff_id)
+        return f"Two-step sign-in of {username!r} is reset; it is set up again at the next sign-in."
+
+    _on_account(username, reset, ACCOUNT_SECOND_FACTOR_RESET)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    settings = Settings()
+    migrate.upgrade(settings)
+    console.print("The database is up to date.")
+
+
+# Reports and demo data (issue 6).
+from baken.cli_reports import demo_app, report  # noqa: E402
+
+app.command("report")(report)
+app.add_typer(demo_app, name="demo")
+
+# Audit log, retention and master keys (issue 5).
+from baken.cli_security import audit_app, keys_app, purge  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.command("purge")(purge)

@@ -1,0 +1,115 @@
+"""One settings object, read from ``BAKEN_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BAKEN_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./baken-data"))
+    # Empty means: the embedded SQLite file in data_dir.
+    database_url: str = ""
+    # Redis for fan-out between several Baken processes; empty means one process, in-memory.
+    redis_url: str = ""
+    # Processes of one installation share this channel; another installation on the same Redis
+    # must use another.
+    redis_channel: str = "baken:events"
+    # Base64 of 32 random bytes. Empty means: read or create data_dir/master.key.
+    master_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Where quick exit sends the visitor: a neutral, everyday site.
+    exit_url: str = "https://www.buienradar.nl/"
+    # Extra origins allowed to open WebSockets, besides the site's own origin.
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_chats: int = Field(default=3, ge=1, le=50)
+    # Queue rules: extra points for younger visitors (danger always goes first), and a cap.
+    priority_under_16: int = Field(default=10, ge=0, le=99)
+    priority_16_17: int = Field(default=5, ge=0, le=99)
+    queue_max: int = Field(default=500, ge=1)
+    max_message_chars: int = Field(default=4000, ge=1, le=100_000)
+    heartbeat_seconds: int = Field(default=20, ge=1, le=300)
+    log_level: str = "info"
+    # Garbage-collector thresholds for `baken serve` (src/baken/web/gc_tuning.py); "" = defaults.
+    gc_thresholds: str = ""
+    # --- staff accounts (issue 5, docs/security.md) ---
+    staff_session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    staff_session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    # Failed sign-in attempts per account and hour before further attempts are refused.
+    login_failure_limit: int = Field(default=100, ge=1, le=100_000)
+    # How often each process re-checks the sessions behind its open staff sockets.
+    session_check_seconds: int = Field(default=15, ge=1, le=600)
+    # --- retention (issue 5, docs/security.md "Retention and keys") ---
+    # Transcripts become unreadable this many days after their conversation ended.
+    retention_days: int = Field(default=90, ge=1, le=36_500)
+    # How often each process looks for transcripts to destroy.
+    purge_interval_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    organisation_name: str = "Baken"
+    # --- abuse without identity and logs (issue 5, docs/security.md) ---
+    # "text" (one readable line) or "json" (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+    # Proxies whose X-Forwarded-For is believed, as IPs or CIDRs (JSON list); none by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Proof-of-work before a chat starts (JSON API). Off only for load tests on loopback.
+    proof_of_work: bool = True
+    # Numbers a browser may have to try at normal load; doubled per level of load, up to max.
+    pow_base_number: int = Field(default=20_000, ge=1_000, le=5_000_000)
+    pow_max_level: int = Field(default=2, ge=0, le=4)
+    # What counts as normal load: starts per minute (this process) and visitors waiting.
+    pow_normal_starts_per_minute: int = Field(default=30, ge=1)
+    pow_normal_queue: int = Field(default=25, ge=1)
+    # Per address hash (in memory, per process): chat starts and returns, failed staff sign-ins.
+    address_starts_per_10min: int = Field(default=20, ge=1)
+    address_login_failures_per_10min: int = Field(default=30, ge=1)
+    # The no-JavaScript start form has no proof-of-work: a tight limit for everyone together.
+    form_starts_per_minute: int = Field(default=6, ge=1)
+    # Messages from all visitors together, per process.
+    visitor_messages_per_second: int = Field(default=2000, ge=1)
+    # --- registration (issue 6, docs/registration-form.md) ---
+    # A counselor cannot close an ended chat's panel before its registration is complete. Ending
+    # the chat itself is never held up: the visitor is always let go.
+    registration_required: bool = False
+
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _gc_thresholds_parse(cls, value: str) -> str:
+        from baken.web.gc_tuning import parse_thresholds
+
+        parse_thresholds(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: list[str]) -> list[str]:
+        from baken.abuse.address import parse_networks
+
+        parse_networks(value)
+        return value
+
+    @field_validator("exit_url")
+    @classmethod
+    def _exit_url_is_absolute(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("BAKEN_EXIT_URL must be an absolute http(s) URL")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept the usual libpq-style URL and pick the async driver ourselves.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'baken.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Envelope encryption of message text: per-conversation keys wrapped by a master key."""

@@ -1,0 +1,1 @@
+"""Service figures and visitor feedback (issue 3, part 6)."""

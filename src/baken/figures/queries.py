@@ -1,0 +1,60 @@
+"""Reading what the figures need: conversation timestamps and states, and feedback answers.
+
+Only these columns are selected; the message table is never touched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, select
+
+from baken.figures.compute import Contact, FeedbackAnswer
+from baken.store.clock import as_utc
+from baken.store.database import Database
+from baken.store.tables import conversations, visitor_feedback
+
+
+async def contacts_between(
+    db: Database, organisation_id: str, start: datetime, end: datetime
+) -> list[Contact]:
+    query = select(
+        conversations.c.created_at,
+        conversations.c.accepted_at,
+        conversations.c.ended_at,
+        conversations.c.ended_by,
+    ).where(
+        and_(
+            conversations.c.organisation_id == organisation_id,
+            conversations.c.created_at >= start,
+            conversations.c.created_at < end,
+        )
+    )
+    async with db.reader.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        Contact(
+            as_utc(r.created_at),
+            as_utc(r.accepted_at) if r.accepted_at is not None else None,
+            as_utc(r.ended_at) if r.ended_at is not None else None,
+            r.ended_by,
+        )
+        for r in rows
+    ]
+
+
+async def feedback_between(
+    db: Database, organisation_id: str, start: datetime, end: datetime
+) -> list[FeedbackAnswer]:
+    query = select(
+        visitor_feedback.c.submitted_hour, visitor_feedback.c.helped, visitor_feedback.c.come_back
+    ).where(
+        and_(
+            visitor_feedback.c.organisation_id == organisation_id,
+            visitor_feedback.c.submitted_hour >= start,
+            visitor_feedback.c.submitted_hour < end,
+        )
+    )
+    async with db.reader.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [FeedbackAnswer(as_utc(r.submitted_hour), r.helped, r.come_back) for r in rows]

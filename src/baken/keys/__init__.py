@@ -1,0 +1,1 @@
+"""Master key management: rotation of the key ring (docs/security.md, "Retention and keys")."""

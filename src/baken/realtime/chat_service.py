@@ -1,0 +1,604 @@
+"""What visitors and counselors can do, checked and carried out; the sockets and pages call this."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from baken.audit import kinds as audit_kinds
+from baken.config import Settings
+from baken.crypto.code_hash import code_hash
+from baken.domain.conversation import EndedBy, Sender, State
+from baken.domain.queue import AgeBand, PriorityRules, is_urgent, priority_for
+from baken.domain.rate import TokenBucket
+from baken.domain.return_code import is_well_formed, new_code, normalize
+from baken.domain.text import TextError, validate_message_text
+from baken.realtime import audit_hooks, views
+from baken.realtime.broker import Broker
+from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
+from baken.realtime.counselor_tools import TOOL_FRAME_TYPES, CounselorTools
+from baken.realtime.frames import (
+    Accept,
+    End,
+    FrameError,
+    Leave,
+    MailboxSend,
+    MarkCompromised,
+    Ping,
+    Receipt,
+    RequestCode,
+    Send,
+    Sync,
+    TakeNext,
+    Typing,
+)
+from baken.realtime.hub import Hub
+from baken.realtime.presence import Presence
+from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
+from baken.registration.case_links import join_code_thread
+from baken.store.audit_repo import AuditLog
+from baken.store.clock import iso_ms, utcnow
+from baken.store.conversation_repo import (
+    RECEIPT_COLUMNS,
+    AtCapacity,
+    ConversationRepository,
+    NotQueued,
+    Transition,
+)
+from baken.store.message_writer import MessageWriter, WriteRejected
+from baken.store.records import ConversationRecord, StoredMessage
+from baken.store.return_code_repo import (
+    Direction,
+    MailboxMessage,
+    ReturnCode,
+    ReturnCodeRepository,
+)
+from baken.store.staff_repo import StaffMember
+
+log = logging.getLogger(__name__)
+
+RECEIPT_FLUSH_SECONDS = 1.0
+DEGRADED_POLL_SECONDS = 2.0
+QUEUE_REFRESH_SECONDS = 30.0
+TAKE_NEXT_TRIES = 5
+CODE_TRIES_PER_SECOND = 5.0
+CODE_TRIES_BURST = 20.0
+# A returning visitor waits this long for their own counselor before others take them next.
+PREFERRED_HOLD = timedelta(minutes=2)
+
+BUSY_MESSAGE = "Very many messages right now; this one was not stored. Send it again shortly."
+
+WRITE_ERRORS = {
+    "conversation_ended": "The conversation has ended; the message was not stored.",
+    "unavailable": "The message could not be stored right now; send it again.",
+}
+
+
+class QueueFull(Exception):
+    """The queue is at BAKEN_QUEUE_MAX; the visitor is asked to try again later."""
+
+
+class QueueEmpty(Exception):
+    pass
+
+
+class CodeNotAccepted(Exception):
+    """Wrong, unknown, destroyed or compromised: one answer for all, so nothing is revealed."""
+
+
+class TryLater(Exception):
+    """Too many code attempts right now (across everyone); nothing was checked."""
+
+
+class VisitorBlocked(Exception):
+    """A counselor blocked this return code for a while (counselor tools)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("blocked")
+        self.until = until
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        repo: ConversationRepository,
+        broker: Broker,
+    ) -> None:
+        self.settings = settings
+        self.repo = repo
+        self.broker = broker
+        self.hub = Hub(repo, broker)
+        self.writer = MessageWriter(repo, self._committed)
+        self._starting = 0  # queue entries being written, counted against the cap
+        self.codes = ReturnCodeRepository(repo.db, repo.ciphers)
+        self.audit = AuditLog(repo.db)
+        # Who is online on any process (supervision); the counselor tools use it for transfers.
+        self.presence = Presence(self.hub, broker)
+        self.tools = CounselorTools(self)
+        self.supervision = Supervision(self)
+        # Return codes cost an argon2 hash each: bound the rate and the parallel work, globally
+        # (there is no identity to limit per person, by design).
+        self._code_bucket = TokenBucket(CODE_TRIES_PER_SECOND, CODE_TRIES_BURST)
+        # Issue 5: all visitors' messages together, per process (a flood from many sockets).
+        rate = float(settings.visitor_messages_per_second)
+        self.visitor_messages = TokenBucket(rate, 2 * rate)
+        self._hash_slots = asyncio.Semaphore(2)
+        self._receipts: dict[tuple[str, str], int] = {}
+        self.rejected: dict[str, int] = {}
+        self._background: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.broker.start()
+        await self.hub.load()
+        await self.presence.start()
+        self.supervision.start()
+        self.writer.start()
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self._flush_receipts_forever()),
+            loop.create_task(self._sweep_silent_sockets()),
+            loop.create_task(self._poll_while_broker_down()),
+            loop.create_task(self._refresh_queue_forever()),
+        ]
+
+    async def stop(self) -> None:
+        await self.writer.stop()
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._flush_receipts()
+        await self.supervision.stop()
+        await self.presence.stop()
+        await self.hub.close_all()
+        await self.broker.stop()
+
+    def count_rejected(self, code: str) -> None:
+        self.rejected[code] = self.rejected.get(code, 0) + 1
+
+    # --- publishing -----------------------------------------------------------------------------
+
+    def _committed(self, stored: list[StoredMessage]) -> None:
+        for message in stored:
+            self.broker.publish(
+                {"kind": "message", "conversation_id": message.conversation_id, "message": message}
+            )
+
+    def _transition(self, transition: Transition) -> ConversationRecord:
+        self.broker.publish({"kind": "conversation", "record": transition.conversation})
+        self._committed([transition.event])
+        return transition.conversation
+
+    # --- visitors -------------------------------------------------------------------------------
+
+    async def start_conversation(
+        self,
+        nickname: str | None,
+        lang: str,
+        danger: bool = False,
+        age_band: AgeBand | None = None,
+    ) -> tuple[ConversationRecord, str]:
+        """Put a new visitor in the queue; QueueFull when the queue is at its cap."""
+        # Someone in danger is never turned away by the cap.
+        if not danger:
+            self._admit_to_queue()
+        rules = PriorityRules(self.settings.priority_under_16, self.settings.priority_16_17)
+        try:
+            record, token = await self.repo.create(
+                nickname, lang, priority=priority_for(danger, age_band, rules)
+            )
+            # Publishing puts the visitor in this process's queue at once.
+            self.broker.publish({"kind": "conversation", "record": record})
+        finally:
+            if not danger:
+                self._starting -= 1
+        return record, token
+
+    def _admit_to_queue(self) -> None:
+        """Count a start against the cap while its row is being written, so that a burst of
+        simultaneous starts cannot overshoot it (within this process; across processes each may
+        overshoot by the starts in flight at that moment)."""
+        if len(self.hub.queue_positions()) + self._starting >= self.settings.queue_max:
+            raise QueueFull()
+        self._starting += 1
+
+    async def visitor_conversation(self, token: str) -> ConversationRecord | None:
+        """The open conversation behind a visitor token, or None."""
+        record = await self.repo.by_visitor_token(token)
+        if record is None or record.state is State.ENDED:
+            return None
+        return record
+
+    async def end_for_visitor(
+        self, conversation_id: str, ended_by: EndedBy
+    ) -> ConversationRecord | None:
+        transition = await self.repo.end(conversation_id, ended_by)
+        return None if transition is None else self._transition(transition)
+
+    # --- return codes -----------------------------------------------------------------------
+
+    async def _hash_code(self, normalized: str) -> str:
+        pepper = await self.codes.pepper()
+        async with self._hash_slots:
+            return await asyncio.to_thread(code_hash, pepper, normalized)
+
+    async def issue_code(self, conversation_id: str) -> str:
+        """A new code for this conversation's thread; shown once, stored only as a hash."""
+        record = await self.repo.get(conversation_id)
+        code = new_code()
+        await self.codes.issue(
+            conversation_id,
+            await self._hash_code(normalize(code)),
+            record.counselor_id if record else None,
+        )
+        return code
+
+    async def _active_code(self, raw: str) -> ReturnCode:
+        normalized = normalize(raw)  # CodeError for empty or too long: cheap, and says so
+        if not self._code_bucket.take(time.monotonic()):
+            raise TryLater()
+        # Always hash, even when the words cannot be a code: every wrong code costs the same.
+        hashed = await self._hash_code(normalized)
+        found = await self.codes.find_active(hashed)
+        if found is None or not is_well_formed(normalized):
+            raise CodeNotAccepted()
+        return found
+
+    async def return_with_code(
+        self, raw: str, lang: str
+    ) -> tuple[ConversationRecord, str, list[MailboxMessage]]:
+        """Start a new chat in the visitor's thread. Earlier transcripts are not shown to the
+        visitor (whoever holds the phone may not be them); only unread mailbox messages are."""
+        code = await self._active_code(raw)
+        block = await self.tools.code_blocked(code.id)
+        if block is not None:
+            raise VisitorBlocked(block.expires_at)
+        self._admit_to_queue()
+        try:
+            record, token = await self.repo.create(
+                None, lang, return_code_id=code.id, preferred_staff_id=code.preferred_staff_id
+            )
+            self.broker.publish({"kind": "conversation", "record": record})
+        finally:
+            self._starting -= 1
+        await self.codes.touch(code.id)
+        # Issue 6: the same person as the code's earlier conversations, counted once.
+        await join_code_thread(self.repo.db, record.id)
+        return record, token, await self.codes.unread(code.id, Direction.TO_VISITOR)
+
+    async def destroy_code(self, raw: str) -> None:
+        try:
+            code = await self._active_code(raw)
+        except CodeNotAccepted:
+            return  # the same answer either way: nothing to learn from destroying
+        await self.codes.destroy(code.id)
+
+    def info(self, record: ConversationRecord) -> dict[str, Any]:
+        return views.conversation_info(record, self.hub.place_of(record.id))
+
+    # --- staff ----------------------------------------------------------------------------------
+
+    async def accept(self, member: StaffMember, conversation_id: str) -> ConversationRecord:
+        # Another organisation's waiting visitor is not in this member's queue (issue 5: object
+        # level); answered like a chat that is no longer waiting, so it reveals nothing.
+        record = await self.hub.conversation(conversation_id)
+        if record is None or record.organisation_id != member.organisation_id:
+            raise NotQueued()
+        transition = await self.repo.accept(
+            conversation_id, member.id, member.display_name, self.settings.max_chats
+        )
+        await audit_hooks.record_open(
+            self.audit, member, conversation_id, audit_kinds.CONVERSATION_ACCEPT
+        )
+        return self._transition(transition)
+
+    def _take_next_order(self, member: StaffMember) -> list[str]:
+        """Urgent first; then visitors returning to this counselor; then everyone not being held
+        for another counselor who is online right now."""
+        now = utcnow()
+        urgent, mine, rest = [], [], []
+        for conversation_id in self.hub.queue_order():
+            record = self.hub.open[conversation_id]
+            if record.organisation_id != member.organisation_id:
+                continue  # another organisation's queue
+            preferred = record.preferred_staff_id
+            if is_urgent(record.priority):
+                urgent.append(conversation_id)
+            elif preferred == member.id:
+                mine.append(conversation_id)
+            elif (
+                preferred is not None
+                and self.presence.is_online(preferred)
+                and now - record.created_at < PREFERRED_HOLD
+            ):
+                continue
+            else:
+                rest.append(conversation_id)
+        return urgent + mine + rest
+
+    async def take_next(self, member: StaffMember) -> ConversationRecord:
+        """Accept the most urgent waiting chat; if someone beats us to it, the next one."""
+        for conversation_id in self._take_next_order(member)[:TAKE_NEXT_TRIES]:
+            try:
+                return await self.accept(member, conversation_id)
+            except NotQueued:
+                continue
+        raise QueueEmpty()
+
+    async def end_for_staff(
+        self, member: StaffMember, conversation_id: str, reason: str | None = None
+    ) -> ConversationRecord | None:
+        transition = await self.repo.end(
+            conversation_id, EndedBy.COUNSELOR, member.id, member.display_name, end_reason=reason
+        )
+        return None if transition is None else self._transition(transition)
+
+    async def staff_conversations(self, member: StaffMember) -> list[ConversationRecord]:
+        return await self.repo.active_for(member.id)
+
+    # --- frames ---------------------------------------------------------------------------------
+
+    async def may_act_on(self, conn: Connection, conversation_id: str, *, write: bool) -> bool:
+        """Object-level check for every frame that names a conversation."""
+        identity = conn.identity
+        if isinstance(identity, VisitorIdentity):
+            return identity.conversation_id == conversation_id
+        record = await self.hub.conversation(conversation_id)
+        if record is None or record.counselor_id != identity.member.id:
+            return False
+        return not write or record.state is State.ACTIVE
+
+    async def handle(self, conn: Connection, frame: object) -> None:
+        if isinstance(frame, Ping):
+            conn.send({"type": "pong", "t": frame.t})
+            return
+        if not conn.bucket.take(time.monotonic()):
+            raise FrameError("rate_limited", "Too many frames; slow down.")
+        if isinstance(frame, TOOL_FRAME_TYPES):
+            await self.tools.handle(conn, frame)
+        elif isinstance(frame, SUPERVISION_FRAME_TYPES):
+            await self.supervision.handle(conn, frame)
+        elif isinstance(frame, Send):
+            await self._send(conn, frame)
+        elif isinstance(frame, Sync):
+            if not await self.may_act_on(conn, frame.conversation_id, write=False):
+                raise _not_participant(frame.type)
+            if not await audit_hooks.before_transcript(self, conn, frame.conversation_id):
+                return
+            self.hub.follow(conn, frame.conversation_id)
+            self.hub.start_catch_up(conn, frame.conversation_id, frame.after_seq)
+        elif isinstance(frame, Typing):
+            if not await self.may_act_on(conn, frame.conversation_id, write=True):
+                raise _not_participant(frame.type)
+            self.broker.publish(
+                {
+                    "kind": "typing",
+                    "frame": {
+                        "type": "typing",
+                        "conversation_id": frame.conversation_id,
+                        "from": conn.side,
+                        "active": frame.active,
+                    },
+                }
+            )
+        elif isinstance(frame, Receipt):
+            await self._receipt(conn, frame)
+        elif isinstance(frame, Leave):
+            if not await self.may_act_on(conn, frame.conversation_id, write=False):
+                raise _not_participant(frame.type)
+            if await self.end_for_visitor(frame.conversation_id, EndedBy.VISITOR) is None:
+                raise FrameError(
+                    "conversation_ended", "The conversation has already ended.", "leave"
+                )
+        elif isinstance(frame, Accept):
+            assert isinstance(conn.identity, StaffIdentity)
+            try:
+                await self.accept(conn.identity.member, frame.conversation_id)
+            except NotQueued:
+                raise FrameError(
+                    "not_queued", "This chat is no longer waiting; someone else took it.", "accept"
+                ) from None
+            except AtCapacity:
+                raise FrameError(
+                    "at_capacity",
+                    f"You already have {self.settings.max_chats} chats open.",
+                    "accept",
+                ) from None
+            conn.send({"type": "accepted", "conversation_id": frame.conversation_id})
+        elif isinstance(frame, RequestCode):
+            if not await self.may_act_on(conn, frame.conversation_id, write=False):
+                raise _not_participant(frame.type)
+            code = await self.issue_code(frame.conversation_id)
+            conn.send(
+                {"type": "return_code", "conversation_id": frame.conversation_id, "code": code}
+            )
+        elif isinstance(frame, MarkCompromised):
+            code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
+            await self.codes.mark_compromised(code_id)
+            conn.send({"type": "code_compromised", "conversation_id": frame.conversation_id})
+        elif isinstance(frame, MailboxSend):
+            code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
+            try:
+                text = validate_message_text(frame.text, self.settings.max_message_chars)
+            except TextError as exc:
+                raise FrameError(exc.code, exc.message, frame.type) from None
+            assert isinstance(conn.identity, StaffIdentity)
+            seq = await self.codes.post(
+                code_id, Direction.TO_VISITOR, conn.identity.member.id, text
+            )
+            conn.send(
+                {"type": "mailbox_sent", "conversation_id": frame.conversation_id, "seq": seq}
+            )
+        elif isinstance(frame, TakeNext):
+            assert isinstance(conn.identity, StaffIdentity)
+            try:
+                record = await self.take_next(conn.identity.member)
+            except QueueEmpty:
+                raise FrameError("queue_empty", "Nobody is waiting.", "take_next") from None
+            except AtCapacity:
+                raise FrameError(
+                    "at_capacity",
+                    f"You already have {self.settings.max_chats} chats open.",
+                    "take_next",
+                ) from None
+            conn.send({"type": "accepted", "conversation_id": record.id})
+        elif isinstance(frame, End):
+            assert isinstance(conn.identity, StaffIdentity)
+            if not await self.may_act_on(conn, frame.conversation_id, write=True):
+                raise _not_participant(frame.type)
+            ended = await self.end_for_staff(
+                conn.identity.member, frame.conversation_id, frame.reason
+            )
+            if ended is None:
+                raise FrameError("conversation_ended", "The conversation has already ended.", "end")
+            conn.send(
+                {"type": "ended", "conversation_id": frame.conversation_id, "reason": frame.reason}
+            )
+
+    async def _staff_code(self, conn: Connection, conversation_id: str, ref: str) -> str:
+        """The return code of a conversation this counselor handled (ended ones included)."""
+        record = await self.hub.conversation(conversation_id)
+        if record is None or record.counselor_id != _staff_id(conn):
+            raise _not_participant(ref)
+        code_id = record.return_code_id or await self.codes.code_of(conversation_id)
+        if code_id is None:
+            raise FrameError("no_return_code", "This visitor has no return code.", ref)
+        return code_id
+
+    async def _send(self, conn: Connection, frame: Send) -> None:
+        if not await self.may_act_on(conn, frame.conversation_id, write=True):
+            record = await self.hub.conversation(frame.conversation_id)
+            if (
+                record is not None
+                and record.state is State.ENDED
+                and (conn.is_visitor or record.counselor_id == _staff_id(conn))
+            ):
+                raise FrameError(
+                    "conversation_ended", WRITE_ERRORS["conversation_ended"], frame.client_msg_id
+                )
+            raise _not_participant(frame.client_msg_id)
+        try:
+            text = validate_message_text(frame.text, self.settings.max_message_chars)
+        except TextError as exc:
+            raise FrameError(exc.code, exc.message, frame.client_msg_id) from None
+        if conn.is_visitor and not self.visitor_messages.take(time.monotonic()):
+            raise FrameError("busy", BUSY_MESSAGE, frame.client_msg_id)
+        identity = conn.identity
+        if isinstance(identity, StaffIdentity):
+            sender, staff_id, name = (
+                Sender.COUNSELOR,
+                identity.member.id,
+                identity.member.display_name,
+            )
+        else:
+            sender, staff_id, name = Sender.VISITOR, None, None
+        future = self.writer.submit(
+            frame.conversation_id, conn.author, sender, staff_id, name, frame.client_msg_id, text
+        )
+        client_msg_id = frame.client_msg_id
+
+        def answer(done: asyncio.Future[tuple[StoredMessage, bool]]) -> None:
+            error = done.exception()
+            if error is None:
+                message, duplicate = done.result()
+                conn.send(
+                    {
+                        "type": "ack",
+                        "client_msg_id": client_msg_id,
+                        "conversation_id": message.conversation_id,
+                        "seq": message.seq,
+                        "sent_at": iso_ms(message.sent_at_ms),
+                        "duplicate": duplicate,
+                    }
+                )
+                return
+            code = error.code if isinstance(error, WriteRejected) else "unavailable"
+            conn.send(
+                views.error(
+                    code, WRITE_ERRORS.get(code, WRITE_ERRORS["unavailable"]), client_msg_id
+                )
+            )
+
+        future.add_done_callback(answer)
+
+    async def _receipt(self, conn: Connection, frame: Receipt) -> None:
+        if not await self.may_act_on(conn, frame.conversation_id, write=False):
+            raise _not_participant(frame.type)
+        # A receipt cannot claim more than this socket was sent.
+        seq = min(frame.seq, _cursor_seq(conn, frame.conversation_id))
+        if seq <= 0:
+            return
+        key = (frame.conversation_id, RECEIPT_COLUMNS[(conn.side, frame.kind)])
+        if self._receipts.get(key, 0) >= seq:
+            return
+        self._receipts[key] = seq
+        self.broker.publish(
+            {
+                "kind": "receipt",
+                "frame": {
+                    "type": "receipt",
+                    "conversation_id": frame.conversation_id,
+                    "from": conn.side,
+                    "kind": frame.kind,
+                    "seq": seq,
+                },
+            }
+        )
+
+    # --- background -----------------------------------------------------------------------------
+
+    async def _flush_receipts(self) -> None:
+        if not self._receipts:
+            return
+        pending, self._receipts = self._receipts, {}
+        try:
+            await self.repo.save_receipts([(c, col, seq) for (c, col), seq in pending.items()])
+        except Exception:
+            log.exception("saving read receipts failed; they will be sent again by clients")
+
+    async def _flush_receipts_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RECEIPT_FLUSH_SECONDS)
+            await self._flush_receipts()
+
+    async def _refresh_queue_forever(self) -> None:
+        while True:
+            await asyncio.sleep(QUEUE_REFRESH_SECONDS)
+            self.hub.refresh_queue()
+
+    async def _poll_while_broker_down(self) -> None:
+        """Without Redis, other processes' events do not arrive: read them from the database."""
+        while True:
+            await asyncio.sleep(DEGRADED_POLL_SECONDS)
+            if self.broker.is_ready() is False:
+                try:
+                    await self.hub.resync()
+                except Exception:
+                    log.exception("polling the database while Redis is away failed")
+
+    async def _sweep_silent_sockets(self) -> None:
+        limit = 3 * self.settings.heartbeat_seconds
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            now = time.monotonic()
+            for conn in list(self.hub.connections):
+                if now - conn.last_heard > limit:
+                    conn.abort(4000)
+
+
+def _not_participant(ref: str | None) -> FrameError:
+    return FrameError("not_a_participant", "You are not part of this conversation.", ref)
+
+
+def _staff_id(conn: Connection) -> str | None:
+    return conn.identity.member.id if isinstance(conn.identity, StaffIdentity) else None
+
+
+def _cursor_seq(conn: Connection, conversation_id: str) -> int:
+    cursor = conn.cursors.get(conversation_id)
+    return cursor.seq if cursor else 0

@@ -1,0 +1,126 @@
+"""One open WebSocket: who is on it, what it has been sent, and its outgoing queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from baken.domain.rate import TokenBucket
+from baken.realtime.frames import dumps
+from baken.store.staff_repo import StaffMember
+
+log = logging.getLogger(__name__)
+
+# A socket this far behind is dropped; its client reconnects and syncs from its last seq.
+MAX_PENDING_FRAMES = 2000
+CLOSE_TOO_SLOW = 4001
+CLOSE_TRY_AGAIN = 1013
+# Per socket: a person types far slower; this only stops floods.
+FRAMES_PER_SECOND = 30.0
+FRAME_BURST = 60.0
+
+
+@dataclass(slots=True)
+class Cursor:
+    """The highest seq of a conversation sent to this socket, and whether a catch-up is running."""
+
+    seq: int
+    busy: bool = False
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class VisitorIdentity:
+    conversation_id: str
+
+
+@dataclass(slots=True)
+class StaffIdentity:
+    member: StaffMember
+    session_token: str = field(repr=False)
+
+
+class Connection:
+    def __init__(self, websocket: WebSocket, identity: VisitorIdentity | StaffIdentity) -> None:
+        self.websocket = websocket
+        self.identity = identity
+        self.cursors: dict[str, Cursor] = {}
+        self.following: set[str] = set()
+        self.last_heard = time.monotonic()
+        # Set by any frame but ping; the session guard reads and clears it (idle timeout).
+        self.active_since_check = False
+        # (position, minutes) last told to this visitor socket, to send only changes.
+        self.queue_place: tuple[int, int | None] | None = None
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(MAX_PENDING_FRAMES)
+        self._sender: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self.closed = False
+        self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+
+    @property
+    def is_visitor(self) -> bool:
+        return isinstance(self.identity, VisitorIdentity)
+
+    @property
+    def side(self) -> str:
+        return "visitor" if self.is_visitor else "counselor"
+
+    @property
+    def author(self) -> str:
+        if isinstance(self.identity, VisitorIdentity):
+            return "v"
+        return f"s:{self.identity.member.id}"
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop())
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.send_text(dumps(frame))
+
+    def send_text(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
+            self.abort(CLOSE_TOO_SLOW)
+
+    def abort(self, code: int = CLOSE_TRY_AGAIN) -> None:
+        """Close the socket; the client reconnects and syncs, so nothing is lost."""
+        if self._closing is not None:
+            return
+        self.closed = True
+        self._closing = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                text = await self._outbox.get()
+                if text is None:
+                    return
+                await self.websocket.send_text(text)
+        except Exception:  # a vanished peer: the receive loop notices and cleans up
+            self.closed = True
+
+    async def _close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code)
+
+    async def shutdown(self) -> None:
+        self.closed = True
+        if self._closing is not None:
+            # An abort while a frame was being handled: let its close code (4003, 4001, …) go
+            # out before the endpoint returns, or the client sees a plain drop and reconnects.
+            with contextlib.suppress(Exception):
+                await self._closing
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sender

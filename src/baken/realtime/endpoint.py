@@ -1,0 +1,119 @@
+"""The two WebSocket endpoints: the handshake checks, then one receive loop per socket."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from baken.domain.conversation import Role
+from baken.realtime import views
+from baken.realtime.chat_service import ChatService
+from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
+from baken.realtime.frames import STAFF_FRAMES, VISITOR_FRAMES, FrameError, _Frame, parse
+from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
+from baken.web.origin import same_origin
+from baken.web.services import services_of
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+CLOSE_POLICY = 1008
+
+
+async def visitor_socket(websocket: WebSocket) -> None:
+    services = services_of(websocket.app)
+    service = services.chat
+    if not same_origin(websocket, services.settings.allowed_origins):
+        await websocket.close(CLOSE_POLICY)
+        return
+    token = websocket.cookies.get(VISITOR_COOKIE)
+    record = await service.visitor_conversation(token) if token else None
+    if record is None:
+        await websocket.close(CLOSE_POLICY)
+        return
+    await websocket.accept()
+    conn = Connection(websocket, VisitorIdentity(record.id))
+    welcome = {
+        "type": "welcome",
+        "role": "visitor",
+        "protocol": PROTOCOL_VERSION,
+        "heartbeat": services.settings.heartbeat_seconds,
+        "conversations": [service.info(record)],
+    }
+    place = service.hub.place_of(record.id)
+    conn.queue_place = None if place is None else (place.position, place.wait_minutes)
+    await _serve(service, conn, [record.id], [welcome], VISITOR_FRAMES)
+
+
+async def staff_socket(websocket: WebSocket) -> None:
+    services = services_of(websocket.app)
+    service = services.chat
+    if not same_origin(websocket, services.settings.allowed_origins):
+        await websocket.close(CLOSE_POLICY)
+        return
+    token = websocket.cookies.get(STAFF_COOKIE)
+    member = await services.staff.session_member(token) if token else None
+    # Researchers work from registrations only; the live socket would show them transcripts.
+    if member is None or token is None or member.role is Role.RESEARCHER:
+        await websocket.close(CLOSE_POLICY)
+        return
+    await websocket.accept()
+    conn = Connection(websocket, StaffIdentity(member, token))
+    records = await service.staff_conversations(member)
+    welcome = {
+        "type": "welcome",
+        "role": member.role.value,
+        "protocol": PROTOCOL_VERSION,
+        "heartbeat": services.settings.heartbeat_seconds,
+        "conversations": [service.info(r) for r in records],
+        "max_chats": services.settings.max_chats,
+        "staff": {"id": member.id, "display_name": member.display_name},
+    }
+    await _serve(
+        service,
+        conn,
+        [r.id for r in records],
+        [welcome, service.hub.queue_frame(member.organisation_id)],
+        STAFF_FRAMES,
+    )
+
+
+async def _serve(
+    service: ChatService,
+    conn: Connection,
+    conversation_ids: list[str],
+    first_frames: list[dict[str, Any]],
+    allowed: dict[str, type[_Frame]],
+) -> None:
+    conn.start()
+    for frame in first_frames:
+        conn.send(frame)
+    service.hub.register(conn, conversation_ids)
+    try:
+        while not conn.closed:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            conn.last_heard = time.monotonic()
+            text = message.get("text")
+            if text is None:
+                service.count_rejected("binary_not_supported")
+                conn.send(views.error("binary_not_supported", "Send JSON text frames only."))
+                continue
+            try:
+                parsed = parse(text, allowed)
+                # A person at work, not just an open tab: keeps a staff session from idling out.
+                if getattr(parsed, "type", None) != "ping":
+                    conn.active_since_check = True
+                await service.handle(conn, parsed)
+            except FrameError as exc:
+                service.count_rejected(exc.code)
+                conn.send(views.error(exc.code, exc.message, exc.ref))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.hub.unregister(conn)
+        await conn.shutdown()

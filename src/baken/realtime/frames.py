@@ -1,0 +1,293 @@
+"""Frames a client may send, and how a raw WebSocket frame becomes one (or a clear error)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_FRAME_BYTES = 64 * 1024
+
+ConversationId = Annotated[str, Field(min_length=1, max_length=40)]
+ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Seq = Annotated[int, Field(ge=0, le=2**53)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+    t: Annotated[int, Field(ge=-(2**53), le=2**53)] | None = None
+
+
+class Sync(_Frame):
+    type: Literal["sync"]
+    conversation_id: ConversationId
+    after_seq: Seq
+
+
+class Send(_Frame):
+    type: Literal["send"]
+    conversation_id: ConversationId
+    client_msg_id: ClientMsgId
+    # The real limit is configurable and checked with a clear code; this only bounds parsing.
+    text: Annotated[str, Field(max_length=100_000)]
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+    conversation_id: ConversationId
+    active: bool
+
+
+class Receipt(_Frame):
+    type: Literal["receipt"]
+    conversation_id: ConversationId
+    kind: Literal["delivered", "read"]
+    seq: Seq
+
+
+class Leave(_Frame):
+    type: Literal["leave"]
+    conversation_id: ConversationId
+
+
+class Accept(_Frame):
+    type: Literal["accept"]
+    conversation_id: ConversationId
+
+
+class TakeNext(_Frame):
+    type: Literal["take_next"]
+
+
+class RequestCode(_Frame):
+    type: Literal["request_code"]
+    conversation_id: ConversationId
+
+
+class MarkCompromised(_Frame):
+    type: Literal["mark_compromised"]
+    conversation_id: ConversationId
+
+
+class MailboxSend(_Frame):
+    type: Literal["mailbox_send"]
+    conversation_id: ConversationId
+    text: Annotated[str, Field(max_length=100_000)]
+
+
+# Why a counselor ended a chat (counselor tools); domain.counselor_tools.EndReason holds the same.
+EndReasonCode = Literal["helped", "visitor_left", "abusive", "test_prank", "other"]
+
+
+class End(_Frame):
+    type: Literal["end"]
+    conversation_id: ConversationId
+    reason: EndReasonCode | None = None  # counselor tools: why the chat ended
+
+
+# --- counselor tools (issue 3, part 4): notes, transfers, end reasons, blocks ---------------------
+
+BlockReasonCode = Literal["abusive", "threats", "sexual", "spam", "other"]
+StaffId = Annotated[str, Field(min_length=1, max_length=40)]
+# Free text of staff: the real limit is checked with a clear code; this only bounds parsing.
+StaffText = Annotated[str, Field(max_length=100_000)]
+
+
+class NotesGet(_Frame):
+    type: Literal["notes_get"]
+    conversation_id: ConversationId
+
+
+class NoteAdd(_Frame):
+    type: Literal["note_add"]
+    conversation_id: ConversationId
+    text: StaffText
+
+
+class ColleaguesGet(_Frame):
+    type: Literal["colleagues_get"]
+
+
+class Transfer(_Frame):
+    type: Literal["transfer"]
+    conversation_id: ConversationId
+    to_staff_id: StaffId
+    note: StaffText = ""
+
+
+class Requeue(_Frame):
+    type: Literal["requeue"]
+    conversation_id: ConversationId
+
+
+class SetEndReason(_Frame):
+    type: Literal["end_reason"]
+    conversation_id: ConversationId
+    reason: EndReasonCode
+
+
+class BlockVisitor(_Frame):
+    type: Literal["block"]
+    conversation_id: ConversationId
+    reason: BlockReasonCode
+    hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+
+class Unblock(_Frame):
+    type: Literal["unblock"]
+    block_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+TOOL_FRAMES: dict[str, type[_Frame]] = {
+    "notes_get": NotesGet,
+    "note_add": NoteAdd,
+    "colleagues_get": ColleaguesGet,
+    "transfer": Transfer,
+    "requeue": Requeue,
+    "end_reason": SetEndReason,
+    "block": BlockVisitor,
+    "unblock": Unblock,
+}
+
+
+# --- supervision (issue 3, part 5): overview, silent observe, whisper, take over, consults --------
+
+# "team" for the organisation's staff room, or a colleague's staff id.
+ConsultPeer = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class OverviewSubscribe(_Frame):
+    type: Literal["overview_subscribe"]
+
+
+class OverviewUnsubscribe(_Frame):
+    type: Literal["overview_unsubscribe"]
+
+
+class Observe(_Frame):
+    type: Literal["observe"]
+    conversation_id: ConversationId
+    after_seq: Seq = 0
+
+
+class ObserveStop(_Frame):
+    type: Literal["observe_stop"]
+    conversation_id: ConversationId
+
+
+class Whisper(_Frame):
+    type: Literal["whisper"]
+    conversation_id: ConversationId
+    text: StaffText
+
+
+class TakeOver(_Frame):
+    type: Literal["take_over"]
+    conversation_id: ConversationId
+
+
+class ConsultSend(_Frame):
+    type: Literal["consult_send"]
+    to: ConsultPeer
+    text: StaffText
+    conversation_id: ConversationId | None = None
+
+
+class ConsultHistory(_Frame):
+    type: Literal["consult_history"]
+    peer: ConsultPeer
+
+
+SUPERVISION_FRAMES: dict[str, type[_Frame]] = {
+    "overview_subscribe": OverviewSubscribe,
+    "overview_unsubscribe": OverviewUnsubscribe,
+    "observe": Observe,
+    "observe_stop": ObserveStop,
+    "whisper": Whisper,
+    "take_over": TakeOver,
+    "consult_send": ConsultSend,
+    "consult_history": ConsultHistory,
+}
+
+
+ClientFrame = (
+    Ping
+    | Sync
+    | Send
+    | Typing
+    | Receipt
+    | Leave
+    | RequestCode
+    | Accept
+    | TakeNext
+    | End
+    | MarkCompromised
+    | MailboxSend
+)
+
+COMMON_FRAMES: dict[str, type[_Frame]] = {
+    "ping": Ping,
+    "sync": Sync,
+    "send": Send,
+    "typing": Typing,
+    "receipt": Receipt,
+}
+VISITOR_FRAMES: dict[str, type[_Frame]] = {
+    **COMMON_FRAMES,
+    "leave": Leave,
+    "request_code": RequestCode,
+}
+STAFF_FRAMES: dict[str, type[_Frame]] = {
+    **COMMON_FRAMES,
+    "accept": Accept,
+    "take_next": TakeNext,
+    "end": End,
+    "mark_compromised": MarkCompromised,
+    "mailbox_send": MailboxSend,
+    **TOOL_FRAMES,
+    **SUPERVISION_FRAMES,
+}
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+def parse(raw: str | bytes, allowed: dict[str, type[_Frame]]) -> _Frame:
+    if len(raw) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", "A frame can be at most 64 KiB.")
+    try:
+        data: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise FrameError("invalid_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("invalid_json", "A frame must be a JSON object.")
+    kind = data.get("type")
+    ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
+    if not isinstance(kind, str) or kind not in allowed:
+        raise FrameError(
+            "unknown_type",
+            "This frame type is unknown or not allowed here.",
+            ref or (kind if isinstance(kind, str) else None),
+        )
+    try:
+        return allowed[kind].model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "frame"
+        raise FrameError(
+            "invalid_frame", f"Field '{where}': {first['msg']}.", ref or kind
+        ) from None
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return orjson.dumps(frame).decode()

@@ -1,0 +1,396 @@
+"""The sockets of this process and the events they need.
+
+The hub never decides anything: it keeps which socket follows which conversation, turns broker
+events into frames, and makes sure every socket gets every message of its conversations exactly
+once and in order — live when it can, from the database when it fell behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from baken.domain.conversation import State
+from baken.domain.queue import (
+    QueueEntry,
+    QueuePlace,
+    is_urgent,
+    positions,
+    service_rate,
+    wait_at,
+)
+from baken.realtime import views
+from baken.realtime.broker import Broker, Event
+from baken.realtime.connection import Connection, Cursor, StaffIdentity
+from baken.realtime.frames import dumps
+from baken.store.clock import iso, utcnow
+from baken.store.conversation_repo import PAGE_SIZE, ConversationRepository
+from baken.store.records import ConversationRecord, StoredMessage
+
+log = logging.getLogger(__name__)
+
+QUEUE_FRAME_ENTRIES = 100
+# Queue changes come in bursts (a campaign, a shift starting); one frame per burst is enough.
+QUEUE_COALESCE_SECONDS = 0.02
+
+
+class _NotGiven:
+    """Marks an argument left out where None is a meaningful value."""
+
+
+NOT_GIVEN = _NotGiven()
+
+
+class Hub:
+    def __init__(self, repo: ConversationRepository, broker: Broker) -> None:
+        self.repo = repo
+        self.broker = broker
+        self.by_conversation: defaultdict[str, set[Connection]] = defaultdict(set)
+        self.staff_by_id: defaultdict[str, set[Connection]] = defaultdict(set)
+        self.connections: set[Connection] = set()
+        # Queued and active conversations: the queue and the authorisation checks read this.
+        self.open: dict[str, ConversationRecord] = {}
+        self._queue_task: asyncio.Task[None] | None = None
+        self._positions: dict[str, int] | None = None
+        # When chats were taken lately: the service rate behind the wait estimate.
+        self.recent_accepts: deque[datetime] = deque(maxlen=2000)
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Told when a staff socket opens or closes here (presence.py announces it to others).
+        self.staff_listeners: list[Callable[[], None]] = []
+        broker.subscribe(self.on_event)
+
+    async def load(self) -> None:
+        for record in await self.repo.queued():
+            self.open[record.id] = record
+        self.recent_accepts.extend(await self.repo.recent_accepts())
+        # Active ones are loaded lazily (see conversation()), they do not form a queue.
+
+    async def conversation(self, conversation_id: str) -> ConversationRecord | None:
+        record = self.open.get(conversation_id)
+        if record is None:
+            record = await self.repo.get(conversation_id)
+            if record is not None and record.state is not State.ENDED:
+                self.open[record.id] = record
+        return record
+
+    # --- registry -------------------------------------------------------------------------------
+
+    def register(self, conn: Connection, conversation_ids: list[str]) -> None:
+        self.connections.add(conn)
+        if isinstance(conn.identity, StaffIdentity):
+            self.staff_by_id[conn.identity.member.id].add(conn)
+        for conversation_id in conversation_ids:
+            self.follow(conn, conversation_id)
+        if isinstance(conn.identity, StaffIdentity):
+            self._staff_changed()
+
+    def unregister(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        if isinstance(conn.identity, StaffIdentity):
+            peers = self.staff_by_id.get(conn.identity.member.id)
+            if peers is not None:
+                peers.discard(conn)
+                if not peers:
+                    del self.staff_by_id[conn.identity.member.id]
+            self._staff_changed()
+        for conversation_id in conn.following:
+            followers = self.by_conversation.get(conversation_id)
+            if followers is not None:
+                followers.discard(conn)
+                if not followers:
+                    del self.by_conversation[conversation_id]
+        conn.following.clear()
+
+    def _staff_changed(self) -> None:
+        for listener in self.staff_listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a staff listener failed")
+
+    def follow(self, conn: Connection, conversation_id: str) -> None:
+        self.by_conversation[conversation_id].add(conn)
+        conn.following.add(conversation_id)
+
+    def unfollow(self, conn: Connection, conversation_id: str) -> None:
+        """Stop sending this socket a conversation (it was handed to someone else)."""
+        followers = self.by_conversation.get(conversation_id)
+        if followers is not None:
+            followers.discard(conn)
+            if not followers:
+                del self.by_conversation[conversation_id]
+        conn.following.discard(conversation_id)
+        conn.cursors.pop(conversation_id, None)
+
+    # --- queue ----------------------------------------------------------------------------------
+
+    def queue_positions(self) -> dict[str, int]:
+        # Cached until the queue changes: every visitor page load and socket asks for it.
+        if self._positions is None:
+            self._positions = positions(
+                QueueEntry(r.id, r.created_at, r.priority)
+                for r in self.open.values()
+                if r.state is State.QUEUED
+            )
+        return self._positions
+
+    def place_of(
+        self, conversation_id: str, rate: float | _NotGiven | None = NOT_GIVEN
+    ) -> QueuePlace | None:
+        """Place and wait estimate; a broadcast passes the service rate it computed once."""
+        position = self.queue_positions().get(conversation_id)
+        if position is None:
+            return None
+        if isinstance(rate, _NotGiven):
+            rate = service_rate(self.recent_accepts, utcnow())
+        wait = wait_at(position, rate)
+        return QueuePlace(position, None if wait is None else int(wait.total_seconds()))
+
+    def queue_order(self) -> list[str]:
+        places = self.queue_positions()
+        return sorted(places, key=places.__getitem__)
+
+    def queue_frame(
+        self, organisation_id: str, places: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        """The queue as one organisation's staff see it: its own waiting visitors only."""
+        places = self.queue_positions() if places is None else places
+        ordered = sorted(
+            (
+                item
+                for item in places.items()
+                if self.open[item[0]].organisation_id == organisation_id
+            ),
+            key=lambda item: item[1],
+        )
+        entries = []
+        for conversation_id, place in ordered[:QUEUE_FRAME_ENTRIES]:
+            record = self.open[conversation_id]
+            entries.append(
+                {
+                    "conversation_id": conversation_id,
+                    "nickname": record.nickname,
+                    "waiting_since": iso(record.created_at),
+                    "position": place,
+                    "urgent": is_urgent(record.priority),
+                    "returning": record.return_code_id is not None,
+                    "preferred_staff_id": record.preferred_staff_id,
+                }
+            )
+        return {
+            "type": "queue",
+            "entries": entries,
+            "total": len(ordered),
+            "server_time": iso(utcnow()),
+        }
+
+    def _queue_changed(self) -> None:
+        if self._queue_task is None or self._queue_task.done():
+            self._queue_task = asyncio.get_running_loop().create_task(self._broadcast_queue())
+
+    async def _broadcast_queue(self) -> None:
+        await asyncio.sleep(QUEUE_COALESCE_SECONDS)
+        places = self.queue_positions()
+        texts: dict[str, str] = {}  # per organisation: staff never see another's visitors
+        for conns in self.staff_by_id.values():
+            for conn in conns:
+                assert isinstance(conn.identity, StaffIdentity)
+                organisation_id = conn.identity.member.organisation_id
+                if organisation_id not in texts:
+                    texts[organisation_id] = dumps(self.queue_frame(organisation_id, places))
+                conn.send_text(texts[organisation_id])
+        # Visitors only hear about their own place, and only when it (or the estimate) moved.
+        # One service rate for everyone: per visitor it would walk the recent accepts each time.
+        rate = service_rate(self.recent_accepts, utcnow())
+        for conversation_id in places:
+            followers = self.by_conversation.get(conversation_id)
+            if not followers:
+                continue
+            place = self.place_of(conversation_id, rate)
+            assert place is not None
+            shown = (place.position, place.wait_minutes)
+            frame: str | None = None
+            for conn in followers:
+                if conn.is_visitor and conn.queue_place != shown:
+                    conn.queue_place = shown
+                    if frame is None:
+                        info = views.conversation_info(self.open[conversation_id], place)
+                        frame = dumps({"type": "conversation", "conversation": info})
+                    conn.send_text(frame)
+
+    def refresh_queue(self) -> None:
+        """Re-send places and estimates; the estimate drifts with time even when nobody moves."""
+        self._queue_changed()
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        kind = event["kind"]
+        if kind == "message":
+            message: StoredMessage | None = event.get("message")
+            if message is None:  # from another process: only the seq; the text is in the database
+                self._on_remote_message(event["conversation_id"], int(event["seq"]))
+                return
+            for conn in list(self.by_conversation.get(message.conversation_id, ())):
+                self.push_message(conn, message)
+        elif kind == "conversation":
+            record = event.get("record")
+            if record is None:
+                self._spawn(self._refresh_conversation(event["conversation_id"]))
+            else:
+                self._on_conversation(record)
+        elif kind == "resync":
+            self._spawn(self.resync())
+        elif kind in ("typing", "receipt"):
+            frame_text = dumps(event["frame"])
+            for conn in self.by_conversation.get(event["frame"]["conversation_id"], ()):
+                if conn.side != event["frame"]["from"]:
+                    conn.send_text(frame_text)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_remote_message(self, conversation_id: str, seq: int) -> None:
+        for conn in list(self.by_conversation.get(conversation_id, ())):
+            cursor = conn.cursors.get(conversation_id)
+            if cursor is None:
+                continue
+            if cursor.busy:
+                cursor.dirty = True
+            elif seq > cursor.seq:
+                self.start_catch_up(conn, conversation_id, cursor.seq)
+
+    async def _refresh_conversation(self, conversation_id: str) -> None:
+        record = await self.repo.get(conversation_id)
+        if record is not None:
+            self._on_conversation(record)
+
+    async def resync(self) -> None:
+        """After a gap in events: rebuild the queue; every socket catches up from the database."""
+        queued = {r.id: r for r in await self.repo.queued()}
+        for conversation_id, record in list(self.open.items()):
+            if record.state is State.QUEUED and conversation_id not in queued:
+                fresh = await self.repo.get(conversation_id)
+                if fresh is not None:
+                    self._on_conversation(fresh)
+        for record in queued.values():
+            self.open[record.id] = record
+        self._positions = None
+        self._queue_changed()
+        for conn in list(self.connections):
+            for conversation_id, cursor in list(conn.cursors.items()):
+                if cursor.busy:
+                    cursor.dirty = True
+                else:
+                    self.start_catch_up(conn, conversation_id, cursor.seq)
+
+    def _on_conversation(self, record: ConversationRecord) -> None:
+        previous = self.open.get(record.id)
+        if (
+            record.accepted_at is not None
+            and previous is not None
+            and previous.state is State.QUEUED
+            and record.state is not State.QUEUED
+        ):
+            self.recent_accepts.append(record.accepted_at)
+        if record.state is State.ENDED:
+            self.open.pop(record.id, None)
+        else:
+            self.open[record.id] = record
+        if record.state is State.ACTIVE and record.counselor_id is not None:
+            # Every tab of the counselor who took it follows it from the first line on.
+            for conn in self.staff_by_id.get(record.counselor_id, ()):
+                self.follow(conn, record.id)
+                if record.id not in conn.cursors:
+                    self.start_catch_up(conn, record.id, 0)
+        queue_touched = record.state is State.QUEUED or (
+            previous is not None and previous.state is State.QUEUED
+        )
+        frame_text = dumps(
+            {"type": "conversation", "conversation": views.conversation_info(record, None)}
+        )
+        for conn in self.by_conversation.get(record.id, ()):
+            if conn.is_visitor and record.state is State.QUEUED:
+                if previous is not None and previous.state is not State.QUEUED:
+                    conn.queue_place = None  # back in the queue: the broadcast must tell them
+                continue  # the queue broadcast tells them their place
+            conn.send_text(frame_text)
+        if queue_touched:
+            self._positions = None
+            self._queue_changed()
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def push_message(self, conn: Connection, message: StoredMessage) -> None:
+        cursor = conn.cursors.get(message.conversation_id)
+        if cursor is None:
+            return  # not synced yet: its sync will include this message
+        if cursor.busy:
+            cursor.dirty = True
+            return
+        if message.seq <= cursor.seq:
+            return
+        if message.seq == cursor.seq + 1:
+            cursor.seq = message.seq
+            conn.send(
+                {
+                    "type": "message",
+                    "conversation_id": message.conversation_id,
+                    "message": views.message(message, message.author == conn.author),
+                }
+            )
+            return
+        self.start_catch_up(conn, message.conversation_id, cursor.seq)
+
+    def start_catch_up(self, conn: Connection, conversation_id: str, after_seq: int) -> None:
+        cursor = conn.cursors.get(conversation_id)
+        if cursor is None:
+            cursor = conn.cursors[conversation_id] = Cursor(seq=after_seq)
+        if cursor.busy:
+            cursor.dirty = True
+            return
+        cursor.seq = after_seq
+        cursor.busy = True
+        self._spawn(self._catch_up(conn, conversation_id, cursor))
+
+    async def _catch_up(self, conn: Connection, conversation_id: str, cursor: Cursor) -> None:
+        """Send everything after the cursor from the database, page by page, then go live."""
+        answered = False
+        try:
+            while not conn.closed:
+                cursor.dirty = False
+                batch = await self.repo.messages_after(conversation_id, cursor.seq, PAGE_SIZE)
+                more = len(batch) == PAGE_SIZE
+                if batch:
+                    cursor.seq = batch[-1].seq
+                elif answered:
+                    break
+                answered = True
+                conn.send(
+                    {
+                        "type": "messages",
+                        "conversation_id": conversation_id,
+                        "messages": [views.message(m, m.author == conn.author) for m in batch],
+                        "last_seq": cursor.seq,
+                        "more": more,
+                    }
+                )
+                if not more and not cursor.dirty:
+                    break
+        except Exception:
+            log.exception("catch-up failed; the client will sync again after reconnecting")
+            conn.abort()
+        finally:
+            cursor.busy = False
+
+    async def close_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._queue_task is not None:
+            self._queue_task.cancel()

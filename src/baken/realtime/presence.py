@@ -1,0 +1,184 @@
+"""Which staff members are online, on this process and on every other one.
+
+Each process announces the staff with a socket open on it: at once when that changes, and again
+every PRESENCE_INTERVAL_SECONDS as a heartbeat. Others keep each process's latest announcement
+and forget it PRESENCE_TTL_SECONDS after the last one, so the counselors of a process that was
+killed (no goodbye) disappear within that time. A process that stops cleanly says goodbye.
+
+Announcements carry ids, organisation and role only — names are read from the database.
+The expiry runs on the receiver's own monotonic clock, so clocks of hosts need not agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from baken.realtime.broker import Broker, Event
+from baken.realtime.connection import StaffIdentity
+from baken.realtime.hub import Hub
+
+log = logging.getLogger(__name__)
+
+PRESENCE_INTERVAL_SECONDS = 5.0
+PRESENCE_TTL_SECONDS = 15.0
+# A burst of sockets opening (a shift starting) is announced once.
+ANNOUNCE_COALESCE_SECONDS = 0.1
+
+ALIVE = "alive"
+GONE = "gone"
+HELLO = "hello"  # a process that just started asks the others to announce themselves now
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineStaff:
+    staff_id: str
+    organisation_id: str
+    role: str
+
+
+class Presence:
+    def __init__(self, hub: Hub, broker: Broker) -> None:
+        self.hub = hub
+        self.broker = broker
+        self.process_id = secrets.token_hex(8)
+        # process id -> (monotonic time of its last announcement, its staff)
+        self._remote: dict[str, tuple[float, dict[str, OnlineStaff]]] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._announce_task: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        broker.subscribe(self.on_event)
+        hub.staff_listeners.append(self.local_changed)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Called (synchronously) whenever someone comes online or goes offline anywhere."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        self._publish(HELLO)
+
+    async def stop(self) -> None:
+        for task in (self._heartbeat, self._announce_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        with contextlib.suppress(Exception):
+            self._publish(GONE)
+
+    # --- who is online ------------------------------------------------------------------------
+
+    def local(self) -> dict[str, OnlineStaff]:
+        found: dict[str, OnlineStaff] = {}
+        for staff_id, conns in self.hub.staff_by_id.items():
+            for conn in conns:
+                if isinstance(conn.identity, StaffIdentity) and not conn.closed:
+                    member = conn.identity.member
+                    found[staff_id] = OnlineStaff(
+                        staff_id, member.organisation_id, member.role.value
+                    )
+                    break
+        return found
+
+    def online(self, organisation_id: str | None = None) -> dict[str, OnlineStaff]:
+        """Everyone online on any process whose announcement has not expired."""
+        self._expire()
+        found: dict[str, OnlineStaff] = {}
+        for _seen, members in self._remote.values():
+            found.update(members)
+        found.update(self.local())
+        if organisation_id is None:
+            return found
+        return {k: v for k, v in found.items() if v.organisation_id == organisation_id}
+
+    def is_online(self, staff_id: str) -> bool:
+        if self.hub.staff_by_id.get(staff_id):
+            return True
+        return staff_id in self.online()
+
+    # --- announcing ---------------------------------------------------------------------------
+
+    def local_changed(self) -> None:
+        self._notify()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._announce_task is None or self._announce_task.done():
+            self._announce_task = loop.create_task(self._announce_soon())
+
+    async def _announce_soon(self) -> None:
+        await asyncio.sleep(ANNOUNCE_COALESCE_SECONDS)
+        self._publish(ALIVE)
+
+    def _publish(self, state: str) -> None:
+        here = [] if state == GONE else list(self.local().values())
+        staff = [[m.staff_id, m.organisation_id, m.role] for m in here]
+        wire: dict[str, Any] = {"process": self.process_id, "state": state, "staff": staff}
+        self.broker.publish({"kind": "presence", **wire, "wire": wire})
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_INTERVAL_SECONDS)
+            try:
+                self._publish(ALIVE)
+                if self._expire():
+                    self._notify()
+            except Exception:
+                log.exception("announcing presence failed")
+
+    # --- hearing --------------------------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        if event.get("kind") != "presence":
+            return
+        process = event.get("process")
+        if not isinstance(process, str) or process == self.process_id:
+            return
+        state = event.get("state")
+        if state == GONE:
+            if self._remote.pop(process, None) is not None:
+                self._notify()
+            return
+        members = _members(event.get("staff"))
+        previous = self._remote.get(process)
+        self._remote[process] = (time.monotonic(), members)
+        if previous is None or previous[1] != members:
+            self._notify()
+        if state == HELLO:
+            self.local_changed()  # a newcomer: tell it who is here without waiting a heartbeat
+
+    def _expire(self) -> bool:
+        limit = time.monotonic() - PRESENCE_TTL_SECONDS
+        stale = [p for p, (seen, _m) in self._remote.items() if seen < limit]
+        for process in stale:
+            del self._remote[process]
+        return bool(stale)
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a presence listener failed")
+
+
+def _members(raw: Any) -> dict[str, OnlineStaff]:
+    found: dict[str, OnlineStaff] = {}
+    if not isinstance(raw, list):
+        return found
+    for item in raw:
+        if (
+            isinstance(item, list)
+            and len(item) == 3
+            and all(isinstance(part, str) and 0 < len(part) <= 40 for part in item)
+        ):
+            found[item[0]] = OnlineStaff(item[0], item[1], item[2])
+    return found

@@ -1,0 +1,163 @@
+"""Fan-out between processes through Redis pub/sub.
+
+Local handlers get every event at once, with its objects, exactly like the in-process broker.
+Other processes get a slim copy over Redis — ids and seqs, never message text — and read what they
+need from the database. Redis pub/sub may drop events (a restart, a slow subscriber); that only
+delays: after a reconnect every process resyncs its sockets from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from baken.realtime.broker import Event, Handler
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 20_000
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def wire_form(event: Event) -> dict[str, Any] | None:
+    """What other processes need to know, with no message text or names."""
+    kind = event["kind"]
+    if kind == "message":
+        return {
+            "kind": kind,
+            "conversation_id": event["conversation_id"],
+            "seq": event["message"].seq,
+        }
+    if kind == "conversation":
+        return {"kind": kind, "conversation_id": event["record"].id}
+    if kind in ("typing", "receipt"):
+        return {"kind": kind, "frame": event["frame"]}
+    if kind == "resync":
+        return {"kind": kind}
+    if "wire" in event:  # counselor tools: such events carry their own text-free form
+        return {"kind": kind, **event["wire"]}
+    return None
+
+
+class RedisBroker:
+    def __init__(self, url: str, channel: str) -> None:
+        self.url = url
+        self.channel = channel
+        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._handlers: list[Handler] = []
+        self._outbox: asyncio.Queue[bytes] = asyncio.Queue(MAX_PENDING)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.connected = asyncio.Event()
+        self.dropped = 0
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._listen()), loop.create_task(self._send())]
+        # Start-up waits briefly for Redis, but a missing Redis must not keep chats offline.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), 5)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._handlers.clear()
+
+    def is_ready(self) -> bool | None:
+        return self.connected.is_set()
+
+    def subscribe(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    def publish(self, event: Event) -> None:
+        self._dispatch(event)
+        wire = wire_form(event)
+        if wire is None:
+            return
+        wire["origin"] = self.origin
+        try:
+            self._outbox.put_nowait(orjson.dumps(wire))
+        except asyncio.QueueFull:
+            self.dropped += 1  # the database still has it; other processes catch up later
+
+    def _dispatch(self, event: Event) -> None:
+        for handler in self._handlers:
+            try:
+                handler(event)
+            except Exception:
+                log.exception("an event handler failed")
+
+    async def _send(self) -> None:
+        client = Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+        lost = False
+        try:
+            while True:
+                data = await self._outbox.get()
+                attempt = 0
+                while True:
+                    try:
+                        await client.publish(self.channel, data)
+                        break
+                    except (RedisError, OSError):
+                        # Retrying is safe, receivers ignore seqs they have. Past the retries
+                        # the event is dropped, and the others are told to resync once we are back.
+                        if attempt >= len(RETRY_SECONDS):
+                            self.dropped += 1
+                            lost = True
+                            break
+                        await asyncio.sleep(RETRY_SECONDS[attempt])
+                        attempt += 1
+                if lost and attempt < len(RETRY_SECONDS):
+                    with contextlib.suppress(RedisError, OSError):
+                        resync = {"kind": "resync", "origin": self.origin}
+                        await client.publish(self.channel, orjson.dumps(resync))
+                        lost = False
+        finally:
+            await client.aclose()
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            client = Redis.from_url(self.url, socket_connect_timeout=2, health_check_interval=10)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    if attempt > 0:
+                        log.warning("Redis is back; resyncing sockets from the database")
+                        self._dispatch({"kind": "resync"})
+                    attempt = 0
+                    self.connected.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") != "message":
+                            continue
+                        self._receive(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                self.connected.clear()
+                delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+                if attempt == 0:
+                    log.warning("lost Redis (%s); retrying", type(exc).__name__)
+                attempt += 1
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    def _receive(self, data: bytes) -> None:
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(event, dict) or event.get("origin") == self.origin:
+            return
+        self._dispatch(event)

@@ -1,0 +1,1 @@
+"""Case registration: the codebook, validation of registered values, and their storage."""

@@ -1,0 +1,1 @@
+"""The yearly research report, computed from registrations only (never from conversations)."""

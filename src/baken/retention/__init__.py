@@ -1,0 +1,1 @@
+"""Retention: transcripts are destroyed by crypto-shredding once they are old enough."""

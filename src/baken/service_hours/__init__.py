@@ -1,0 +1,1 @@
+"""Opening hours, holidays and the closed state (issue 3, part 2)."""

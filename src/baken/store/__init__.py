@@ -1,0 +1,1 @@
+"""The only place with SQL: tables, repositories, the message writer and migrations."""

@@ -1,0 +1,558 @@
+"""Conversations: creating, finding, accepting, ending, and reading their messages back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from baken.auth.tokens import new_id, new_token, token_hash
+from baken.crypto.envelope import CipherCache, ConversationCipher, new_data_key
+from baken.domain.conversation import (
+    EVENT_ACCEPTED,
+    EndedBy,
+    Sender,
+    State,
+    ended_event,
+)
+from baken.domain.counselor_tools import EVENT_REQUEUED, EVENT_TRANSFERRED
+from baken.domain.queue import ESTIMATE_WINDOW
+from baken.store.clock import as_utc, now_ms, utcnow
+from baken.store.database import Database
+from baken.store.records import ConversationRecord, StoredMessage
+from baken.store.retention_repo import SHREDDED_KEY_ID
+from baken.store.staff_repo import DEFAULT_ORGANISATION
+from baken.store.tables import conversations, messages, participants, staff
+
+PAGE_SIZE = 200
+
+
+class NotQueued(Exception):
+    """The conversation is no longer waiting: someone else accepted it, or it ended."""
+
+
+class AtCapacity(Exception):
+    """The counselor already has the maximum number of chats."""
+
+
+class ConversationEnded(Exception):
+    pass
+
+
+class NotHeld(Exception):
+    """The chat is not (any more) active with this counselor: ended, requeued or handed on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    conversation: ConversationRecord
+    event: StoredMessage
+
+
+def _select_conversations() -> Any:
+    return select(conversations, staff.c.display_name.label("counselor_name")).select_from(
+        conversations.outerjoin(staff, staff.c.id == conversations.c.counselor_id)
+    )
+
+
+class ConversationRepository:
+    def __init__(self, db: Database, ciphers: CipherCache) -> None:
+        self.db = db
+        self.ciphers = ciphers
+
+    def cipher(self, conversation_id: str, wrapped_key: bytes) -> ConversationCipher:
+        return self.ciphers.get(conversation_id, wrapped_key)
+
+    def _record(self, row: Any) -> ConversationRecord:
+        nickname = None
+        if row.nickname_ct is not None:
+            nickname = self.cipher(row.id, row.wrapped_key).decrypt_field(row.nickname_ct)
+        return ConversationRecord(
+            id=row.id,
+            organisation_id=row.organisation_id,
+            state=State(row.state),
+            priority=row.priority,
+            lang=row.lang,
+            created_at=as_utc(row.created_at),
+            accepted_at=as_utc(row.accepted_at) if row.accepted_at else None,
+            ended_at=as_utc(row.ended_at) if row.ended_at else None,
+            ended_by=EndedBy(row.ended_by) if row.ended_by else None,
+            counselor_id=row.counselor_id,
+            counselor_name=row.counselor_name,
+            nickname=nickname,
+            last_seq=row.last_seq,
+            visitor_read_seq=row.visitor_read_seq,
+            visitor_delivered_seq=row.visitor_delivered_seq,
+            counselor_read_seq=row.counselor_read_seq,
+            counselor_delivered_seq=row.counselor_delivered_seq,
+            return_code_id=row.return_code_id,
+            preferred_staff_id=row.preferred_staff_id,
+            expired=row.key_id == SHREDDED_KEY_ID,
+        )
+
+    async def create(
+        self,
+        nickname: str | None,
+        lang: str,
+        priority: int = 0,
+        organisation_id: str = DEFAULT_ORGANISATION,
+        return_code_id: str | None = None,
+        preferred_staff_id: str | None = None,
+    ) -> tuple[ConversationRecord, str]:
+        """Open a queued conversation; returns it and the visitor's bearer token."""
+        conversation_id = new_id("c")
+        data_key = new_data_key()
+        cipher = ConversationCipher(conversation_id, data_key)
+        self.ciphers.put(cipher)
+        token = new_token()
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                insert(conversations).values(
+                    id=conversation_id,
+                    organisation_id=organisation_id,
+                    state=State.QUEUED.value,
+                    priority=priority,
+                    lang=lang,
+                    created_at=now,
+                    wrapped_key=self.ciphers.master.wrap(conversation_id, data_key),
+                    key_id=self.ciphers.master.key_id,
+                    nickname_ct=cipher.encrypt_field(nickname) if nickname else None,
+                    visitor_token_hash=token_hash(token),
+                    last_seq=0,
+                    visitor_read_seq=0,
+                    visitor_delivered_seq=0,
+                    counselor_read_seq=0,
+                    counselor_delivered_seq=0,
+                    return_code_id=return_code_id,
+                    preferred_staff_id=preferred_staff_id,
+                )
+            )
+        record = await self.get(conversation_id)
+        assert record is not None
+        return record, token
+
+    async def get(self, conversation_id: str) -> ConversationRecord | None:
+        async with self.db.reader.connect() as conn:
+            row = (
+                await conn.execute(
+                    _select_conversations().where(conversations.c.id == conversation_id)
+                )
+            ).first()
+        return None if row is None else self._record(row)
+
+    async def by_visitor_token(self, token: str) -> ConversationRecord | None:
+        async with self.db.reader.connect() as conn:
+            row = (
+                await conn.execute(
+                    _select_conversations().where(
+                        conversations.c.visitor_token_hash == token_hash(token)
+                    )
+                )
+            ).first()
+        return None if row is None else self._record(row)
+
+    async def queued(self) -> list[ConversationRecord]:
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    _select_conversations().where(conversations.c.state == State.QUEUED.value)
+                )
+            ).all()
+        return [self._record(row) for row in rows]
+
+    async def recent_accepts(self, window: timedelta = ESTIMATE_WINDOW) -> list[datetime]:
+        since = utcnow() - window
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(conversations.c.accepted_at).where(conversations.c.accepted_at >= since)
+                )
+            ).all()
+        return sorted(as_utc(row.accepted_at) for row in rows)
+
+    async def active_for(self, staff_id: str) -> list[ConversationRecord]:
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    _select_conversations()
+                    .where(
+                        and_(
+                            conversations.c.counselor_id == staff_id,
+                            conversations.c.state == State.ACTIVE.value,
+                        )
+                    )
+                    .order_by(conversations.c.accepted_at)
+                )
+            ).all()
+        return [self._record(row) for row in rows]
+
+    async def _append_event(
+        self,
+        conn: AsyncConnection,
+        conversation_id: str,
+        event: str,
+        staff_id: str | None,
+        name: str | None,
+    ) -> StoredMessage:
+        """Add a system line to the transcript inside the caller's transaction."""
+        row = (
+            await conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(last_seq=conversations.c.last_seq + 1)
+                .returning(conversations.c.last_seq, conversations.c.wrapped_key)
+            )
+        ).one()
+        seq = int(row.last_seq)
+        sent_at = now_ms()
+        body = self.cipher(conversation_id, row.wrapped_key).encrypt(seq, "")
+        await conn.execute(
+            insert(messages).values(
+                conversation_id=conversation_id,
+                seq=seq,
+                author="system",
+                sender=Sender.SYSTEM.value,
+                staff_id=staff_id,
+                client_msg_id=None,
+                event=event,
+                body=body,
+                sent_at_ms=sent_at,
+            )
+        )
+        return StoredMessage(
+            conversation_id=conversation_id,
+            seq=seq,
+            author="system",
+            sender=Sender.SYSTEM,
+            staff_id=staff_id,
+            name=name,
+            client_msg_id=None,
+            event=event,
+            text="",
+            sent_at_ms=sent_at,
+        )
+
+    async def accept(
+        self, conversation_id: str, staff_id: str, display_name: str, max_chats: int
+    ) -> Transition:
+        """Give a waiting conversation to a counselor. Exactly one of simultaneous accepts wins."""
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            # The staff row lock serialises one counselor's accepts on PostgreSQL (SQLite has
+            # a single writer anyway), so the capacity check cannot be raced.
+            await conn.execute(select(staff.c.id).where(staff.c.id == staff_id).with_for_update())
+            active = await conn.scalar(
+                select(func.count())
+                .select_from(conversations)
+                .where(
+                    and_(
+                        conversations.c.counselor_id == staff_id,
+                        conversations.c.state == State.ACTIVE.value,
+                    )
+                )
+            )
+            if (active or 0) >= max_chats:
+                raise AtCapacity()
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    and_(
+                        conversations.c.id == conversation_id,
+                        conversations.c.state == State.QUEUED.value,
+                    )
+                )
+                .values(state=State.ACTIVE.value, counselor_id=staff_id, accepted_at=now)
+            )
+            if result.rowcount != 1:
+                raise NotQueued()
+            await _join(conn, conversation_id, staff_id, now)
+            event = await self._append_event(
+                conn, conversation_id, EVENT_ACCEPTED, staff_id, display_name
+            )
+        record = await self.get(conversation_id)
+        assert record is not None
+        return Transition(record, event)
+
+    async def end(
+        self,
+        conversation_id: str,
+        ended_by: EndedBy,
+        staff_id: str | None = None,
+        display_name: str | None = None,
+        end_reason: str | None = None,
+        event_code: str | None = None,
+    ) -> Transition | None:
+        """End a conversation; None when it had already ended (ending twice changes nothing)."""
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    and_(
+                        conversations.c.id == conversation_id,
+                        conversations.c.state != State.ENDED.value,
+                    )
+                )
+                .values(
+                    state=State.ENDED.value,
+                    ended_at=now,
+                    ended_by=ended_by.value,
+                    end_reason=end_reason,
+                    # The visitor's token dies with the chat: a found phone cannot reopen it.
+                    visitor_token_hash=None,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            await conn.execute(
+                update(participants)
+                .where(
+                    and_(
+                        participants.c.conversation_id == conversation_id,
+                        participants.c.left_at.is_(None),
+                    )
+                )
+                .values(left_at=now)
+            )
+            event = await self._append_event(
+                conn, conversation_id, event_code or ended_event(ended_by), staff_id, display_name
+            )
+        record = await self.get(conversation_id)
+        assert record is not None
+        return Transition(record, event)
+
+    # --- handing a chat on (counselor tools, issue 3) ------------------------------------------
+
+    async def transfer(
+        self,
+        conversation_id: str,
+        from_staff_id: str,
+        to_staff_id: str,
+        to_name: str,
+        max_chats: int,
+    ) -> Transition:
+        """Hand an active chat from one counselor to another, in one transaction.
+
+        Locked like accept: the target's staff row serialises everything that adds a chat to
+        them, so two transfers (or a transfer and an accept) cannot both fill their last place;
+        the conditional UPDATE makes a transfer and a requeue/end/another transfer of the same
+        chat exclusive — exactly one of them changes it.
+        """
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            await conn.execute(
+                select(staff.c.id).where(staff.c.id == to_staff_id).with_for_update()
+            )
+            if await _active_count(conn, to_staff_id) >= max_chats:
+                raise AtCapacity()
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    and_(
+                        conversations.c.id == conversation_id,
+                        conversations.c.state == State.ACTIVE.value,
+                        conversations.c.counselor_id == from_staff_id,
+                    )
+                )
+                .values(counselor_id=to_staff_id)
+            )
+            if result.rowcount != 1:
+                raise NotHeld()
+            await _leave(conn, conversation_id, from_staff_id, now)
+            await _join(conn, conversation_id, to_staff_id, now)
+            event = await self._append_event(
+                conn, conversation_id, EVENT_TRANSFERRED, to_staff_id, to_name
+            )
+        record = await self.get(conversation_id)
+        assert record is not None
+        return Transition(record, event)
+
+    async def requeue(self, conversation_id: str, from_staff_id: str, from_name: str) -> Transition:
+        """Put an active chat back in the queue (cold transfer).
+
+        It keeps its priority and its arrival time, so it goes back to the place it had: the
+        visitor already waited once and is not sent to the back. It is no longer held for the
+        counselor who gave it back.
+        """
+        now = utcnow()
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    and_(
+                        conversations.c.id == conversation_id,
+                        conversations.c.state == State.ACTIVE.value,
+                        conversations.c.counselor_id == from_staff_id,
+                    )
+                )
+                .values(
+                    state=State.QUEUED.value,
+                    counselor_id=None,
+                    accepted_at=None,
+                    preferred_staff_id=None,
+                )
+            )
+            if result.rowcount != 1:
+                raise NotHeld()
+            await _leave(conn, conversation_id, from_staff_id, now)
+            event = await self._append_event(
+                conn, conversation_id, EVENT_REQUEUED, from_staff_id, from_name
+            )
+        record = await self.get(conversation_id)
+        assert record is not None
+        return Transition(record, event)
+
+    async def active_counts(self, staff_ids: Sequence[str]) -> dict[str, int]:
+        """Open chats per counselor (the load shown when choosing whom to hand a chat to)."""
+        if not staff_ids:
+            return {}
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(conversations.c.counselor_id, func.count())
+                    .where(
+                        and_(
+                            conversations.c.counselor_id.in_(list(staff_ids)),
+                            conversations.c.state == State.ACTIVE.value,
+                        )
+                    )
+                    .group_by(conversations.c.counselor_id)
+                )
+            ).all()
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def set_end_reason(self, conversation_id: str, reason: str) -> bool:
+        """Record why an ended chat ended (the visitor may have left before the counselor could)."""
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    and_(
+                        conversations.c.id == conversation_id,
+                        conversations.c.state == State.ENDED.value,
+                    )
+                )
+                .values(end_reason=reason)
+            )
+        return bool(result.rowcount == 1)
+
+    async def end_reason(self, conversation_id: str) -> str | None:
+        async with self.db.reader.connect() as conn:
+            found: str | None = await conn.scalar(
+                select(conversations.c.end_reason).where(conversations.c.id == conversation_id)
+            )
+        return found
+
+    async def messages_after(
+        self, conversation_id: str, after_seq: int, limit: int = PAGE_SIZE
+    ) -> list[StoredMessage]:
+        async with self.db.reader.connect() as conn:
+            key = await conn.scalar(
+                select(conversations.c.wrapped_key).where(conversations.c.id == conversation_id)
+            )
+            if not key:  # unknown, or its key destroyed by retention
+                return []
+            rows = (
+                await conn.execute(
+                    select(messages, staff.c.display_name)
+                    .select_from(messages.outerjoin(staff, staff.c.id == messages.c.staff_id))
+                    .where(
+                        and_(
+                            messages.c.conversation_id == conversation_id,
+                            messages.c.seq > after_seq,
+                        )
+                    )
+                    .order_by(messages.c.seq)
+                    .limit(limit)
+                )
+            ).all()
+        cipher = self.cipher(conversation_id, key)
+        return [
+            StoredMessage(
+                conversation_id=conversation_id,
+                seq=int(row.seq),
+                author=row.author,
+                sender=Sender(row.sender),
+                staff_id=row.staff_id,
+                name=row.display_name,
+                client_msg_id=row.client_msg_id,
+                event=row.event,
+                text=cipher.decrypt(int(row.seq), row.body),
+                sent_at_ms=int(row.sent_at_ms),
+            )
+            for row in rows
+        ]
+
+    async def save_receipts(self, updates: Sequence[tuple[str, str, int]]) -> None:
+        """Raise read/delivered pointers; never lowers one. Items: (conversation, column, seq)."""
+        if not updates:
+            return
+        async with self.db.writer.begin() as conn:
+            for conversation_id, column_name, seq in updates:
+                column = conversations.c[column_name]
+                await conn.execute(
+                    update(conversations)
+                    .where(and_(conversations.c.id == conversation_id, column < seq))
+                    .values({column_name: seq})
+                )
+
+
+async def _active_count(conn: AsyncConnection, staff_id: str) -> int:
+    active = await conn.scalar(
+        select(func.count())
+        .select_from(conversations)
+        .where(
+            and_(
+                conversations.c.counselor_id == staff_id,
+                conversations.c.state == State.ACTIVE.value,
+            )
+        )
+    )
+    return int(active or 0)
+
+
+async def _join(conn: AsyncConnection, conversation_id: str, staff_id: str, now: datetime) -> None:
+    """Add a counselor to the participants; one who comes back (requeue, transfer) rejoins."""
+    rejoined = await conn.execute(
+        update(participants)
+        .where(
+            and_(
+                participants.c.conversation_id == conversation_id,
+                participants.c.staff_id == staff_id,
+            )
+        )
+        .values(joined_at=now, left_at=None, role="counselor")
+    )
+    if rejoined.rowcount == 0:
+        await conn.execute(
+            insert(participants).values(
+                conversation_id=conversation_id, staff_id=staff_id, role="counselor", joined_at=now
+            )
+        )
+
+
+async def _leave(conn: AsyncConnection, conversation_id: str, staff_id: str, now: datetime) -> None:
+    await conn.execute(
+        update(participants)
+        .where(
+            and_(
+                participants.c.conversation_id == conversation_id,
+                participants.c.staff_id == staff_id,
+                participants.c.left_at.is_(None),
+            )
+        )
+        .values(left_at=now)
+    )
+
+
+RECEIPT_COLUMNS = {
+    ("visitor", "read"): "visitor_read_seq",
+    ("visitor", "delivered"): "visitor_delivered_seq",
+    ("counselor", "read"): "counselor_read_seq",
+    ("counselor", "delivered"): "counselor_delivered_seq",
+}

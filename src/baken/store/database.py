@@ -1,0 +1,65 @@
+"""Engines for the configured database: the embedded SQLite file or PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from baken.config import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: an acknowledged message survives a power cut, not only a process crash. Group commit
+    # pays the fsync once per batch, not once per message.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """Holds a writer engine and a reader engine.
+
+    SQLite allows one writer at a time, so all writes share one connection (the message writer
+    batches into it); readers use their own connections, which WAL lets run beside the writer.
+    PostgreSQL gets one pooled engine for both.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.resolved_database_url
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.writer = create_async_engine(
+                self.url,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=60,
+            )
+            self.reader = create_async_engine(
+                self.url, poolclass=AsyncAdaptedQueuePool, pool_size=4, max_overflow=4
+            )
+            for engine in (self.writer, self.reader):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self.writer = create_async_engine(self.url, pool_size=10, max_overflow=10)
+            self.reader = self.writer
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+def engine_for_migrations(settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(settings.resolved_database_url)
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine

@@ -1,0 +1,472 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` must match these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Every person and record belongs to an organisation, so partners can later share one installation.
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Only a hash of the session token is stored: a database leak does not hand out live sessions.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_staff_sessions_staff_id", "staff_id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("lang", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("ended_by", String(16), nullable=True),
+    Column("counselor_id", String(40), ForeignKey("staff.id"), nullable=True),
+    # The conversation's data key, wrapped by the master key identified by key_id.
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("nickname_ct", LargeBinary, nullable=True),
+    Column("visitor_token_hash", String(64), nullable=True, unique=True),
+    Column("last_seq", BigInteger, nullable=False, default=0),
+    Column("visitor_read_seq", BigInteger, nullable=False, default=0),
+    Column("visitor_delivered_seq", BigInteger, nullable=False, default=0),
+    Column("counselor_read_seq", BigInteger, nullable=False, default=0),
+    Column("counselor_delivered_seq", BigInteger, nullable=False, default=0),
+    Column("case_id", String(40), ForeignKey("cases.id"), nullable=True),  # issue 6
+    # Set when the visitor came back with a return code: links their conversations, and offers
+    # the new chat first to the counselor they spoke with before.
+    Column("return_code_id", String(40), nullable=True),
+    Column("preferred_staff_id", String(40), nullable=True),
+    # Why the counselor ended it (issue 3, counselor tools): one of domain.tools.EndReason.
+    Column("end_reason", String(16), nullable=True),
+    # Service hours and figures (issue 3, parts 2 and 6): whether the visitor already answered
+    # the feedback form; the feedback itself is stored apart, without this link.
+    Column("feedback_given", Boolean, nullable=False, default=False, server_default=false()),
+    Index("ix_conversations_state_created", "state", "created_at"),
+    Index("ix_conversations_counselor_state", "counselor_id", "state"),
+    Index("ix_conversations_org_created", "organisation_id", "created_at"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), primary_key=True),
+    Column("staff_id", String(40), ForeignKey("staff.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+    Column("left_at", DateTime(timezone=True), nullable=True),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # "v" for the visitor, "s:<staff id>" for staff, "system" for events; scopes client_msg_id.
+    Column("author", String(44), nullable=False),
+    Column("sender", String(12), nullable=False),
+    Column("staff_id", String(40), nullable=True),
+    Column("client_msg_id", String(64), nullable=True),
+    Column("event", String(32), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("sent_at_ms", BigInteger, nullable=False),
+    UniqueConstraint("conversation_id", "author", "client_msg_id", name="uq_messages_client_msg"),
+)
+
+
+# --- registrations (issue 6) ---
+# Registrations hold coded values only: no column here can hold free text, so nothing a visitor
+# wrote can reach a report through them. One wide row per conversation keeps a yearly report to a
+# few GROUP BY scans over one index range.
+
+# A case is one person over time; conversations link to it (return code or a counselor's link).
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    # Start of the first conversation registered with a trafficking help request: the report
+    # counts a person once, in the year of this moment.
+    Column("first_request_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cases_org_first_request", "organisation_id", "first_request_at"),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("case_id", String(40), ForeignKey("cases.id"), nullable=False),
+    Column("codebook_version", String(16), nullable=False),
+    # Optimistic concurrency: a save names the version it edited; a stale one is refused.
+    Column("version", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    # Set on the one registration that stands for its case in the report (the case's last
+    # registration with a help request in the year of its first one); NULL on all others.
+    Column("report_year", SmallInteger, nullable=True),
+    Column("report_month", SmallInteger, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40), ForeignKey("staff.id"), nullable=True),
+    # Codebook fields: codes for single and yes/no fields, bitmasks (1 << code) for multi fields,
+    # the number itself for age. NULL: not registered or not applicable.
+    Column("trafficking_request", SmallInteger, nullable=True),
+    Column("contact_role", SmallInteger, nullable=True),
+    Column("victim_assessment", SmallInteger, nullable=True),
+    Column("exploitation_types", Integer, nullable=True),
+    Column("in_exploitation_now", SmallInteger, nullable=True),
+    Column("exploitation_duration", SmallInteger, nullable=True),
+    Column("age", SmallInteger, nullable=True),
+    Column("is_minor", SmallInteger, nullable=True),
+    Column("gender", SmallInteger, nullable=True),
+    Column("perpetrator_relations", Integer, nullable=True),
+    Column("multiple_perpetrators", SmallInteger, nullable=True),
+    Column("clients_involved", SmallInteger, nullable=True),
+    Column("siblings_exploited", SmallInteger, nullable=True),
+    Column("first_disclosure", SmallInteger, nullable=True),
+    Column("known_to", Integer, nullable=True),
+    Column("indicators", Integer, nullable=True),
+    Column("risk_level", SmallInteger, nullable=True),
+    Column("emergency_actions", Integer, nullable=True),
+    Column("consent_level", SmallInteger, nullable=True),
+    Column("referrals", Integer, nullable=True),
+    Column("language", SmallInteger, nullable=True),
+    Column("region", SmallInteger, nullable=True),
+    # Set when the counselor marked the registration complete (issue 6, the console form).
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("completed_by", String(40), nullable=True),
+    Index("ix_registrations_case_id", "case_id"),
+    Index("ix_registrations_org_report_year", "organisation_id", "report_year"),
+    Index(
+        "ix_registrations_request_started", "organisation_id", "trafficking_request", "started_at"
+    ),
+)
+
+# Who changed which field of a registration when, old and new as stored codes (never text).
+registration_changes = Table(
+    "registration_changes",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "conversation_id", String(40), ForeignKey("registrations.conversation_id"), nullable=False
+    ),
+    Column("staff_id", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Integer, nullable=True),
+    Column("new_value", Integer, nullable=True),
+    Index("ix_registration_changes_conversation", "conversation_id", "id"),
+)
+
+# --- return codes and mailbox (issue 3) ---
+
+# Installation-wide secrets, each wrapped by the master key like a conversation key, so that a
+# stolen database alone reveals none of them and key rotation re-wraps them too.
+installation_secrets = Table(
+    "installation_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+return_codes = Table(
+    "return_codes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    # Only the peppered slow hash of the code; the code itself exists only with the visitor.
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("state", String(12), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("preferred_staff_id", String(40), ForeignKey("staff.id"), nullable=True),
+    # The mailbox's own data key; destroying the code destroys this, and with it the mailbox.
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("key_id", String(32), nullable=False),
+)
+
+mailbox_messages = Table(
+    "mailbox_messages",
+    metadata,
+    Column("return_code_id", String(40), ForeignKey("return_codes.id"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("direction", String(12), nullable=False),
+    Column("staff_id", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("sent_at_ms", BigInteger, nullable=False),
+    Column("read_at_ms", BigInteger, nullable=True),
+)
+
+
+# --- counselor tools (issue 3, part 4) ---
+
+# Ready-made texts. owner_staff_id NULL: a team text, managed by supervisors and admins.
+# Bodies are plain text typed by staff for staff; they are not visitor data, so not encrypted.
+canned_responses = Table(
+    "canned_responses",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("owner_staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=True),
+    Column("lang", String(8), nullable=False),
+    Column("title", String(60), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Index("ix_canned_responses_org_owner", "organisation_id", "owner_staff_id"),
+)
+
+# Private notes of staff on a conversation (kind "note", or "transfer" for the note handed to a
+# colleague). The body is encrypted with the conversation's key, bound to the note id.
+conversation_notes = Table(
+    "conversation_notes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=False),
+    Column("staff_id", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("kind", String(12), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_conversation_notes_conversation", "conversation_id", "created_at"),
+)
+
+# A block of an abusive visitor: by conversation and, when it has one, by its return code;
+# never by anything that identifies a person or a device.
+visitor_blocks = Table(
+    "visitor_blocks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=False),
+    Column("return_code_id", String(40), ForeignKey("return_codes.id"), nullable=True),
+    Column("reason", String(16), nullable=False),
+    Column("created_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("lifted_at", DateTime(timezone=True), nullable=True),
+    Column("lifted_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Index("ix_visitor_blocks_conversation", "conversation_id"),
+    Index("ix_visitor_blocks_return_code", "return_code_id"),
+)
+
+
+# --- service hours, visitor feedback (issue 3, parts 2 and 6) ---
+
+# The organisation's opening hours, holidays and closed-state texts as one validated JSON document
+# (baken.service_hours.config), saved whole by an administrator; version guards against overwrites.
+service_hours = Table(
+    "service_hours",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("config", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(40), nullable=True),
+)
+
+# Anonymous answers to the two questions after a chat: no conversation, no exact time (the hour
+# only), so an answer cannot be traced back to a chat or a counselor.
+visitor_feedback = Table(
+    "visitor_feedback",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("submitted_hour", DateTime(timezone=True), nullable=False),
+    Column("helped", SmallInteger, nullable=True),
+    Column("come_back", SmallInteger, nullable=True),
+    Index("ix_visitor_feedback_org_hour", "organisation_id", "submitted_hour"),
+)
+
+
+# --- audit log and retention (issue 5, parts 3 and 4) ---
+
+# Who did what to which object, when; never content. Each row's hash covers the previous row's
+# hash, so an edited, removed or inserted row breaks the chain (`baken audit verify`). The id is
+# the position in the chain, handed out by audit_head, not by a sequence.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # Staff id, "os:<user>" for the command line, NULL when unknown (a failed login).
+    Column("actor_id", String(40), nullable=True),
+    Column("actor_role", String(20), nullable=True),
+    Column("kind", String(40), nullable=False),
+    Column("object_type", String(20), nullable=True),
+    Column("object_id", String(64), nullable=True),
+    # Structured codes only ("fmt=pdf year=2024"), never text a person typed.
+    Column("detail", String(200), nullable=True),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_actor_id", "actor_id", "id"),
+    Index("ix_audit_log_kind", "kind", "id"),
+    Index("ix_audit_log_at", "at"),
+)
+
+# One row: the end of the chain. Appending updates it first, which locks it (PostgreSQL) or takes
+# the write lock (SQLite), so appends from any number of processes form one line.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Retention finds conversations that ended long enough ago.
+Index("ix_conversations_ended_at", conversations.c.ended_at)
+
+
+# --- staff security (issue 5, part 1): second factor, recovery codes, sign-in state, throttle ---
+
+# One TOTP factor per staff member. The secret is wrapped by the master key (bound to the staff id),
+# so a copy of the database alone cannot produce codes.
+staff_totp = Table(
+    "staff_totp",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # NULL while enrolment waits for the first correct code.
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    # The last accepted 30-second step: codes of this step or earlier are refused (no replay).
+    Column("last_step", BigInteger, nullable=True),
+)
+
+# Only hashes; the codes were shown once at enrolment.
+staff_recovery_codes = Table(
+    "staff_recovery_codes",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Between a correct password and the second factor: short-lived, server-side, not a session.
+staff_login_challenges = Table(
+    "staff_login_challenges",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    # "code" (enrolled: asks for a code) or "enrol" (shows the QR code first).
+    Column("stage", String(8), nullable=False),
+    # The throttle bucket the password step counted against; wrong codes count there too.
+    Column("bucket", String(80), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_staff_login_challenges_expires_at", "expires_at"),
+)
+
+# One row per failed sign-in step within the last window; the bucket names an account (by a hash
+# of the username, known or not) or a device that once signed in to it. No address is stored.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("bucket", String(80), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_bucket_failed_at", "bucket", "failed_at"),
+    Index("ix_login_failures_failed_at", "failed_at"),
+)
+
+# Browsers that completed a full sign-in for an account: their failures count apart, so a flood of
+# wrong guesses from elsewhere cannot keep the owner out (see docs/security.md).
+staff_devices = Table(
+    "staff_devices",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_staff_devices_staff_id", "staff_id"),
+)
+
+# --- supervision (issue 3, part 5): the consultation channel between staff ----------------------
+
+# A message between staff of one organisation: to its team room (recipient_id NULL) or to one
+# colleague, optionally about a conversation. The text is encrypted under a key of its own,
+# wrapped by the master key like a conversation's.
+consult_messages = Table(
+    "consult_messages",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("sender_id", String(40), ForeignKey("staff.id"), nullable=False),
+    Column("recipient_id", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_consult_messages_org_recipient", "organisation_id", "recipient_id", "created_at"),
+    Index("ix_consult_messages_org_sender", "organisation_id", "sender_id", "created_at"),
+    Index("ix_consult_messages_created_at", "created_at"),
+)

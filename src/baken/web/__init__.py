@@ -1,0 +1,1 @@
+"""Pages, HTTP routes and the browser-facing security layer."""

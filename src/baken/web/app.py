@@ -1,0 +1,201 @@
+"""The ASGI application: routes, start-up and shut-down."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from baken.abuse.address import AddressKeys
+from baken.config import Settings
+from baken.crypto.envelope import CipherCache
+from baken.crypto.keyfile import load_or_create_master_key
+from baken.i18n import negotiate
+from baken.realtime.broker import Broker, InProcessBroker
+from baken.realtime.chat_service import ChatService
+from baken.realtime.endpoint import staff_socket, visitor_socket
+from baken.retention.job import RetentionJob
+from baken.store.conversation_repo import ConversationRepository
+from baken.store.database import Database
+from baken.store.migrate import upgrade_async
+from baken.web import (
+    audit_routes,
+    canned_routes,
+    case_link_routes,
+    figures_routes,
+    health,
+    registration_routes,
+    research_routes,
+    service_routes,
+    staff_account_routes,
+    staff_login_routes,
+    staff_routes,
+    visitor_routes,
+)
+from baken.web.abuse_guard import AbuseGuard, challenge_api
+from baken.web.pages import error_page
+from baken.web.security import SecurityMiddleware
+from baken.web.services import Services
+from baken.web.staff_security import StaffSecurity, staff_repository
+from baken.web.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings)
+        master, created = load_or_create_master_key(settings.master_key, settings.data_dir)
+        if created is not None:
+            log.warning(
+                "A new master key was written to %s. Back it up separately from the database: "
+                "without it no message can ever be read again.",
+                created,
+            )
+        db = Database(settings)
+        staff = staff_repository(db, settings)
+        await staff.ensure_organisation(settings.organisation_name)
+        chat = ChatService(
+            settings, ConversationRepository(db, CipherCache(master)), make_broker(settings)
+        )
+        await chat.start()
+        # Retention (issue 5): destroys the keys of old transcripts now and then.
+        retention = RetentionJob(
+            db,
+            chat.repo.ciphers,
+            chat.audit,
+            settings.retention_days,
+            timedelta(minutes=settings.purge_interval_minutes),
+        )
+        retention.start()
+        # Staff sign-in: second factor, throttle, sockets closed when their session ends.
+        app.state.staff_security = StaffSecurity.build(settings, db, master, staff, chat.hub)
+        app.state.staff_security.guard.start()
+        app.state.baken = Services(settings=settings, db=db, staff=staff, chat=chat)
+        # Abuse without identity (issue 5): proof-of-work and throttles, in memory.
+        app.state.abuse = AbuseGuard.build(settings, app.state.address_keys, db, master)
+        try:
+            yield
+        finally:
+            await app.state.staff_security.guard.stop()
+            await retention.stop()
+            await chat.stop()
+            await app.state.abuse.close()
+            await db.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        title="Baken",
+    )
+    app.add_api_route("/", visitor_routes.visitor_page, methods=["GET"])
+    app.add_api_route("/start", visitor_routes.start_form, methods=["POST"])
+    app.add_api_route("/api/visitor/challenge", challenge_api, methods=["GET"])  # issue 5
+    app.add_api_route("/api/visitor/start", visitor_routes.start_api, methods=["POST"])
+    app.add_api_route("/api/visitor/return", visitor_routes.return_api, methods=["POST"])
+    app.add_api_route(
+        "/api/visitor/code/destroy", visitor_routes.destroy_code_api, methods=["POST"]
+    )
+    app.add_api_route(visitor_routes.EXIT_PATH, visitor_routes.quick_exit, methods=["GET"])
+    app.add_api_route("/staff/login", staff_routes.login_page, methods=["GET"])
+    app.add_api_route("/staff/login", staff_routes.login, methods=["POST"])
+    app.add_api_route("/staff/logout", staff_routes.logout, methods=["POST"])
+    app.add_api_route("/staff", staff_routes.console, methods=["GET"])
+    # Staff accounts (issue 5): second factor, password change, admin actions.
+    two_step, accounts = staff_login_routes, staff_account_routes
+    app.add_api_route("/staff/login/code", two_step.code_page, methods=["GET"])
+    app.add_api_route("/staff/login/code", two_step.code_step, methods=["POST"])
+    app.add_api_route("/staff/enrol", two_step.enrol_page, methods=["GET"])
+    app.add_api_route("/staff/enrol", two_step.enrol_step, methods=["POST"])
+    app.add_api_route("/staff/enrol/qr.svg", two_step.enrol_qr, methods=["GET"])
+    app.add_api_route("/staff/password", accounts.password_page, methods=["GET"])
+    app.add_api_route("/staff/password", accounts.change_password, methods=["POST"])
+    app.add_api_route("/staff/accounts", accounts.accounts_page, methods=["GET"])
+    app.add_api_route(
+        "/staff/accounts/{staff_id}/{action}", accounts.account_action, methods=["POST"]
+    )
+    app.add_api_route("/staff/audit", audit_routes.audit_page, methods=["GET"])  # issue 5
+    app.add_api_route("/healthz", health.healthz, methods=["GET"])
+    app.add_api_route("/readyz", health.readyz, methods=["GET"])
+    app.add_api_route("/metrics", health.metrics, methods=["GET"])
+    # Registration and research (issue 6).
+    reg, research = registration_routes, research_routes
+    app.add_api_route("/api/registrations/codebook", reg.codebook_api, methods=["GET"])
+    app.add_api_route("/api/registrations/pending", reg.pending_registrations, methods=["GET"])
+    registration_path = "/api/conversations/{conversation_id}/registration"
+    app.add_api_route(registration_path, reg.get_registration, methods=["GET"])
+    app.add_api_route(registration_path, reg.put_registration, methods=["PUT"])
+    case_link_path = "/api/conversations/{conversation_id}/case-link"
+    app.add_api_route(case_link_path, case_link_routes.link_candidates, methods=["GET"])
+    app.add_api_route(case_link_path, case_link_routes.link_case, methods=["POST"])
+    app.add_api_route("/research", research.research_page, methods=["GET"])
+    app.add_api_route("/research/{year}/report.{fmt}", research.download, methods=["GET"])
+    app.add_api_route("/research/{year}/chart/{table}.png", research.chart, methods=["GET"])
+    # Counselor tools (issue 3): canned responses.
+    app.add_api_route("/api/canned", canned_routes.list_canned, methods=["GET"])
+    app.add_api_route("/api/canned", canned_routes.create_canned, methods=["POST"])
+    app.add_api_route("/api/canned/{canned_id}", canned_routes.update_canned, methods=["PUT"])
+    app.add_api_route("/api/canned/{canned_id}", canned_routes.delete_canned, methods=["DELETE"])
+    # Opening hours, closed state and messages left while closed (issue 3, part 2).
+    hours = service_routes
+    app.add_api_route("/api/service/status", hours.status_api, methods=["GET"])
+    app.add_api_route("/api/visitor/message", hours.leave_message_api, methods=["POST"])
+    app.add_api_route("/api/visitor/mailbox", hours.visitor_mailbox_api, methods=["POST"])
+    app.add_api_route("/api/left-messages", hours.waiting_messages_api, methods=["GET"])
+    app.add_api_route("/api/left-messages/{code_id}", hours.thread_api, methods=["GET"])
+    app.add_api_route("/api/left-messages/{code_id}/reply", hours.reply_api, methods=["POST"])
+    app.add_api_route("/api/service-hours", hours.hours_api, methods=["GET"])
+    app.add_api_route("/api/service-hours", hours.put_hours_api, methods=["PUT"])
+    app.add_api_route("/staff/hours", hours.hours_page, methods=["GET"])
+    app.add_api_route("/staff/hours", hours.save_hours_page, methods=["POST"])
+    # Service figures and visitor feedback (issue 3, part 6).
+    figs = figures_routes
+    app.add_api_route("/staff/figures", figs.figures_page, methods=["GET"])
+    app.add_api_route("/staff/figures.csv", figs.figures_csv, methods=["GET"])
+    app.add_api_route("/api/visitor/feedback/ticket", figs.feedback_ticket_api, methods=["POST"])
+    app.add_api_route("/api/visitor/feedback/status", figs.feedback_status_api, methods=["POST"])
+    app.add_api_route("/api/visitor/feedback", figs.feedback_api, methods=["POST"])
+    app.add_api_websocket_route("/ws/visitor", visitor_socket)
+    app.add_api_websocket_route("/ws/staff", staff_socket)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _server_error)
+    # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
+    app.state.address_keys = AddressKeys(settings.trusted_proxies)
+    app.add_middleware(SecurityMiddleware, hsts=True, addresses=app.state.address_keys)
+    return app
+
+
+def make_broker(settings: Settings) -> Broker:
+    if settings.redis_url:
+        from baken.realtime.redis_broker import RedisBroker
+
+        return RedisBroker(settings.redis_url, settings.redis_channel)
+    return InProcessBroker()
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, StarletteHTTPException) else 500
+    return error_page(_lang(request), status)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s: %s", request.url.path, type(exc).__name__)
+    return error_page(_lang(request), 500)

@@ -1,0 +1,151 @@
+"""JSON API for a counselor's case link: "this visitor is the person from that earlier chat".
+
+Object-level rule: the member must be allowed to register BOTH conversations — assigned to
+each of them, or a supervisor or administrator of their organisation. Researchers never.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from baken.audit import kinds as audit_kinds
+from baken.domain.conversation import Role
+from baken.registration.case_links import link_to_earlier
+from baken.registration.repository import RegistrationRepository
+from baken.store.clock import as_utc, iso
+from baken.store.staff_repo import StaffMember
+from baken.store.tables import conversations
+from baken.web.origin import same_origin
+from baken.web.registration_routes import may_register
+from baken.web.services import services_of
+from baken.web.staff_routes import current_staff
+
+MAX_BODY_BYTES = 1024
+MAX_CANDIDATES = 50
+
+
+def _error(status: int, code: str) -> JSONResponse:
+    return JSONResponse({"error": code}, status_code=status)
+
+
+async def _member(request: Request) -> StaffMember | Response:
+    member = await current_staff(request)
+    if member is None:
+        return _error(401, "not_signed_in")
+    if member.role is Role.RESEARCHER:
+        return _error(403, "forbidden")
+    return member
+
+
+async def _may(request: Request, member: StaffMember, conversation_id: str) -> Response | None:
+    access = await RegistrationRepository(services_of(request.app).db).access(conversation_id)
+    if access is None:
+        return _error(404, "not_found")
+    if not may_register(member, access):
+        return _error(403, "forbidden")
+    return None
+
+
+async def link_candidates(request: Request) -> Response:
+    """The member's own conversations that started before this one, newest first: the chats
+    they handled and might recognise this person from."""
+    member = await _member(request)
+    if isinstance(member, Response):
+        return member
+    conversation_id = request.path_params["conversation_id"]
+    if (refused := await _may(request, member, conversation_id)) is not None:
+        return refused
+    services = services_of(request.app)
+    repo = services.chat.repo
+    async with services.db.reader.connect() as conn:
+        own = (
+            await conn.execute(
+                select(conversations.c.case_id, conversations.c.created_at).where(
+                    conversations.c.id == conversation_id
+                )
+            )
+        ).one()
+        rows = (
+            await conn.execute(
+                select(
+                    conversations.c.id,
+                    conversations.c.created_at,
+                    conversations.c.case_id,
+                    conversations.c.nickname_ct,
+                    conversations.c.wrapped_key,
+                )
+                .where(
+                    and_(
+                        conversations.c.counselor_id == member.id,
+                        conversations.c.organisation_id == member.organisation_id,
+                        conversations.c.id != conversation_id,
+                        conversations.c.created_at < own.created_at,
+                    )
+                )
+                .order_by(conversations.c.created_at.desc(), conversations.c.id)
+                .limit(MAX_CANDIDATES)
+            )
+        ).all()
+
+    def nickname(row: Any) -> str | None:
+        if row.nickname_ct is None:
+            return None
+        return repo.cipher(row.id, row.wrapped_key).decrypt_field(row.nickname_ct)
+
+    return JSONResponse(
+        {
+            "conversation_id": conversation_id,
+            "candidates": [
+                {
+                    "id": row.id,
+                    "nickname": nickname(row),
+                    "created_at": iso(as_utc(row.created_at)),
+                    "same_case": own.case_id is not None and row.case_id == own.case_id,
+                }
+                for row in rows
+            ],
+        }
+    )
+
+
+async def link_case(request: Request) -> Response:
+    services = services_of(request.app)
+    if not same_origin(request, services.settings.allowed_origins):
+        return _error(403, "bad_origin")
+    member = await _member(request)
+    if isinstance(member, Response):
+        return member
+    conversation_id = request.path_params["conversation_id"]
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return _error(413, "too_large")
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _error(400, "bad_json")
+    if (
+        not isinstance(payload, dict)
+        or set(payload) != {"earlier_conversation_id"}
+        or not isinstance(payload["earlier_conversation_id"], str)
+    ):
+        return _error(400, "bad_request")
+    earlier_id: str = payload["earlier_conversation_id"]
+    if earlier_id == conversation_id:
+        return _error(422, "same_conversation")
+    for checked in (conversation_id, earlier_id):
+        if (refused := await _may(request, member, checked)) is not None:
+            return refused
+    await link_to_earlier(services.db, conversation_id, earlier_id)
+    await services.chat.audit.record(
+        audit_kinds.REGISTRATION_CHANGE,
+        audit_kinds.Actor.of(member),
+        audit_kinds.REGISTRATION,
+        conversation_id,
+        f"case_link={earlier_id}",
+    )
+    return JSONResponse({"conversation_id": conversation_id, "linked_to": earlier_id})

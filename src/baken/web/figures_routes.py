@@ -1,0 +1,250 @@
+"""Service figures for supervisors (page and CSV), and the visitor's feedback after a chat."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from baken.domain.conversation import Role
+from baken.figures.compute import Answer, Bucket, Granularity, figures, local_day_bounds
+from baken.figures.feedback import ANSWERS, FeedbackRefused, FeedbackStore
+from baken.figures.queries import contacts_between, feedback_between
+from baken.i18n import negotiate
+from baken.reports.export import safe_cell
+from baken.store.clock import utcnow
+from baken.store.staff_repo import StaffMember
+from baken.web.cookies import VISITOR_COOKIE
+from baken.web.json_body import load_json
+from baken.web.origin import same_origin
+from baken.web.pages import error_page
+from baken.web.service_routes import hours_store
+from baken.web.services import services_of
+from baken.web.staff_routes import current_staff
+from baken.web.templating import render
+
+VIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+MAX_DAYS = {Granularity.DAY: 366, Granularity.HOUR: 31}
+MAX_BODY_BYTES = 4 * 1024
+CSV_COLUMNS = (
+    "period_start",
+    "contacts",
+    "answered",
+    "abandoned_in_queue",
+    "wait_median_s",
+    "wait_p90_s",
+    "duration_median_s",
+    "duration_p90_s",
+    "quick_exits",
+    "feedback",
+    "helped_yes",
+    "helped_partly",
+    "helped_no",
+    "come_back_yes",
+    "come_back_partly",
+    "come_back_no",
+)
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+class BadQuery(Exception):
+    pass
+
+
+def _period(request: Request) -> tuple[date, date, Granularity]:
+    """from/to (local dates, inclusive) and by; the last 14 days by day when not given."""
+    params = request.query_params
+    try:
+        by = Granularity(params.get("by") or "day")
+        today = utcnow().date()
+        last = date.fromisoformat(params["to"]) if params.get("to") else today
+        first = (
+            date.fromisoformat(params["from"])
+            if params.get("from")
+            else last - timedelta(days=13 if by is Granularity.DAY else 0)
+        )
+    except ValueError:
+        raise BadQuery() from None
+    if first > last or (last - first).days + 1 > MAX_DAYS[by]:
+        raise BadQuery()
+    return first, last, by
+
+
+async def _figures(
+    request: Request, member: StaffMember, first: date, last: date, by: Granularity
+) -> tuple[list[Bucket], Bucket, str]:
+    services = services_of(request.app)
+    config, _version = await hours_store(request.app).load(member.organisation_id)
+    zone = config.schedule.zone
+    start, end = local_day_bounds(first, last, zone)
+    contacts = await contacts_between(services.db, member.organisation_id, start, end)
+    answers = await feedback_between(services.db, member.organisation_id, start, end)
+    rows, total = figures(contacts, answers, zone, by)
+    return rows, total, config.schedule.timezone
+
+
+def _seconds(value: float | None) -> str:
+    return "" if value is None else str(round(value))
+
+
+def _row(label: str, bucket: Bucket) -> list[str]:
+    return [
+        label,
+        str(bucket.contacts),
+        str(bucket.answered),
+        str(bucket.abandoned),
+        _seconds(bucket.wait_median),
+        _seconds(bucket.wait_p90),
+        _seconds(bucket.duration_median),
+        _seconds(bucket.duration_p90),
+        str(bucket.quick_exits),
+        str(bucket.feedback),
+        *(str(bucket.helped.get(code, 0)) for code in (Answer.YES, Answer.PARTLY, Answer.NO)),
+        *(str(bucket.come_back.get(code, 0)) for code in (Answer.YES, Answer.PARTLY, Answer.NO)),
+    ]
+
+
+def _label(bucket: Bucket, by: Granularity) -> str:
+    if by is Granularity.DAY:
+        return bucket.start.date().isoformat()
+    return bucket.start.isoformat(timespec="minutes")
+
+
+async def _viewer(request: Request) -> StaffMember | Response:
+    member = await current_staff(request)
+    if member is None:
+        return RedirectResponse("/staff/login", status_code=303)
+    if member.role not in VIEWERS:
+        return error_page(_lang(request), 403)
+    return member
+
+
+async def figures_page(request: Request) -> Response:
+    member = await _viewer(request)
+    if isinstance(member, Response):
+        return member
+    lang = _lang(request)
+    try:
+        first, last, by = _period(request)
+    except BadQuery:
+        return error_page(lang, 400)
+    rows, total, timezone = await _figures(request, member, first, last, by)
+    return render(
+        "figures.html",
+        lang,
+        staff={"display_name": member.display_name, "role": member.role.value},
+        first=first.isoformat(),
+        last=last.isoformat(),
+        by=by.value,
+        timezone=timezone,
+        rows=[_row(_label(b, by), b) for b in rows],
+        total=_row("", total),
+        csv_query=f"from={first.isoformat()}&to={last.isoformat()}&by={by.value}",
+    )
+
+
+async def figures_csv(request: Request) -> Response:
+    member = await _viewer(request)
+    if isinstance(member, Response):
+        return member
+    try:
+        first, last, by = _period(request)
+    except BadQuery:
+        return error_page(_lang(request), 400)
+    rows, total, _timezone = await _figures(request, member, first, last, by)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for bucket in rows:
+        writer.writerow([safe_cell(cell) for cell in _row(_label(bucket, by), bucket)])
+    writer.writerow([safe_cell(cell) for cell in _row("total", total)])
+    name = f"baken-figures-{first.isoformat()}-{last.isoformat()}-{by.value}.csv"
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- the visitor's feedback --------------------------------------------------------------------
+
+
+def feedback_store(app: Any) -> FeedbackStore:
+    store: FeedbackStore | None = getattr(app.state, "feedback_store", None)
+    if store is None:
+        chat = services_of(app).chat
+        store = FeedbackStore(chat.repo.db, chat.repo.ciphers)
+        app.state.feedback_store = store
+    return store
+
+
+async def _json(request: Request, allowed: set[str]) -> dict[str, Any] | Response:
+    if not same_origin(request, services_of(request.app).settings.allowed_origins):
+        return JSONResponse({"error": "forbidden_origin"}, status_code=403)
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return JSONResponse({"error": "too_large"}, status_code=413)
+    try:
+        data = load_json(body)
+    except ValueError:
+        return JSONResponse({"error": "invalid_json"}, status_code=400)
+    if not isinstance(data, dict) or set(data) - allowed:
+        return JSONResponse({"error": "invalid_request"}, status_code=400)
+    return data
+
+
+async def feedback_ticket_api(request: Request) -> Response:
+    """While the chat runs: a ticket to answer the two questions once it has ended."""
+    data = await _json(request, set())
+    if isinstance(data, Response):
+        return data
+    token = request.cookies.get(VISITOR_COOKIE)
+    record = await services_of(request.app).chat.visitor_conversation(token) if token else None
+    if record is None:
+        return JSONResponse({"error": "no_conversation"}, status_code=404)
+    return JSONResponse({"ticket": await feedback_store(request.app).ticket(record.id)})
+
+
+async def feedback_status_api(request: Request) -> Response:
+    data = await _json(request, {"ticket"})
+    if isinstance(data, Response):
+        return data
+    store = feedback_store(request.app)
+    try:
+        conversation_id = await store.conversation_of(data.get("ticket"))
+    except FeedbackRefused as exc:
+        return JSONResponse({"error": exc.code}, status_code=400)
+    return JSONResponse({"eligible": await store.eligible(conversation_id)})
+
+
+def _answer(raw: object) -> int | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or raw not in ANSWERS:
+        raise FeedbackRefused("invalid_answer")
+    return ANSWERS[raw]
+
+
+async def feedback_api(request: Request) -> Response:
+    """Store the answers (either may be skipped, not both). No free text: nothing to identify."""
+    data = await _json(request, {"ticket", "helped", "come_back"})
+    if isinstance(data, Response):
+        return data
+    store = feedback_store(request.app)
+    try:
+        conversation_id = await store.conversation_of(data.get("ticket"))
+        helped, come_back = _answer(data.get("helped")), _answer(data.get("come_back"))
+        if helped is None and come_back is None:
+            raise FeedbackRefused("nothing_answered")
+        await store.submit(conversation_id, helped, come_back)
+    except FeedbackRefused as exc:
+        status = 409 if exc.code == "not_possible" else 400
+        return JSONResponse({"error": exc.code}, status_code=status)
+    return JSONResponse({"status": "thanks"})

@@ -1,0 +1,74 @@
+"""The OpenAPI description of the HTTP routes, completed where FastAPI cannot see the shape.
+
+Most handlers take the raw Request (they check origin, size and JSON themselves), so FastAPI
+declares neither their path parameters nor their JSON bodies. This adds both: every `{name}` in a
+path becomes a required string parameter, and each JSON route gets an object body listing the keys
+it accepts (any other key is refused with 400). Values stay unconstrained on purpose: the handlers
+check types themselves, and the schema is used to throw wrong ones at them
+(tests/test_openapi_fuzz.py).
+The schema is built in-process only; production serves no /openapi.json (web/app.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from fastapi import FastAPI
+
+_PATH_PARAMETER = re.compile(r"{([^}/]+)}")
+
+# (method, path) -> the keys the route's JSON body may carry; kept next to the handlers' own sets.
+JSON_BODIES: dict[tuple[str, str], frozenset[str]] = {
+    ("post", "/api/visitor/start"): frozenset({"nickname", "lang", "danger", "age_band", "pow"}),
+    ("post", "/api/visitor/return"): frozenset({"code", "lang", "pow"}),
+    ("post", "/api/visitor/code/destroy"): frozenset({"code"}),
+    ("post", "/api/visitor/message"): frozenset({"text", "lang"}),
+    ("post", "/api/visitor/mailbox"): frozenset({"code", "text", "lang"}),
+    ("post", "/api/visitor/feedback/ticket"): frozenset(),
+    ("post", "/api/visitor/feedback/status"): frozenset({"ticket"}),
+    ("post", "/api/visitor/feedback"): frozenset({"ticket", "helped", "come_back"}),
+    ("post", "/api/canned"): frozenset({"scope", "lang", "title", "body"}),
+    ("put", "/api/canned/{canned_id}"): frozenset({"lang", "title", "body"}),
+    ("put", "/api/conversations/{conversation_id}/registration"): frozenset(
+        {"version", "values", "complete"}
+    ),
+    ("post", "/api/conversations/{conversation_id}/case-link"): frozenset(
+        {"earlier_conversation_id"}
+    ),
+    ("post", "/api/left-messages/{code_id}/reply"): frozenset({"text"}),
+    ("put", "/api/service-hours"): frozenset({"version", "config"}),
+}
+
+
+def _body(keys: frozenset[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {key: {} for key in sorted(keys)},
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    schema = copy.deepcopy(app.openapi())
+    for path, operations in schema.get("paths", {}).items():
+        names = _PATH_PARAMETER.findall(path)
+        for method, operation in operations.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            operation.setdefault("parameters", []).extend(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in names
+                if name not in declared
+            )
+            keys = JSON_BODIES.get((method, path))
+            if keys is not None and "requestBody" not in operation:
+                operation["requestBody"] = _body(keys)
+    return schema

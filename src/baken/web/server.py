@@ -1,0 +1,54 @@
+"""The uvicorn settings Baken is served with, in one place for the CLI, tests and benchmarks."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import uvicorn
+
+from baken.config import Settings
+from baken.web import gc_tuning
+from baken.web.app import create_app
+
+
+class TunedServer(uvicorn.Server):
+    """The production server: the GC is tuned once start-up is complete (see gc_tuning)."""
+
+    def __init__(self, config: uvicorn.Config, thresholds: tuple[int, int, int]) -> None:
+        super().__init__(config)
+        self.thresholds = thresholds
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        gc_tuning.freeze_startup_heap()
+        gc_tuning.apply_thresholds(self.thresholds)
+
+
+def uvicorn_config(
+    settings: Settings, *, migrate: bool = False, loop: str = "uvloop"
+) -> uvicorn.Config:
+    # No access log, ever: it would be a list of who came when. uvicorn still emits one when any
+    # handler is attached to the root logger, so the logger itself is switched off.
+    logging.getLogger("uvicorn.access").disabled = True
+    return uvicorn.Config(
+        create_app(settings, migrate=migrate),
+        host=settings.host,
+        port=settings.port,
+        loop=loop,
+        http="httptools",
+        ws="websockets-sansio",
+        # Compression costs CPU per frame and opens side channels on secrets; chat frames are small.
+        ws_per_message_deflate=False,
+        # Frames above 64 KiB get a clear error frame; far larger ones close the socket unread.
+        ws_max_size=1024 * 1024,
+        ws_ping_interval=settings.heartbeat_seconds,
+        ws_ping_timeout=settings.heartbeat_seconds,
+        access_log=False,
+        # X-Forwarded-For is read by Baken itself, only from BAKEN_TRUSTED_PROXIES
+        # (abuse/address.py); uvicorn's own handling would believe any local peer.
+        proxy_headers=False,
+        server_header=False,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )

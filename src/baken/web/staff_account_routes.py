@@ -1,0 +1,174 @@
+"""A staff member's own password, and the administrator's account actions.
+
+Changing the password ends every session of that account (this browser gets a fresh one) and
+closes its open sockets. Administrators can end any staff member's sessions and disable or enable
+accounts of their own organisation; other roles get 403, other organisations' accounts 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from baken.audit import kinds as audit_kinds
+from baken.auth.passwords import (
+    MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS,
+    PasswordPolicyError,
+    check_policy,
+    hash_password,
+    verify_password,
+)
+from baken.domain.conversation import Role
+from baken.i18n import negotiate
+from baken.store.staff_repo import StaffMember
+from baken.web.audit_hooks import audit
+from baken.web.cookies import STAFF_COOKIE, set_session_cookie
+from baken.web.origin import same_origin
+from baken.web.pages import error_page
+from baken.web.services import services_of
+from baken.web.staff_login_routes import remember_device, throttle_bucket
+from baken.web.staff_routes import current_staff
+from baken.web.staff_security import security_of
+from baken.web.templating import render
+
+MAX_FORM_BYTES = 8 * 1024
+ACTIONS = frozenset({"end-sessions", "disable", "enable"})
+AUDITED_ACTIONS = {
+    "end-sessions": audit_kinds.ACCOUNT_SESSIONS_ENDED,
+    "disable": audit_kinds.ACCOUNT_DISABLE,
+    "enable": audit_kinds.ACCOUNT_ENABLE,
+}
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _password_page(
+    request: Request, member: StaffMember, *, error: str | None, done: bool, status: int = 200
+) -> Response:
+    return render(
+        "staff_password.html",
+        _lang(request),
+        status_code=status,
+        staff=member,
+        error=error,
+        done=done,
+        min_chars=MIN_PASSWORD_CHARS,
+        max_chars=MAX_PASSWORD_CHARS,
+    )
+
+
+async def password_page(request: Request) -> Response:
+    member = await current_staff(request)
+    if member is None:
+        return RedirectResponse("/staff/login", status_code=303)
+    return _password_page(request, member, error=None, done=False)
+
+
+async def change_password(request: Request) -> Response:
+    services = services_of(request.app)
+    security = security_of(request.app)
+    if not same_origin(request, services.settings.allowed_origins):
+        return error_page(_lang(request), 403)
+    member = await current_staff(request)
+    if member is None:
+        return RedirectResponse("/staff/login", status_code=303)
+    form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_FORM_BYTES)
+    fields = [form.get(name) for name in ("current", "new", "again")]
+    if not all(isinstance(value, str) and value for value in fields):
+        return _password_page(request, member, error="required", done=False, status=400)
+    current, new, again = (str(value) for value in fields)
+    bucket = await throttle_bucket(request, security, member.username, member)
+    if await security.logins.blocked(bucket):
+        return _password_page(request, member, error="throttled", done=False, status=429)
+    found = await services.staff.by_username(member.username)
+    if found is None:
+        return RedirectResponse("/staff/login", status_code=303)
+    if not await asyncio.to_thread(verify_password, found[1], current):
+        await security.logins.record_failure(bucket)
+        return _password_page(request, member, error="wrong_current", done=False, status=400)
+    if new != again:
+        return _password_page(request, member, error="mismatch", done=False, status=400)
+    try:
+        check_policy(new)
+    except PasswordPolicyError as exc:
+        return _password_page(request, member, error=exc.code, done=False, status=400)
+    await services.staff.set_password(member.id, await asyncio.to_thread(hash_password, new))
+    await audit(request, audit_kinds.ACCOUNT_PASSWORD, member, audit_kinds.STAFF, member.id)
+    security.guard.end_member(member.id)
+    response = _password_page(request, member, error=None, done=True)
+    set_session_cookie(response, STAFF_COOKIE, await services.staff.start_session(member.id))
+    await remember_device(request, member, response)
+    return response
+
+
+# --- administrators ----------------------------------------------------------------------
+
+
+async def _admin(request: Request) -> StaffMember | Response:
+    member = await current_staff(request)
+    if member is None:
+        return RedirectResponse("/staff/login", status_code=303)
+    if member.role is not Role.ADMIN:
+        return error_page(_lang(request), 403)
+    return member
+
+
+async def accounts_page(request: Request) -> Response:
+    admin = await _admin(request)
+    if isinstance(admin, Response):
+        return admin
+    members = await services_of(request.app).staff.members(admin.organisation_id)
+    done = request.query_params.get("done")
+    return render(
+        "staff_accounts.html",
+        _lang(request),
+        staff=admin,
+        members=members,
+        done=done if done in ACTIONS else None,
+        error=None,
+    )
+
+
+async def account_action(request: Request) -> Response:
+    services = services_of(request.app)
+    lang = _lang(request)
+    if not same_origin(request, services.settings.allowed_origins):
+        return error_page(lang, 403)
+    admin = await _admin(request)
+    if isinstance(admin, Response):
+        return admin
+    action = request.path_params.get("action")
+    staff_id = request.path_params.get("staff_id")
+    if action not in ACTIONS or not isinstance(staff_id, str):
+        return error_page(lang, 404)
+    target = await services.staff.by_id(staff_id)
+    # Another organisation's account is treated as one that does not exist.
+    if target is None or target.organisation_id != admin.organisation_id:
+        return error_page(lang, 404)
+    guard = security_of(request.app).guard
+    if action == "disable":
+        if target.id == admin.id:
+            members = await services.staff.members(admin.organisation_id)
+            return render(
+                "staff_accounts.html",
+                lang,
+                status_code=400,
+                staff=admin,
+                members=members,
+                done=None,
+                error="self",
+            )
+        await services.staff.set_active(target.id, False)
+        guard.end_member(target.id)
+    elif action == "enable":
+        await services.staff.set_active(target.id, True)
+    else:
+        await services.staff.end_sessions(target.id)
+        guard.end_member(target.id)
+    await audit(request, AUDITED_ACTIONS[action], admin, audit_kinds.STAFF, target.id)
+    return RedirectResponse(f"/staff/accounts?done={action}", status_code=303)

@@ -1,0 +1,560 @@
+// Baken — the visitor page. Views: start → waiting (queued) → chat (active) → ended.
+// The server renders the right view first; this script keeps it live over one WebSocket.
+// Nothing is stored in the browser and nothing is put on `window`.
+
+import {
+  Connection,
+  ConversationView,
+  bindComposer,
+  fmt,
+  installQuickExit,
+  pageVisible,
+  readStrings,
+} from "./common.js";
+import { ProofOfWork } from "./pow.js";
+
+const body = document.body;
+const S = readStrings(body);
+const config = {
+  lang: body.dataset.lang || document.documentElement.lang || "nl",
+  wsPath: body.dataset.wsPath || "/ws/visitor",
+  exitPath: body.dataset.exitPath || "/exit",
+  maxChars: Number(body.dataset.maxChars) || 4000,
+};
+
+const quickExit = installQuickExit(config.exitPath);
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  title: $("view-title"),
+  viewStart: $("view-start"),
+  viewChat: $("view-chat"),
+  startForm: $("start-form"),
+  startButton: $("start-button"),
+  startStatus: $("start-status"),
+  nickname: $("nickname"),
+  queueBox: $("queue-box"),
+  queueUrgent: $("queue-urgent"),
+  queuePosition: $("queue-position"),
+  connStatus: $("conn-status"),
+  reloadHint: $("reload-hint"),
+  reloadButton: $("reload-button"),
+  log: $("log"),
+  typing: $("typing"),
+  composer: $("composer"),
+  input: $("message"),
+  sendButton: $("send-button"),
+  counter: $("char-count"),
+  error: $("composer-error"),
+  leaveButton: $("leave-button"),
+  leaveConfirm: $("leave-confirm"),
+  leaveYes: $("leave-yes"),
+  leaveNo: $("leave-no"),
+  endedBox: $("ended-box"),
+  restartForm: $("restart-form"),
+  restartNickname: $("restart-nickname"),
+  // Return codes (issue 3).
+  returnBox: $("return-box"),
+  returnForm: $("return-form"),
+  returnCode: $("return-code"),
+  returnStatus: $("return-status"),
+  destroyButton: $("destroy-button"),
+  codeOffer: $("code-offer"),
+  codeButton: $("code-button"),
+  codeStatus: $("code-status"),
+  codeBox: $("code-box"),
+  codeValue: $("code-value"),
+  followups: $("followups"),
+  followupList: $("followup-list"),
+};
+
+let state = body.dataset.state || "start"; // start | queued | active | ended
+let counselorName = "";
+let starting = false;
+let leaving = false;
+// Return codes: how long the ended screen keeps its socket, so a code can still be asked for.
+const CODE_WINDOW_MS = 10 * 60 * 1000;
+
+const connection = new Connection(config.wsPath, { onFrame, onStatus });
+// Issue 5: the proof-of-work for the next start, solved in the background.
+const pow = new ProofOfWork();
+
+const view = new ConversationView({
+  side: "visitor",
+  strings: S,
+  lang: config.lang,
+  maxChars: config.maxChars,
+  send: (frame) => connection.send(frame),
+  isVisible: pageVisible,
+  otherName: (msg) => (msg && msg.name) || counselorName || S.counselor || "",
+  elements: {
+    log: ui.log,
+    typing: ui.typing,
+    input: ui.input,
+    sendButton: ui.sendButton,
+    counter: ui.counter,
+    error: ui.error,
+  },
+});
+
+// ----- views -----
+
+function setTitle(text) {
+  if (ui.title.textContent !== text) ui.title.textContent = text;
+}
+
+function showView(name) {
+  body.classList.toggle("view-start", name === "start");
+  body.classList.toggle("view-chat", name === "chat");
+  body.classList.toggle("view-ended", name === "ended");
+  ui.viewStart.hidden = name !== "start";
+  ui.viewChat.hidden = name === "start";
+}
+
+function queueText(position) {
+  if (position === 1) return S.queue_next;
+  if (Number.isInteger(position) && position > 1) return fmt(S.queue_position, { n: position });
+  return S.queue_waiting;
+}
+
+function setComposerEnabled(enabled) {
+  ui.input.disabled = !enabled;
+  ui.sendButton.disabled = !enabled;
+  ui.leaveButton.disabled = !enabled;
+}
+
+/** Show what a ConversationInfo says. */
+function applyInfo(info) {
+  if (!info) return;
+  const previous = state;
+  state = info.state;
+  if (info.counselor) counselorName = info.counselor;
+  if (ui.restartNickname) ui.restartNickname.value = info.nickname || "";
+
+  if (state === "queued") {
+    showView("chat");
+    setTitle(S.title_waiting);
+    ui.queueBox.hidden = false;
+    ui.queueUrgent.hidden = info.urgent !== true;
+    ui.codeOffer.hidden = ui.codeBox.hidden;
+    const text = queueText(info.position);
+    if (ui.queuePosition.textContent !== text) ui.queuePosition.textContent = text;
+    ui.composer.hidden = false;
+    ui.endedBox.hidden = true;
+    setComposerEnabled(true);
+  } else if (state === "active") {
+    showView("chat");
+    setTitle(counselorName ? fmt(S.title_chat, { name: counselorName }) : S.title_start);
+    ui.queueBox.hidden = true;
+    ui.composer.hidden = false;
+    ui.endedBox.hidden = true;
+    ui.codeOffer.hidden = false;
+    setComposerEnabled(true);
+  } else if (state === "ended") {
+    const focusWasInComposer = ui.composer.contains(document.activeElement);
+    showView("ended");
+    setTitle(S.title_ended);
+    ui.queueBox.hidden = true;
+    ui.composer.hidden = true;
+    ui.leaveConfirm.hidden = true;
+    ui.endedBox.hidden = false;
+    setComposerEnabled(false);
+    view.showTyping(false);
+    setStatus("");
+    ui.codeOffer.hidden = false;
+    // Keep the socket a while: for the last messages, and so a return code can still be asked
+    // for on this screen. An ended chat cannot reconnect, so after that the offer goes.
+    connection.stop(CODE_WINDOW_MS);
+    pow.prepare(); // a new chat can then start at once
+    if (previous !== "ended") view.scrollToEnd();
+    if (focusWasInComposer) ui.restartForm.querySelector("button").focus();
+  }
+}
+
+function setStatus(text) {
+  if (ui.connStatus.textContent !== text) ui.connStatus.textContent = text;
+}
+
+let statusTimer = 0;
+
+function onStatus(status, failures) {
+  if (status === "stopped" && state === "ended" && ui.codeBox.hidden) ui.codeOffer.hidden = true;
+  if (state === "ended" || state === "start" || status === "online" || status === "connecting") {
+    clearTimeout(statusTimer);
+    statusTimer = 0;
+    setStatus("");
+    ui.reloadHint.hidden = true;
+    return;
+  }
+  if (status === "reconnecting") {
+    // Calm, never alarming: a short blip shows nothing; after a while also offer a reload.
+    const show = () => {
+      statusTimer = 0;
+      if (connection.ready || state === "ended" || state === "start") return;
+      setStatus(failures >= 5 ? S.reconnect_slow : S.reconnecting);
+      ui.reloadHint.hidden = failures < 5;
+    };
+    if (ui.connStatus.textContent) show();
+    else if (!statusTimer) statusTimer = setTimeout(show, 1500);
+    if (failures >= 3) checkStillOpen();
+  }
+}
+
+/**
+ * The socket keeps failing: maybe the chat ended meanwhile (the server then refuses the socket).
+ * Ask the page itself which state the server renders; "start" means there is no open chat any more.
+ */
+async function checkStillOpen() {
+  if (state === "ended" || state === "start") return;
+  let text = "";
+  try {
+    const response = await fetch(window.location.pathname, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "text/html" },
+    });
+    if (!response.ok) return;
+    text = await response.text();
+  } catch {
+    return; // offline: keep trying
+  }
+  const match = /data-state="([a-z]+)"/.exec(text);
+  if (match && (match[1] === "start" || match[1] === "ended") && state !== "ended") {
+    view.setInfo({ ...(view.info || {}), id: view.id, state: "ended" });
+    applyInfo({ ...(view.info || {}), state: "ended" });
+  }
+}
+
+// ----- frames -----
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "welcome": {
+      const info = Array.isArray(frame.conversations) ? frame.conversations[0] : null;
+      if (!info) {
+        // The server knows no chat for this browser (any more): back to the start.
+        connection.stop();
+        view.reset();
+        state = "start";
+        setTitle(S.title_start);
+        showView("start");
+        return;
+      }
+      view.setInfo(info);
+      applyInfo(info);
+      view.connected();
+      break;
+    }
+    case "conversation":
+      if (frame.conversation && (!view.id || frame.conversation.id === view.id)) {
+        // Quick exit in another tab: this tab must not keep the transcript on screen either.
+        if (frame.conversation.ended_by === "quick_exit") {
+          quickExit();
+          return;
+        }
+        view.setInfo(frame.conversation);
+        applyInfo(frame.conversation);
+      }
+      break;
+    case "messages":
+    case "message":
+    case "ack":
+    case "typing":
+    case "receipt":
+      if (frame.conversation_id === view.id) view.handle(frame);
+      break;
+    case "return_code":
+      if (frame.conversation_id === view.id && typeof frame.code === "string") showCode(frame.code);
+      break;
+    case "error":
+      onError(frame);
+      break;
+    default:
+      break; // pong and anything new: nothing to do
+  }
+}
+
+function onError(frame) {
+  if (view.handleError(frame)) return;
+  if (frame.ref === "request_code") {
+    ui.codeButton.disabled = false;
+    ui.codeStatus.textContent = S.code_unavailable;
+    return;
+  }
+  if (frame.ref === "leave") {
+    leaving = false;
+    view.showError(S.err_generic);
+    return;
+  }
+  if (frame.code === "rate_limited") view.showError(S.err_rate_limited);
+  // Other errors (a typing or receipt frame that came too late, …) need no words for the visitor.
+}
+
+// ----- start (one tap) -----
+
+async function postJson(path, body) {
+  try {
+    return await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    return null;
+  }
+}
+
+function postStart(nickname, proof, form) {
+  const body = { nickname: nickname || null, lang: config.lang, pow: proof };
+  // Only the first start form asks these; a restart after a chat leaves them out.
+  const age = form.querySelector("select[name=age_band]");
+  const danger = form.querySelector("input[name=danger]");
+  if (age && age.value) body.age_band = age.value;
+  if (danger) body.danger = danger.checked;
+  return postJson("/api/visitor/start", body);
+}
+
+async function isProofError(response) {
+  try {
+    const data = await response.clone().json();
+    return typeof data.error === "string" && data.error.startsWith("pow_");
+  } catch {
+    return false;
+  }
+}
+
+async function startChat(form, nickname) {
+  if (starting) return;
+  starting = true;
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  // Issue 5: a calm line while the browser does the proof-of-work (usually done in the background).
+  const status = form.querySelector(".form-status") || ui.startStatus;
+  if (status) status.textContent = S.preparing;
+
+  let response = null;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const proof = await pow.take();
+    if (!proof) break; // no crypto.subtle or no challenge: the form below still works
+    if (status) status.textContent = S.starting;
+    response = await postStart(nickname, proof, form);
+    // An expired or already used check is simply done again, once.
+    if (!response || response.status !== 400 || !(await isProofError(response))) break;
+    if (status) status.textContent = S.preparing;
+  }
+  if (response && response.status === 429) {
+    // Too many starts from this address: say so calmly, keep the form.
+    starting = false;
+    if (button) button.disabled = false;
+    if (status) status.textContent = S.start_busy;
+    return;
+  }
+  if (!response || !response.ok) {
+    // Let the browser send the form itself (POST /start → 303 → /): works without the JSON API.
+    form.submit();
+    return;
+  }
+  let info = null;
+  try {
+    const data = await response.json();
+    info = data && data.conversation;
+  } catch {
+    info = null;
+  }
+
+  starting = false;
+  if (button) button.disabled = false;
+  if (status) status.textContent = "";
+  enterChat(info && info.id ? info : { state: "queued", position: null, nickname });
+}
+
+/** A new chat has started (or resumed with a code): show it and connect. */
+function enterChat(info) {
+  view.reset();
+  counselorName = "";
+  leaving = false;
+  resetCodeOffer();
+  if (info.id) view.setInfo(info);
+  applyInfo(info);
+  connection.stop(); // an ended chat's socket, kept for a code, is not needed any more
+  connection.start();
+  ui.input.focus();
+}
+
+ui.startForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  startChat(ui.startForm, ui.nickname.value.trim());
+});
+
+ui.restartForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  startChat(ui.restartForm, ui.restartNickname.value.trim());
+});
+
+// ----- return codes (issue 3) -----
+// The code lives only on the screen: never in storage, never in the URL.
+
+function resetCodeOffer() {
+  ui.codeValue.textContent = "";
+  ui.codeBox.hidden = true;
+  ui.codeButton.hidden = false;
+  ui.codeButton.disabled = false;
+  ui.codeStatus.textContent = "";
+  ui.followupList.replaceChildren();
+  ui.followups.hidden = true;
+}
+
+function showCode(code) {
+  ui.codeValue.textContent = code;
+  ui.codeBox.hidden = false;
+  ui.codeButton.hidden = true;
+  ui.codeStatus.textContent = "";
+  ui.codeOffer.hidden = false;
+}
+
+ui.codeButton.addEventListener("click", () => {
+  if (!view.id) return;
+  if (connection.send({ type: "request_code", conversation_id: view.id })) {
+    ui.codeButton.disabled = true;
+    ui.codeStatus.textContent = S.code_getting;
+  } else {
+    ui.codeStatus.textContent = S.code_unavailable;
+  }
+});
+
+function showFollowups(messages) {
+  ui.followupList.replaceChildren();
+  for (const message of messages) {
+    if (!message || typeof message.text !== "string") continue;
+    const item = document.createElement("li");
+    item.className = "closed-answers__item";
+    const from = document.createElement("strong");
+    from.textContent = `${S.followup_from}: `;
+    item.append(from, document.createTextNode(message.text));
+    ui.followupList.append(item);
+  }
+  ui.followups.hidden = ui.followupList.children.length === 0;
+}
+
+/** Every failure of a code reads the same: nothing tells a wrong code from an unknown one. */
+async function codeFailure(response) {
+  if (!response) return S.err_generic;
+  if (response.status === 429) return S.start_busy;
+  if (response.status === 403 || response.status === 503) {
+    try {
+      const data = await response.json();
+      if (typeof data.message === "string" && data.error !== "queue_full") return data.message;
+    } catch {
+      // fall through to the calm default
+    }
+    return S.start_busy;
+  }
+  return S.code_wrong;
+}
+
+let returning = false;
+
+ui.returnForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (returning || starting) return;
+  const code = ui.returnCode.value;
+  if (!code.trim()) {
+    ui.returnStatus.textContent = S.code_empty;
+    ui.returnCode.focus();
+    return;
+  }
+  returning = true;
+  ui.returnForm.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  ui.returnStatus.textContent = S.preparing;
+  let response = null;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const proof = await pow.take();
+    if (!proof) break;
+    ui.returnStatus.textContent = S.starting;
+    response = await postJson("/api/visitor/return", { code, lang: config.lang, pow: proof });
+    if (!response || response.status !== 400 || !(await isProofError(response))) break;
+    ui.returnStatus.textContent = S.preparing;
+  }
+  returning = false;
+  ui.returnForm.querySelectorAll("button").forEach((b) => (b.disabled = false));
+  if (!response || !response.ok) {
+    ui.returnStatus.textContent = await codeFailure(response);
+    pow.prepare();
+    return;
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  const info = data && data.conversation;
+  ui.returnCode.value = "";
+  ui.returnStatus.textContent = "";
+  ui.returnBox.open = false;
+  enterChat(info && info.id ? info : { state: "queued", position: null });
+  showFollowups(data && Array.isArray(data.mailbox) ? data.mailbox : []);
+});
+
+ui.destroyButton.addEventListener("click", async () => {
+  const code = ui.returnCode.value;
+  if (!code.trim()) {
+    ui.returnStatus.textContent = S.code_empty;
+    ui.returnCode.focus();
+    return;
+  }
+  ui.destroyButton.disabled = true;
+  ui.returnStatus.textContent = S.starting;
+  const response = await postJson("/api/visitor/code/destroy", { code });
+  ui.destroyButton.disabled = false;
+  if (response && response.ok) {
+    ui.returnCode.value = "";
+    ui.returnStatus.textContent = S.code_destroyed;
+  } else {
+    ui.returnStatus.textContent = await codeFailure(response);
+  }
+});
+
+// ----- composer and leaving -----
+
+bindComposer(ui.input, ui.sendButton, () => view);
+
+ui.leaveButton.addEventListener("click", () => {
+  ui.leaveConfirm.hidden = false;
+  ui.leaveNo.focus();
+});
+
+ui.leaveNo.addEventListener("click", () => {
+  ui.leaveConfirm.hidden = true;
+  ui.leaveButton.focus();
+});
+
+ui.leaveYes.addEventListener("click", () => {
+  if (!view.id || leaving) return;
+  if (connection.send({ type: "leave", conversation_id: view.id })) {
+    leaving = true;
+    ui.leaveConfirm.hidden = true;
+  } else {
+    view.showError(S.err_offline);
+  }
+});
+
+ui.reloadButton.addEventListener("click", () => window.location.reload());
+
+document.addEventListener("visibilitychange", () => {
+  if (pageVisible()) view.seen();
+});
+
+// ----- go -----
+
+if (state === "queued" || state === "active") {
+  setComposerEnabled(true);
+  connection.start();
+} else if (state === "ended") {
+  setComposerEnabled(false);
+  pow.prepare();
+} else if (!document.getElementById("view-closed")) {
+  pow.prepare();
+}

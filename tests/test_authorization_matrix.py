@@ -1,0 +1,1300 @@
+"""The authorization matrix (issue 5, part 2): every HTTP route and every WebSocket frame type,
+for every kind of person, on their own and on someone else's objects, on a real server.
+
+Two tables drive it. `ROUTES` has one entry per (method, path template) of the app and
+`FRAMES` one per frame type in realtime/frames.py; a route or frame type without an entry fails
+`test_every_route_has_an_entry` / `test_every_frame_type_has_an_entry` with its name. The tables
+are the specification: docs/security.md, "Authorization matrix", is written from them.
+
+Deny is precise per route, following the route's convention: staff pages send anyone without a
+staff session to the sign-in page (303), JSON APIs answer 401 without a session and 403 for a
+role that may not; another organisation's or a colleague's object is 404 where the route hides
+existence (canned texts, accounts, left messages) and 403 where it says "not yours"
+(registrations). Over the WebSocket a refused frame is an `error` frame whose `ref` names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import Mount
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from baken.config import Settings
+from baken.realtime import frames as frame_module
+from baken.service_hours.form import form_from_document
+from baken.web.app import create_app
+from tests.authz_world import PARTNER, PRINCIPALS, World
+from tests.registration_helpers import World as RegistrationWorld
+from tests.registration_helpers import utc
+from tests.support import Client, Server, open_socket, run_async, start_server
+
+EVIL_ORIGIN = "http://evil.example"
+REPORT_YEAR = 2021
+
+# --- outcomes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    location: str | None = None  # where a 303 must lead
+
+    def check(self, response: httpx.Response, label: str) -> None:
+        got = (response.status_code, response.headers.get("location"))
+        assert response.status_code == self.status, f"{label}: expected {self}, got {got}"
+        if self.location is not None:
+            assert response.headers.get("location") == self.location, f"{label}: got {got}"
+
+    def __str__(self) -> str:
+        return f"{self.status}" + (f" → {self.location}" if self.location else "")
+
+
+OK, CREATED, NO_CONTENT = Outcome(200), Outcome(201), Outcome(204)
+BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = (
+    Outcome(400),
+    Outcome(401),
+    Outcome(403),
+    Outcome(404),
+)
+SIGN_IN = Outcome(303, "/staff/login")
+
+CHAT_ROLES = ("counselor", "supervisor", "admin")
+ALL_STAFF = ("counselor", "supervisor", "researcher", "admin")
+VISITORS = ("anonymous", "visitor")
+
+
+def everyone(outcome: Outcome) -> dict[str, Outcome]:
+    return dict.fromkeys(PRINCIPALS, outcome)
+
+
+def staff_page(
+    allowed: tuple[str, ...], ok: Outcome = OK, **special: Outcome
+) -> dict[str, Outcome]:
+    """A staff HTML page: no staff session → the sign-in page; a role that may not → 403 page."""
+    table = {who: ok if who in allowed else FORBIDDEN for who in PRINCIPALS}
+    table.update(dict.fromkeys(VISITORS, SIGN_IN))
+    table.update(special)
+    return table
+
+
+def staff_api(allowed: tuple[str, ...], ok: Outcome = OK, **special: Outcome) -> dict[str, Outcome]:
+    """A staff JSON API: no staff session → 401; a role that may not → 403."""
+    table = {who: ok if who in allowed else FORBIDDEN for who in PRINCIPALS}
+    table.update(dict.fromkeys(VISITORS, UNAUTHENTICATED))
+    table.update(special)
+    return table
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Req:
+    method: str
+    path: str
+    json: Any = None
+    form: dict[str, str] | None = None
+    fresh: bool = False  # the request ends the session (or chat) it is made with
+
+
+Builder = Callable[[World, str], Req]
+
+
+def fixed(method: str, path: str, **kwargs: Any) -> Builder:
+    return lambda _world, _who: Req(method, path, **kwargs)
+
+
+@dataclass(frozen=True)
+class Case:
+    """An object-level attempt: who, on which object, and what must happen."""
+
+    label: str
+    who: str  # a principal, or an account name of authz_world (colleague, partner_admin, ...)
+    request: Builder
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class Route:
+    outcomes: dict[str, Outcome]
+    request: Builder
+    cases: tuple[Case, ...] = ()
+    # State-changing routes: a cross-origin attempt by this principal is refused with 403.
+    origin_as: str | None = None
+
+
+def send(world: World, request: Req, who: str, origin: str | None = "same") -> httpx.Response:
+    headers = world.headers(who, fresh=request.fresh) if who != "anonymous" else {}
+    if origin == "same":
+        headers["Origin"] = world.server.origin
+    elif origin is not None:
+        headers["Origin"] = origin
+    for _attempt in range(40):
+        response = httpx.request(
+            request.method,
+            world.server.base + request.path,
+            json=request.json,
+            data=request.form,
+            headers=headers,
+            follow_redirects=False,
+            timeout=20,
+        )
+        # Return codes cost an argon2 hash each and share one global rate (chat_service.py):
+        # "try again in a moment" is that rate, not a decision about who is asking.
+        if response.status_code != 429 or response.json().get("error") != "try_later":
+            return response
+        time.sleep(0.25)
+    raise AssertionError(f"{request.path} stayed at try_later")
+
+
+# --- objects the routes act on -------------------------------------------------------------------
+
+
+def own_conversation(world: World, who: str) -> str:
+    """For a counselor their own chat; for anyone else a colleague's chat of the organisation."""
+    return world.conversation(who if who in ("counselor", "colleague") else "colleague")
+
+
+def registration(world: World, who: str) -> str:
+    return f"/api/conversations/{own_conversation(world, who)}/registration"
+
+
+def case_link(world: World, who: str) -> str:
+    return f"/api/conversations/{own_conversation(world, who)}/case-link"
+
+
+def earlier_of(world: World, who: str) -> dict[str, str]:
+    return {"earlier_conversation_id": own_conversation(world, who)}
+
+
+def own_canned(world: World, who: str) -> str:
+    owner = who if who in (*CHAT_ROLES, "colleague") else "colleague"
+    return f"/api/canned/{world.canned(owner)}"
+
+
+def left_message(world: World, organisation: str = "default") -> str:
+    """A message left while closed, and the id of its thread as staff see it."""
+    left = send(
+        world,
+        Req("POST", "/api/visitor/message", json={"text": "Kan iemand mij terugschrijven?"}),
+        "anonymous",
+    )
+    assert left.status_code == 200, left.text
+    reader = "counselor" if organisation == "default" else "partner_counselor"
+    threads = httpx.get(
+        world.server.base + "/api/left-messages", headers=world.headers(reader)
+    ).json()["threads"]
+    return str(threads[-1]["id"]) if threads else "r_none"
+
+
+def hours_form(world: World) -> dict[str, str]:
+    current = httpx.get(
+        world.server.base + "/api/service-hours", headers=world.headers("admin")
+    ).json()
+    return {**form_from_document(current["config"]), "version": str(current["version"])}
+
+
+def hours_body(world: World) -> dict[str, Any]:
+    current = httpx.get(
+        world.server.base + "/api/service-hours", headers=world.headers("admin")
+    ).json()
+    return {"version": current["version"], "config": current["config"]}
+
+
+def chart_path(world: World) -> str:
+    page = httpx.get(
+        world.server.base + f"/research?year={REPORT_YEAR}", headers=world.headers("researcher")
+    )
+    start = page.text.index(f"/research/{REPORT_YEAR}/chart/")
+    return page.text[start : page.text.index('"', start)].split("?")[0]
+
+
+CANNED_BODY = {"scope": "personal", "lang": "nl", "title": "Groet", "body": "Hallo!"}
+CANNED_EDIT = {"lang": "nl", "title": "Groet", "body": "Hallo, fijn dat je er bent."}
+UNKNOWN_CODE = {"code": "appel banaan citroen druif"}
+
+# --- the route table -----------------------------------------------------------------------------
+
+ROUTES: dict[tuple[str, str], Route] = {
+    # Visitors: no staff session needed, never refused for having one.
+    ("GET", "/"): Route(everyone(OK), fixed("GET", "/")),
+    ("POST", "/start"): Route(
+        everyone(Outcome(303, "/?lang=nl")),
+        fixed("POST", "/start", form={"lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    ("GET", "/api/visitor/challenge"): Route(everyone(OK), fixed("GET", "/api/visitor/challenge")),
+    ("POST", "/api/visitor/start"): Route(
+        everyone(OK),
+        fixed("POST", "/api/visitor/start", json={"lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    # A return code is its own credential: a wrong one gets the same answer for everyone.
+    ("POST", "/api/visitor/return"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/api/visitor/return", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    ("POST", "/api/visitor/code/destroy"): Route(
+        everyone(OK),
+        fixed("POST", "/api/visitor/code/destroy", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    ("GET", "/exit"): Route(
+        everyone(Outcome(303, "http://127.0.0.1:9/neutral")), fixed("GET", "/exit", fresh=True)
+    ),
+    ("GET", "/api/service/status"): Route(everyone(OK), fixed("GET", "/api/service/status")),
+    ("POST", "/api/visitor/message"): Route(
+        everyone(OK),
+        fixed("POST", "/api/visitor/message", json={"text": "Hallo", "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/api/visitor/mailbox"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/api/visitor/mailbox", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    # The feedback ticket is bound to the visitor cookie; without an open chat there is none.
+    ("POST", "/api/visitor/feedback/ticket"): Route(
+        {**everyone(NOT_FOUND), "visitor": OK},
+        fixed("POST", "/api/visitor/feedback/ticket", json={}),
+        origin_as="visitor",
+    ),
+    ("POST", "/api/visitor/feedback/status"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/api/visitor/feedback/status", json={"ticket": "not-a-ticket"}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/api/visitor/feedback"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/api/visitor/feedback", json={"ticket": "not-a-ticket", "helped": "yes"}),
+        origin_as="anonymous",
+    ),
+    # Operators (the proxy in front decides who reaches these; they hold counts only).
+    ("GET", "/healthz"): Route(everyone(OK), fixed("GET", "/healthz")),
+    ("GET", "/readyz"): Route(everyone(OK), fixed("GET", "/readyz")),
+    ("GET", "/metrics"): Route(everyone(OK), fixed("GET", "/metrics")),
+    # Signing in. Without a pending challenge the two-step pages start over at the password.
+    ("GET", "/staff/login"): Route(
+        {**everyone(Outcome(303, "/staff")), "anonymous": OK, "visitor": OK},
+        fixed("GET", "/staff/login"),
+    ),
+    ("POST", "/staff/login"): Route(
+        everyone(BAD_REQUEST), fixed("POST", "/staff/login", form={}), origin_as="anonymous"
+    ),
+    ("GET", "/staff/login/code"): Route(everyone(SIGN_IN), fixed("GET", "/staff/login/code")),
+    ("POST", "/staff/login/code"): Route(
+        everyone(SIGN_IN),
+        fixed("POST", "/staff/login/code", form={"code": "123456"}),
+        origin_as="anonymous",
+    ),
+    ("GET", "/staff/enrol"): Route(everyone(SIGN_IN), fixed("GET", "/staff/enrol")),
+    ("POST", "/staff/enrol"): Route(
+        everyone(SIGN_IN),
+        fixed("POST", "/staff/enrol", form={"code": "123456"}),
+        origin_as="anonymous",
+    ),
+    ("GET", "/staff/enrol/qr.svg"): Route(everyone(NOT_FOUND), fixed("GET", "/staff/enrol/qr.svg")),
+    ("POST", "/staff/logout"): Route(
+        everyone(SIGN_IN), fixed("POST", "/staff/logout", fresh=True), origin_as="counselor"
+    ),
+    # Staff pages.
+    ("GET", "/staff"): Route(
+        staff_page(CHAT_ROLES, researcher=Outcome(303, "/research")), fixed("GET", "/staff")
+    ),
+    ("GET", "/staff/password"): Route(staff_page(ALL_STAFF), fixed("GET", "/staff/password")),
+    # An empty form shows that the request got past the checks of who is asking (400: required).
+    ("POST", "/staff/password"): Route(
+        staff_page(ALL_STAFF, BAD_REQUEST),
+        fixed("POST", "/staff/password", form={}),
+        origin_as="counselor",
+    ),
+    ("GET", "/staff/accounts"): Route(staff_page(("admin",)), fixed("GET", "/staff/accounts")),
+    ("POST", "/staff/accounts/{staff_id}/{action}"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/accounts?done=enable")),
+        lambda w, _who: Req("POST", f"/staff/accounts/{w.account('colleague').id}/enable"),
+        cases=(
+            Case(
+                "admin, another organisation's account",
+                "admin",
+                lambda w, _: Req(
+                    "POST", f"/staff/accounts/{w.account('partner_counselor').id}/enable"
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner admin, this organisation's account",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST", f"/staff/accounts/{w.account('counselor').id}/end-sessions"
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, an account that does not exist",
+                "admin",
+                fixed("POST", "/staff/accounts/s_nobody/enable"),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, an unknown action",
+                "admin",
+                lambda w, _: Req("POST", f"/staff/accounts/{w.account('colleague').id}/promote"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("GET", "/staff/audit"): Route(staff_page(("admin",)), fixed("GET", "/staff/audit")),
+    ("GET", "/staff/hours"): Route(staff_page(("admin",)), fixed("GET", "/staff/hours")),
+    # The form post answers 403, not the sign-in page, to anyone who is not an admin.
+    ("POST", "/staff/hours"): Route(
+        {**everyone(FORBIDDEN), "admin": Outcome(303, "/staff/hours?saved=1&lang=nl")},
+        lambda w, _who: Req("POST", "/staff/hours", form=hours_form(w)),
+        origin_as="admin",
+    ),
+    ("GET", "/staff/figures"): Route(
+        staff_page(("supervisor", "admin")), fixed("GET", "/staff/figures")
+    ),
+    ("GET", "/staff/figures.csv"): Route(
+        staff_page(("supervisor", "admin")), fixed("GET", "/staff/figures.csv")
+    ),
+    # Research: aggregates of the reader's own organisation only.
+    ("GET", "/research"): Route(
+        staff_page(("researcher", "supervisor", "admin")), fixed("GET", "/research")
+    ),
+    ("GET", "/research/{year}/report.{fmt}"): Route(
+        {**everyone(FORBIDDEN), "researcher": OK, "supervisor": OK, "admin": OK},
+        fixed("GET", f"/research/{REPORT_YEAR}/report.csv"),
+        cases=(
+            Case(
+                "partner researcher: nothing of this organisation",
+                "partner_researcher",
+                fixed("GET", f"/research/{REPORT_YEAR}/report.csv"),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    ("GET", "/research/{year}/chart/{table}.png"): Route(
+        {**everyone(FORBIDDEN), "researcher": OK, "supervisor": OK, "admin": OK},
+        lambda w, _who: Req("GET", chart_path(w)),
+        cases=(
+            Case(
+                "partner researcher: nothing of this organisation",
+                "partner_researcher",
+                lambda w, _who: Req("GET", chart_path(w)),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    # Registrations: the assigned counselor, or a supervisor/admin of the organisation.
+    ("GET", "/api/registrations/codebook"): Route(
+        staff_api(ALL_STAFF), fixed("GET", "/api/registrations/codebook")
+    ),
+    ("GET", "/api/registrations/pending"): Route(
+        staff_api(CHAT_ROLES), fixed("GET", "/api/registrations/pending")
+    ),
+    ("GET", "/api/conversations/{conversation_id}/registration"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, who: Req("GET", registration(w, who)),
+        cases=(
+            Case(
+                "counselor, a colleague's conversation",
+                "counselor",
+                lambda w, _: Req("GET", registration(w, "colleague")),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner supervisor, this organisation's conversation",
+                "partner_supervisor",
+                lambda w, _: Req("GET", registration(w, "colleague")),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, this organisation's conversation",
+                "partner_admin",
+                lambda w, _: Req("GET", registration(w, "colleague")),
+                FORBIDDEN,
+            ),
+            Case(
+                "counselor, a conversation that does not exist",
+                "counselor",
+                fixed("GET", "/api/conversations/c_nothing/registration"),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    ("PUT", "/api/conversations/{conversation_id}/registration"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, who: Req("PUT", registration(w, who), json={"version": 0, "values": {}}),
+        cases=(
+            Case(
+                "counselor, a colleague's conversation",
+                "counselor",
+                lambda w, _: Req(
+                    "PUT", registration(w, "colleague"), json={"version": 0, "values": {}}
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, this organisation's conversation",
+                "partner_admin",
+                lambda w, _: Req(
+                    "PUT", registration(w, "colleague"), json={"version": 0, "values": {}}
+                ),
+                FORBIDDEN,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    # Case links (issue 6): authority over both conversations.
+    ("GET", "/api/conversations/{conversation_id}/case-link"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, who: Req("GET", case_link(w, who)),
+        cases=(
+            Case(
+                "counselor, a colleague's conversation",
+                "counselor",
+                lambda w, _: Req("GET", case_link(w, "colleague")),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, this organisation's conversation",
+                "partner_admin",
+                lambda w, _: Req("GET", case_link(w, "colleague")),
+                FORBIDDEN,
+            ),
+        ),
+    ),
+    ("POST", "/api/conversations/{conversation_id}/case-link"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, who: Req("POST", case_link(w, who), json=earlier_of(w, who)),
+        cases=(
+            Case(
+                "counselor, own conversation to a colleague's",
+                "counselor",
+                lambda w, _: Req(
+                    "POST", case_link(w, "counselor"), json=earlier_of(w, "colleague")
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "counselor, a colleague's conversation to their own",
+                "counselor",
+                lambda w, _: Req(
+                    "POST", case_link(w, "colleague"), json=earlier_of(w, "counselor")
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner supervisor, this organisation's conversations",
+                "partner_supervisor",
+                lambda w, _: Req(
+                    "POST", case_link(w, "colleague"), json=earlier_of(w, "colleague")
+                ),
+                FORBIDDEN,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    # Canned responses: personal ones are their owner's; team ones are changed by overseers.
+    ("GET", "/api/canned"): Route(staff_api(CHAT_ROLES), fixed("GET", "/api/canned")),
+    ("POST", "/api/canned"): Route(
+        staff_api(CHAT_ROLES, CREATED),
+        fixed("POST", "/api/canned", json=CANNED_BODY),
+        cases=(
+            Case(
+                "counselor, a team text",
+                "counselor",
+                fixed("POST", "/api/canned", json={**CANNED_BODY, "scope": "team"}),
+                FORBIDDEN,
+            ),
+            Case(
+                "supervisor, a team text",
+                "supervisor",
+                fixed("POST", "/api/canned", json={**CANNED_BODY, "scope": "team"}),
+                CREATED,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    ("PUT", "/api/canned/{canned_id}"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, who: Req("PUT", own_canned(w, who), json=CANNED_EDIT),
+        cases=(
+            Case(
+                "counselor, a colleague's personal text",
+                "counselor",
+                lambda w, _: Req("PUT", f"/api/canned/{w.canned('colleague')}", json=CANNED_EDIT),
+                NOT_FOUND,
+            ),
+            Case(
+                "supervisor, a colleague's personal text",
+                "supervisor",
+                lambda w, _: Req("PUT", f"/api/canned/{w.canned('colleague')}", json=CANNED_EDIT),
+                NOT_FOUND,
+            ),
+            Case(
+                "counselor, a team text",
+                "counselor",
+                lambda w, _: Req("PUT", f"/api/canned/{w.canned(None)}", json=CANNED_EDIT),
+                FORBIDDEN,
+            ),
+            Case(
+                "supervisor, a team text",
+                "supervisor",
+                lambda w, _: Req("PUT", f"/api/canned/{w.canned(None)}", json=CANNED_EDIT),
+                OK,
+            ),
+            Case(
+                "partner supervisor, this organisation's team text",
+                "partner_supervisor",
+                lambda w, _: Req("PUT", f"/api/canned/{w.canned(None)}", json=CANNED_EDIT),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    ("DELETE", "/api/canned/{canned_id}"): Route(
+        staff_api(CHAT_ROLES, NO_CONTENT),
+        lambda w, who: Req("DELETE", own_canned(w, who)),
+        cases=(
+            Case(
+                "counselor, a colleague's personal text",
+                "counselor",
+                lambda w, _: Req("DELETE", f"/api/canned/{w.canned('colleague')}"),
+                NOT_FOUND,
+            ),
+            Case(
+                "counselor, a team text",
+                "counselor",
+                lambda w, _: Req("DELETE", f"/api/canned/{w.canned(None)}"),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, a team text",
+                "admin",
+                lambda w, _: Req("DELETE", f"/api/canned/{w.canned(None)}"),
+                NO_CONTENT,
+            ),
+            Case(
+                "partner admin, this organisation's team text",
+                "partner_admin",
+                lambda w, _: Req("DELETE", f"/api/canned/{w.canned(None)}"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    # Messages left while closed: the organisation's shared inbox.
+    ("GET", "/api/left-messages"): Route(staff_api(CHAT_ROLES), fixed("GET", "/api/left-messages")),
+    ("GET", "/api/left-messages/{code_id}"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, _who: Req("GET", f"/api/left-messages/{left_message(w)}"),
+        cases=(
+            Case(
+                "partner counselor, this organisation's thread",
+                "partner_counselor",
+                lambda w, _: Req("GET", f"/api/left-messages/{left_message(w)}"),
+                NOT_FOUND,
+            ),
+            Case(
+                "counselor, a thread that does not exist",
+                "counselor",
+                fixed("GET", "/api/left-messages/r_nothing"),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    ("POST", "/api/left-messages/{code_id}/reply"): Route(
+        staff_api(CHAT_ROLES),
+        lambda w, _who: Req(
+            "POST", f"/api/left-messages/{left_message(w)}/reply", json={"text": "Ja, hier."}
+        ),
+        cases=(
+            Case(
+                "partner counselor, this organisation's thread",
+                "partner_counselor",
+                lambda w, _: Req(
+                    "POST",
+                    f"/api/left-messages/{left_message(w)}/reply",
+                    json={"text": "Ja, hier."},
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    # Opening hours: administrators of the organisation.
+    ("GET", "/api/service-hours"): Route(staff_api(("admin",)), fixed("GET", "/api/service-hours")),
+    ("PUT", "/api/service-hours"): Route(
+        staff_api(("admin",)),
+        lambda w, _who: Req("PUT", "/api/service-hours", json=hours_body(w)),
+        origin_as="admin",
+    ),
+}
+
+# WebSockets: who gets the socket at all (the frames are in FRAMES below).
+SOCKETS: dict[str, tuple[str, ...]] = {
+    "/ws/visitor": ("visitor",),
+    # Researchers never: the live socket would show them transcripts.
+    "/ws/staff": CHAT_ROLES,
+}
+
+
+def app_routes() -> Iterator[tuple[str, str]]:
+    app = create_app(Settings(data_dir=Path("/nonexistent-authz")), migrate=False)
+    for route in app.routes:
+        if isinstance(route, Mount):
+            assert route.path == "/static", f"a mount other than /static: {route.path}"
+            continue
+        if isinstance(route, APIWebSocketRoute):
+            yield "WS", route.path
+        elif isinstance(route, APIRoute):
+            for method in sorted(route.methods or ()):
+                yield method, route.path
+        else:
+            raise AssertionError(f"a route of an unknown kind: {route!r}")
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    # Many chats per counselor: the matrix hands each attempt a fresh one.
+    server = start_server(tmp_path_factory.mktemp("authz"), max_chats=50)
+    try:
+        built = World(server)
+        _seed_report(server)
+        yield built
+    finally:
+        server.stop()
+
+
+def _seed_report(server: Server) -> None:
+    """Registrations in REPORT_YEAR, so the research downloads have something to show."""
+
+    async def fill() -> None:
+        reg = await RegistrationWorld(server.settings).start()
+        try:
+            for day in range(1, 29):
+                await reg.person(
+                    utc(REPORT_YEAR, 1 + day % 12, day, 20),
+                    trafficking_request="yes",
+                    victim_assessment="victim",
+                    contact_role="self",
+                    gender="female" if day % 9 else "male",
+                    age=10 + day,
+                    exploitation_types=["sexual"],
+                )
+        finally:
+            await reg.close()
+
+    run_async(fill())
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+def test_every_route_has_an_entry() -> None:
+    missing = [
+        f"{method} {path}"
+        for method, path in app_routes()
+        if (method, path) not in ROUTES and not (method == "WS" and path in SOCKETS)
+    ]
+    assert not missing, (
+        "routes without an entry in the authorization matrix (tests/test_authorization_matrix.py"
+        f" ROUTES / SOCKETS): {missing}"
+    )
+    existing = set(app_routes())
+    stale = [key for key in ROUTES if key not in existing]
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+    for key, route in ROUTES.items():
+        assert set(route.outcomes) == set(PRINCIPALS), f"{key}: not every principal is listed"
+
+
+@pytest.mark.parametrize("key", sorted(ROUTES), ids=lambda key: f"{key[0]} {key[1]}")
+def test_route_by_principal(world: World, key: tuple[str, str]) -> None:
+    route = ROUTES[key]
+    for who in PRINCIPALS:
+        request = route.request(world, who)
+        route.outcomes[who].check(send(world, request, who), f"{key} as {who}")
+
+
+OBJECT_CASES = [(key, case) for key, route in sorted(ROUTES.items()) for case in route.cases]
+
+
+@pytest.mark.parametrize(
+    ("key", "case"), OBJECT_CASES, ids=[f"{k[0]} {k[1]}: {c.label}" for k, c in OBJECT_CASES]
+)
+def test_route_own_and_foreign_objects(world: World, key: tuple[str, str], case: Case) -> None:
+    request = case.request(world, case.who)  # makes the object first: that is no attempt
+    before = world.snapshot()
+    case.outcome.check(send(world, request, case.who), f"{key}: {case.label}")
+    if case.outcome.status >= 400:
+        assert _rows(world.snapshot()) == _rows(before), f"{key}: {case.label} changed data"
+
+
+STATE_CHANGING = sorted(key for key in ROUTES if key[0] in ("POST", "PUT", "DELETE"))
+
+
+@pytest.mark.parametrize("key", STATE_CHANGING, ids=lambda key: f"{key[0]} {key[1]}")
+def test_cross_origin_writes_are_refused(world: World, key: tuple[str, str]) -> None:
+    route = ROUTES[key]
+    assert route.origin_as is not None, f"{key}: say who tries it cross-origin (origin_as)"
+    who = route.origin_as
+    for origin in (EVIL_ORIGIN, None):
+        request = route.request(world, who)
+        before = world.snapshot()
+        response = send(world, request, who, origin=origin)
+        assert response.status_code == 403, f"{key} from {origin}: {response.status_code}"
+        assert _rows(world.snapshot()) == _rows(before), f"{key} from {origin} changed data"
+
+
+def _rows(snapshot: dict[str, Any]) -> dict[str, Any]:
+    # Sessions are touched by being used; sign-in state is not what these requests may change.
+    return {k: v for k, v in snapshot.items() if k not in ("staff_sessions",)}
+
+
+@pytest.mark.parametrize("path", sorted(SOCKETS))
+def test_socket_by_principal(world: World, path: str) -> None:
+    for who in PRINCIPALS:
+        opened = run_async(_socket_opens(world, path, who, world.server.origin))
+        assert opened == (who in SOCKETS[path]), f"{path} as {who}: opened={opened}"
+    # The researcher's and the visitor's cookies of the other side do not open it either.
+    for who in ("researcher", "partner_researcher"):
+        assert not run_async(_socket_opens(world, path, who, world.server.origin)), (path, who)
+    for origin in (EVIL_ORIGIN, None):
+        assert not run_async(_socket_opens(world, path, SOCKETS[path][0], origin)), (
+            f"{path} opened from origin {origin}"
+        )
+
+
+async def _socket_opens(world: World, path: str, who: str, origin: str | None) -> bool:
+    """Whether this person's browser (its real cookie, whatever side) gets a welcome."""
+    cookie = world.headers(who).get("Cookie")
+    try:
+        ws = await connect(
+            f"ws://127.0.0.1:{world.server.port}{path}",
+            additional_headers=[("Cookie", cookie)] if cookie else [],
+            origin=origin,  # type: ignore[arg-type]
+            compression=None,
+            open_timeout=5,
+        )
+    except (InvalidStatus, ConnectionClosed, OSError):
+        return False
+    client = Client(ws)
+    try:
+        await client.expect("welcome", timeout=5)
+        return True
+    except (AssertionError, ConnectionClosed):
+        return False
+    finally:
+        await client.close()
+
+
+# --- WebSocket frames ----------------------------------------------------------------------------
+
+STAFF_SENDERS = ("counselor", "supervisor", "admin")
+EVERY_SENDER = ("visitor", *STAFF_SENDERS)
+OVERSEERS = ("supervisor", "admin")
+NOT_PARTICIPANT, FORBIDDEN_FRAME, UNKNOWN_TYPE = "not_a_participant", "forbidden", "unknown_type"
+
+
+@dataclass
+class Obj:
+    """What a frame acts on."""
+
+    conversation: str | None = None
+    block: str | None = None
+    peer: str = "team"
+    to_staff: str | None = None
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """Someone acting on an object that is not theirs (made for `owner`)."""
+
+    actor: str  # visitor (another visitor's chat), counselor, supervisor, partner_counselor, ...
+    expect: str | None  # the error code; None: allowed (an overseer of the organisation)
+    kind: str | None = None  # the object, when not the rule's own kind
+    owner: str = "colleague"
+
+
+@dataclass(frozen=True)
+class FrameRule:
+    senders: tuple[str, ...]  # who may send it (researchers never get the staff socket)
+    build: Callable[[Obj], dict[str, Any]]
+    kind: str = "none"  # none, active, queued, ended, coded, block, peer, waiting
+    ok: str | None = None  # the answer that shows it was done (None: it has no answer)
+    owner: str = "sender"  # whose object the sender acts on when allowed: theirs or a colleague's
+    foreign: tuple[Foreign, ...] = ()
+    prelude: Callable[[Obj], list[dict[str, Any]]] | None = None  # frames sent first
+    target_online: bool = False  # a colleague must be online (transfer)
+
+
+def _c(frame_type: str, **fields: Any) -> Callable[[Obj], dict[str, Any]]:
+    """A frame about the object's conversation."""
+    return lambda o: {"type": frame_type, "conversation_id": o.conversation, **fields}
+
+
+_ids = itertools.count(1)
+
+
+def _send(o: Obj) -> dict[str, Any]:
+    return {
+        "type": "send",
+        "conversation_id": o.conversation,
+        "client_msg_id": f"authz-{next(_ids)}",
+        "text": "Hallo",
+    }
+
+
+# The chat's participants only: its visitor, its counselor. Overseers use observe/whisper instead.
+PARTICIPANTS_ONLY = (
+    Foreign("visitor", NOT_PARTICIPANT),
+    Foreign("counselor", NOT_PARTICIPANT),
+    Foreign("supervisor", NOT_PARTICIPANT),
+    Foreign("partner_supervisor", NOT_PARTICIPANT),
+)
+STAFF_PARTICIPANT_ONLY = PARTICIPANTS_ONLY[1:]
+# Counselor tools: the chat's counselor, or a supervisor/admin of its organisation.
+OVERSEEN = (
+    Foreign("counselor", NOT_PARTICIPANT),
+    Foreign("supervisor", None),
+    Foreign("partner_supervisor", NOT_PARTICIPANT),
+    Foreign("partner_counselor", NOT_PARTICIPANT),
+)
+# Supervision: supervisors and admins of the organisation only.
+SUPERVISED = (
+    Foreign("counselor", FORBIDDEN_FRAME),
+    Foreign("partner_counselor", FORBIDDEN_FRAME),
+    Foreign("partner_supervisor", NOT_PARTICIPANT),
+)
+
+FRAMES: dict[str, FrameRule] = {
+    "ping": FrameRule(EVERY_SENDER, lambda o: {"type": "ping", "t": 7}, ok="pong"),
+    "sync": FrameRule(
+        EVERY_SENDER, _c("sync", after_seq=0), "active", "messages", foreign=PARTICIPANTS_ONLY
+    ),
+    "send": FrameRule(EVERY_SENDER, _send, "active", "ack", foreign=PARTICIPANTS_ONLY),
+    "typing": FrameRule(
+        EVERY_SENDER, _c("typing", active=True), "active", foreign=PARTICIPANTS_ONLY
+    ),
+    "receipt": FrameRule(
+        EVERY_SENDER, _c("receipt", kind="read", seq=1), "active", foreign=PARTICIPANTS_ONLY
+    ),
+    "leave": FrameRule(
+        ("visitor",), _c("leave"), "active", foreign=(Foreign("visitor", NOT_PARTICIPANT),)
+    ),
+    "request_code": FrameRule(
+        ("visitor",),
+        _c("request_code"),
+        "active",
+        "return_code",
+        foreign=(Foreign("visitor", NOT_PARTICIPANT),),
+    ),
+    # Taking a chat from the queue: the organisation's own queue only.
+    "accept": FrameRule(
+        STAFF_SENDERS,
+        _c("accept"),
+        "queued",
+        "accepted",
+        foreign=(
+            Foreign("counselor", "not_queued", kind="active"),
+            Foreign("supervisor", "not_queued", kind="active"),
+            Foreign("partner_counselor", "not_queued"),
+            Foreign("partner_supervisor", "not_queued"),
+        ),
+    ),
+    "take_next": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {"type": "take_next"},
+        "waiting",
+        "accepted",
+        foreign=(Foreign("partner_counselor", "queue_empty"),),
+    ),
+    "end": FrameRule(STAFF_SENDERS, _c("end"), "active", "ended", foreign=STAFF_PARTICIPANT_ONLY),
+    "mark_compromised": FrameRule(
+        STAFF_SENDERS,
+        _c("mark_compromised"),
+        "coded",
+        "code_compromised",
+        foreign=STAFF_PARTICIPANT_ONLY,
+    ),
+    "mailbox_send": FrameRule(
+        STAFF_SENDERS,
+        _c("mailbox_send", text="Ik lees je."),
+        "coded",
+        "mailbox_sent",
+        foreign=STAFF_PARTICIPANT_ONLY,
+    ),
+    "notes_get": FrameRule(STAFF_SENDERS, _c("notes_get"), "active", "notes", foreign=OVERSEEN),
+    "note_add": FrameRule(
+        STAFF_SENDERS, _c("note_add", text="Let op."), "active", "note", foreign=OVERSEEN
+    ),
+    "colleagues_get": FrameRule(
+        STAFF_SENDERS, lambda o: {"type": "colleagues_get"}, ok="colleagues"
+    ),
+    "transfer": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {
+            "type": "transfer",
+            "conversation_id": o.conversation,
+            "to_staff_id": o.to_staff,
+        },
+        "active",
+        "transferred",
+        foreign=OVERSEEN,
+        target_online=True,
+    ),
+    "requeue": FrameRule(STAFF_SENDERS, _c("requeue"), "active", "requeued", foreign=OVERSEEN),
+    "end_reason": FrameRule(
+        STAFF_SENDERS,
+        _c("end_reason", reason="helped"),
+        "ended",
+        "end_reason_saved",
+        foreign=OVERSEEN,
+    ),
+    "block": FrameRule(
+        STAFF_SENDERS,
+        _c("block", reason="abusive", hours=24),
+        "active",
+        "blocked",
+        foreign=OVERSEEN,
+    ),
+    "unblock": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {"type": "unblock", "block_id": o.block},
+        "block",
+        "unblocked",
+        foreign=(
+            Foreign("counselor", FORBIDDEN_FRAME),
+            Foreign("supervisor", None),
+            Foreign("partner_supervisor", FORBIDDEN_FRAME),
+        ),
+    ),
+    "overview_subscribe": FrameRule(
+        OVERSEERS, lambda o: {"type": "overview_subscribe"}, ok="overview"
+    ),
+    "overview_unsubscribe": FrameRule(
+        OVERSEERS, lambda o: {"type": "overview_unsubscribe"}, ok="overview_stopped"
+    ),
+    "observe": FrameRule(
+        OVERSEERS, _c("observe"), "active", "observing", owner="colleague", foreign=SUPERVISED
+    ),
+    # Only ever ends the sender's own observing: nothing of anyone else's to refuse.
+    "observe_stop": FrameRule(
+        OVERSEERS,
+        _c("observe_stop"),
+        "active",
+        "observe_stopped",
+        owner="colleague",
+        foreign=SUPERVISED[:2],
+    ),
+    "whisper": FrameRule(
+        OVERSEERS,
+        _c("whisper", text="Vraag naar de veiligheid."),
+        "active",
+        "whisper",
+        owner="colleague",
+        foreign=SUPERVISED,
+        prelude=lambda o: [{"type": "observe", "conversation_id": o.conversation}],
+    ),
+    "take_over": FrameRule(
+        OVERSEERS, _c("take_over"), "active", "taken_over", owner="colleague", foreign=SUPERVISED
+    ),
+    # Consultations: within the organisation; about a chat only one the sender may see.
+    "consult_send": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {
+            "type": "consult_send",
+            "to": o.peer,
+            "text": "Even overleggen?",
+            **({"conversation_id": o.conversation} if o.conversation else {}),
+        },
+        ok="consult",
+        foreign=(
+            Foreign("counselor", NOT_PARTICIPANT, kind="active"),
+            Foreign("supervisor", None, kind="active"),
+            Foreign("partner_supervisor", NOT_PARTICIPANT, kind="active"),
+            Foreign("partner_counselor", "unknown_colleague", kind="peer"),
+        ),
+    ),
+    "consult_history": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {"type": "consult_history", "peer": o.peer},
+        ok="consult_history",
+        foreign=(
+            Foreign("counselor", None, kind="peer"),
+            Foreign("partner_counselor", "unknown_colleague", kind="peer"),
+        ),
+    ),
+}
+
+
+def frame_tables() -> dict[str, dict[str, Any]]:
+    """Every table of frame types in realtime/frames.py (VISITOR_FRAMES, STAFF_FRAMES, ...)."""
+    return {
+        name: value
+        for name, value in vars(frame_module).items()
+        if name.endswith("_FRAMES") and isinstance(value, dict)
+    }
+
+
+def all_frame_types() -> set[str]:
+    return {kind for table in frame_tables().values() for kind in table}
+
+
+def test_every_frame_type_has_an_entry() -> None:
+    missing = sorted(all_frame_types() - set(FRAMES))
+    assert not missing, (
+        "frame types without an entry in the authorization matrix "
+        f"(tests/test_authorization_matrix.py FRAMES): {missing}"
+    )
+    stale = sorted(set(FRAMES) - all_frame_types())
+    assert not stale, f"matrix entries for frame types that no longer exist: {stale}"
+    visitor_frames = frame_module.VISITOR_FRAMES
+    staff_frames = frame_module.STAFF_FRAMES
+    for kind, rule in FRAMES.items():
+        assert ("visitor" in rule.senders) == (kind in visitor_frames), kind
+        assert bool(set(rule.senders) & set(STAFF_SENDERS)) == (kind in staff_frames), kind
+
+
+def _make(world: World, kind: str, owner: str) -> Obj:
+    if kind == "none":
+        return Obj()
+    if kind == "peer":
+        return Obj(peer=world.account(owner).id)
+    if kind == "block":
+        return Obj(block=world.block(owner))
+    if kind == "queued":
+        return Obj(conversation=world.conversation(None, "queued"))
+    if kind == "waiting":  # a visitor in the live queue of the default organisation
+        return Obj(conversation=world.server.start_visitor()[0])
+    if kind == "ended":
+        return Obj(conversation=world.conversation(owner, "ended"))
+    conversation = world.conversation(owner)
+    if kind == "coded":
+        world.with_return_code(conversation)
+    return Obj(conversation=conversation)
+
+
+@dataclass
+class Actor:
+    path: str
+    token: str
+    online: list[str] = field(default_factory=list)  # staff tokens that must be connected
+
+
+def _actor(world: World, who: str, rule: FrameRule, obj: Obj, kind: str) -> Actor:
+    """The socket `who` uses; a visitor acting on their own chat is that chat's visitor."""
+    if who == "visitor":
+        if kind in ("active", "coded") and obj.conversation is None:
+            raise AssertionError("a visitor frame needs the visitor's conversation")
+        return Actor("/ws/visitor", _visitor_token(world, obj))
+    return Actor("/ws/staff", world.account(who).token)
+
+
+_visitor_tokens: dict[str, str] = {}
+
+
+def _visitor_token(world: World, obj: Obj) -> str:
+    token = _visitor_tokens.get(obj.conversation or "")
+    if token is None:  # a frame without an object: any visitor
+        token = world.server.start_visitor()[1]
+    return token
+
+
+def _visitor_object(world: World) -> Obj:
+    conversation, token = world.server.start_visitor()
+    _visitor_tokens[conversation] = token
+    return Obj(conversation=conversation)
+
+
+async def _exchange(client: Client, frame: dict[str, Any]) -> dict[str, Any] | None:
+    """Send a frame and then a ping. Frames are handled in order, so the error for this frame,
+    if there is one, arrives before the pong."""
+    marker = next(_ids)
+    ref = frame.get("client_msg_id") or frame.get("type")
+    await client.send(frame)
+    await client.send({"type": "ping", "t": marker})
+    error = None
+    while True:
+        got = await client.recv(timeout=15)
+        if got.get("type") == "error" and got.get("ref") == ref:
+            error = got
+        if got.get("type") == "pong" and got.get("t") == marker:
+            return error
+
+
+def attempt(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, Any] | None:
+    """The error frame the actor's frame got (None: accepted; then its answer has arrived)."""
+
+    async def run() -> dict[str, Any] | None:
+        others = [await open_socket(world.server, "/ws/staff", t) for t in actor.online]
+        client = await open_socket(world.server, actor.path, actor.token)
+        try:
+            await client.expect("welcome")
+            for frame in rule.prelude(obj) if rule.prelude else []:
+                await _exchange(client, frame)
+            error = await _exchange(client, rule.build(obj))
+            if error is None and rule.ok is not None:
+                # take_next answers with whichever chat was first in the queue.
+                about = (None, obj.conversation) if rule.kind != "waiting" else None
+                await client.seen(
+                    lambda f: (
+                        f.get("type") == rule.ok
+                        and (about is None or f.get("conversation_id") in about)
+                    ),
+                    timeout=15,
+                )
+            return error
+        finally:
+            await client.close()
+            for other in others:
+                await other.close()
+
+    result: dict[str, Any] | None = run_async(run())
+    return result
+
+
+def _prepare(world: World, who: str, rule: FrameRule, kind: str, owner: str) -> tuple[Actor, Obj]:
+    if who == "visitor" and kind in ("active", "coded", "ended"):
+        obj = _visitor_object(world) if owner in ("sender", "visitor") else _other_visitor(world)
+    elif who == "visitor":  # a staff object: a colleague's
+        obj = _make(world, kind, "colleague")
+    else:
+        obj = _make(world, kind, who if owner == "sender" else owner)
+    actor = _actor(world, who, rule, obj, kind)
+    if who == "visitor" and owner not in ("sender", "visitor"):
+        actor = Actor("/ws/visitor", world.server.start_visitor()[1])  # someone else's chat
+    if rule.target_online and who != "visitor" and obj.to_staff is None:
+        holder = who if owner == "sender" else owner
+        if holder == who:  # handing one's own chat on: to a colleague who is online
+            target = world.create_account(world.account("counselor").role, ORGANISATION_OF[who])
+            obj.to_staff, token = target.id, target.token
+        else:  # someone else's chat: to oneself
+            obj.to_staff, token = world.account(who).id, world.account(who).token
+        actor.online.append(token)
+    return actor, obj
+
+
+def _other_visitor(world: World) -> Obj:
+    return Obj(conversation=world.server.start_visitor()[0])
+
+
+ORGANISATION_OF = {
+    "counselor": "org_default",
+    "supervisor": "org_default",
+    "admin": "org_default",
+    "partner_counselor": PARTNER,
+    "partner_supervisor": PARTNER,
+}
+
+FRAME_TYPES = sorted(all_frame_types() | set(FRAMES))
+
+
+def _rule(kind: str) -> FrameRule:
+    rule = FRAMES.get(kind)
+    assert rule is not None, f"frame type {kind!r} has no entry in the authorization matrix"
+    return rule
+
+
+@pytest.mark.parametrize("kind", FRAME_TYPES)
+def test_frame_allowed_for_its_senders(world: World, kind: str) -> None:
+    rule = _rule(kind)
+    for who in rule.senders:
+        actor, obj = _prepare(world, who, rule, rule.kind, rule.owner)
+        error = attempt(world, actor, rule, obj)
+        assert error is None, f"{kind} by {who} on their own object was refused: {error}"
+
+
+@pytest.mark.parametrize("kind", FRAME_TYPES)
+def test_frame_refused_for_other_roles(world: World, kind: str) -> None:
+    rule = _rule(kind)
+    for who in (w for w in EVERY_SENDER if w not in rule.senders):
+        socket_table = (
+            frame_module.VISITOR_FRAMES if who == "visitor" else frame_module.STAFF_FRAMES
+        )
+        expected = UNKNOWN_TYPE if kind not in socket_table else FORBIDDEN_FRAME
+        # On an object the sender could otherwise act on: only the role is wrong.
+        actor, obj = _prepare(world, who, rule, rule.kind, rule.owner)
+        before = world.snapshot(obj.conversation)
+        error = attempt(world, actor, rule, obj)
+        assert error is not None and error["code"] == expected, f"{kind} by {who}: {error}"
+        assert _rows(world.snapshot(obj.conversation)) == _rows(before), f"{kind} by {who}"
+
+
+FOREIGN_CASES = [(kind, case) for kind, rule in sorted(FRAMES.items()) for case in rule.foreign]
+
+
+@pytest.mark.parametrize(
+    ("kind", "case"),
+    FOREIGN_CASES,
+    ids=[f"{kind}-{case.actor}-{case.kind or 'own kind'}" for kind, case in FOREIGN_CASES],
+)
+def test_frame_on_someone_elses_object(world: World, kind: str, case: Foreign) -> None:
+    rule = _rule(kind)
+    object_kind = case.kind or rule.kind
+    actor, obj = _prepare(world, case.actor, rule, object_kind, case.owner)
+    before = world.snapshot(obj.conversation)
+    error = attempt(world, actor, rule, obj)
+    if case.expect is None:
+        assert error is None, f"{kind} by {case.actor} on a colleague's object: {error}"
+        return
+    assert error is not None and error["code"] == case.expect, f"{kind} by {case.actor}: {error}"
+    assert _rows(world.snapshot(obj.conversation)) == _rows(before), (
+        f"{kind} by {case.actor} was refused but changed data"
+    )
+
+
+def test_the_queue_shows_only_the_organisations_own_visitors(world: World) -> None:
+    async def run() -> None:
+        own = await open_socket(world.server, "/ws/staff", world.account("counselor").token)
+        partner = await open_socket(
+            world.server, "/ws/staff", world.account("partner_counselor").token
+        )
+        try:
+            await own.expect("welcome")
+            await partner.expect("welcome")
+            first = await partner.expect("queue")
+            assert first["entries"] == [] and first["total"] == 0, first
+            waiting = await asyncio.to_thread(world.server.start_visitor, "Wachtende")
+            seen = await own.seen(
+                lambda f: (
+                    f.get("type") == "queue"
+                    and waiting[0] in {e["conversation_id"] for e in f["entries"]}
+                )
+            )
+            assert seen["total"] >= 1
+            # The same broadcast reached the partner organisation: without this visitor.
+            later = await partner.expect("queue")
+            assert later["entries"] == [] and later["total"] == 0, later
+        finally:
+            await own.close()
+            await partner.close()
+
+    run_async(run())
+
+
+def test_the_matrix_is_documented() -> None:
+    """docs/security.md, "Authorization matrix", lists every route and frame type of the tables."""
+    docs = (Path(__file__).parent.parent / "docs" / "security.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## Authorization matrix") :]
+    missing = [f"{m} {p}" for m, p in ROUTES if f"`{m} {p}`" not in section]
+    missing += [f"WS {p}" for p in SOCKETS if f"`WS {p}`" not in section]
+    missing += [kind for kind in FRAMES if f"| `{kind}` |" not in section]
+    assert not missing, f"not in docs/security.md's authorization matrix: {missing}"

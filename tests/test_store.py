@@ -1,0 +1,149 @@
+"""Storage: group commit, seq without gaps, resends, and no plaintext on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from baken.config import Settings
+from baken.crypto.envelope import CipherCache, MasterKey
+from baken.domain.conversation import EndedBy, Sender
+from baken.store.conversation_repo import ConversationRepository
+from baken.store.database import Database
+from baken.store.message_writer import MessageWriter, WriteRejected
+from baken.store.migrate import upgrade_async
+from baken.store.records import StoredMessage
+from baken.store.staff_repo import StaffRepository
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[ConversationRepository]:
+    settings = Settings(data_dir=tmp_path)
+    await upgrade_async(settings)
+    db = Database(settings)
+    await StaffRepository(db).ensure_organisation("Test")
+    yield ConversationRepository(db, CipherCache(MasterKey(os.urandom(32))))
+    await db.dispose()
+
+
+async def test_concurrent_sends_get_consecutive_seqs_in_few_commits(
+    repo: ConversationRepository,
+) -> None:
+    published: list[StoredMessage] = []
+    writer = MessageWriter(repo, published.extend)
+    writer.start()
+    a, _ = await repo.create(None, "nl")
+    b, _ = await repo.create("Roos", "nl")
+    futures = [
+        writer.submit(cid, "v", Sender.VISITOR, None, None, f"m{n}", f"tekst {n}")
+        for n in range(200)
+        for cid in (a.id, b.id)
+    ]
+    results = await asyncio.gather(*futures)
+    await asyncio.sleep(0)  # let the publish run
+    for cid in (a.id, b.id):
+        seqs = [m.seq for m, dup in results if m.conversation_id == cid]
+        assert seqs == list(range(1, 201))
+    assert not any(dup for _, dup in results)
+    assert writer.batches < 100  # many messages shared a transaction
+    assert len(published) == 400
+    stored = await repo.messages_after(b.id, 0)
+    assert [m.text for m in stored] == [f"tekst {n}" for n in range(200)]
+    await writer.stop()
+
+
+async def test_resend_in_same_and_later_batch_returns_original(
+    repo: ConversationRepository,
+) -> None:
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    conv, _ = await repo.create(None, "nl")
+    first, twin = await asyncio.gather(
+        writer.submit(conv.id, "v", Sender.VISITOR, None, None, "same", "een keer"),
+        writer.submit(conv.id, "v", Sender.VISITOR, None, None, "same", "een keer"),
+    )
+    later = await writer.submit(conv.id, "v", Sender.VISITOR, None, None, "same", "een keer")
+    assert first[1] is False
+    assert twin == (first[0], True) or twin[0].seq == first[0].seq
+    assert later[1] is True and later[0].seq == first[0].seq
+    # Another author may use the same id without clashing.
+    other = await writer.submit(conv.id, "s:x", Sender.COUNSELOR, None, None, "same", "ander")
+    assert other[1] is False and other[0].seq == first[0].seq + 1
+    assert len(await repo.messages_after(conv.id, 0)) == 2
+    await writer.stop()
+
+
+async def test_messages_to_an_ended_conversation_are_refused(
+    repo: ConversationRepository,
+) -> None:
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    conv, _ = await repo.create(None, "nl")
+    assert await repo.end(conv.id, EndedBy.QUICK_EXIT) is not None
+    assert await repo.end(conv.id, EndedBy.VISITOR) is None  # ending twice changes nothing
+    with pytest.raises(WriteRejected) as info:
+        await writer.submit(conv.id, "v", Sender.VISITOR, None, None, "late", "te laat")
+    assert info.value.code == "conversation_ended"
+    events = await repo.messages_after(conv.id, 0)
+    assert [m.event for m in events] == ["ended_quick_exit"]
+    ended = await repo.get(conv.id)
+    assert ended is not None and ended.ended_by is EndedBy.QUICK_EXIT
+    await writer.stop()
+
+
+async def test_database_file_holds_no_plaintext(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    await upgrade_async(settings)
+    db = Database(settings)
+    await StaffRepository(db).ensure_organisation("Test")
+    repo = ConversationRepository(db, CipherCache(MasterKey(os.urandom(32))))
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    secret = "MIJN-GEHEIM-loverboy-adres-Kerkstraat-12"
+    nickname = "NICKNAME-Zonnebloem-77"
+    conv, _ = await repo.create(nickname, "nl")
+    await writer.submit(conv.id, "v", Sender.VISITOR, None, None, "s1", secret)
+    await writer.stop()
+    async with db.writer.begin() as conn:
+        await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await db.dispose()
+    for path in tmp_path.iterdir():
+        if path.is_file() and path.name != "master.key":
+            data = path.read_bytes()
+            for needle in (secret, nickname, "Kerkstraat", "Zonnebloem"):
+                assert needle.encode() not in data, (path.name, needle)
+                assert needle.encode("utf-16-le") not in data
+    # And it was really stored: read back through the key it decrypts.
+    db2 = Database(settings)
+    repo2 = ConversationRepository(db2, repo.ciphers)
+    assert [m.text for m in await repo2.messages_after(conv.id, 0)] == [secret]
+    await db2.dispose()
+
+
+async def test_a_failed_commit_acks_nothing_and_leaves_no_gap(
+    repo: ConversationRepository,
+) -> None:
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    conv, _ = await repo.create(None, "nl")
+    # Break the table under the writer, the way a full disk or a lost server would fail a commit.
+    async with repo.db.writer.begin() as conn:
+        await conn.execute(text("ALTER TABLE messages RENAME TO messages_away"))
+    with pytest.raises(WriteRejected) as info:
+        await writer.submit(conv.id, "v", Sender.VISITOR, None, None, "m1", "eerste poging")
+    assert info.value.code == "unavailable"
+    async with repo.db.writer.begin() as conn:
+        await conn.execute(text("ALTER TABLE messages_away RENAME TO messages"))
+    # The client sends the same message again: it is stored once, as seq 1 (the failed try
+    # reserved nothing).
+    stored, duplicate = await writer.submit(
+        conv.id, "v", Sender.VISITOR, None, None, "m1", "eerste poging"
+    )
+    assert (stored.seq, duplicate) == (1, False)
+    assert [m.text for m in await repo.messages_after(conv.id, 0)] == ["eerste poging"]
+    await writer.stop()
