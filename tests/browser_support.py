@@ -154,6 +154,9 @@ def start_chat(
     conversation id."""
     if open_page:
         page.goto(server.base + "/")
+    # After a link click (the language link) the new page's DOM can be checked before its module
+    # scripts have run; a tap then sends the plain form (POST /start), not the JSON start.
+    page.wait_for_load_state("load")
     if nickname is not None:
         page.locator("#nickname").fill(nickname)
     with page.expect_response(lambda r: r.url.endswith("/api/visitor/start")) as started:
