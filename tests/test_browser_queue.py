@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,7 +13,7 @@ from tests.browser_support import (
     open_console,
     start_chat,
 )
-from tests.support import Server
+from tests.support import Server, counselor, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -40,4 +42,35 @@ def test_a_visitor_in_danger_goes_first_and_is_shown_112(baken: Server, people: 
     expect(items.nth(1)).to_have_attribute("data-id", first)
     # The calm visitor moved back to second place, live.
     expect(calm.locator("#queue-position")).to_contain_text("2")
+    assert not people.script_errors
+
+
+def test_a_waiting_visitor_sees_the_expected_wait_once_chats_are_taken(
+    baken: Server, people: People
+) -> None:
+    _sid, token = baken.add_staff()
+
+    async def take(count: int) -> None:
+        c = await counselor(baken, token)
+        for _ in range(count):
+            await c.send({"type": "take_next"})
+            await c.expect("accepted")
+        await c.close()
+
+    # With fewer than three recent accepts there is no honest estimate: nothing is shown.
+    page = people.visitor().new_page()
+    start_chat(page, baken)
+    wait = page.locator("#queue-wait")
+    expect(wait).to_be_hidden()
+    for _ in range(2):
+        baken.start_visitor()
+    run_async(take(3))  # the page's own chat is first in line: it is taken too
+
+    later = people.visitor().new_page()
+    start_chat(later, baken)
+    expect(wait).to_be_hidden()
+    expect(later.locator("#queue-wait")).to_be_visible()
+    expect(later.locator("#queue-wait")).to_have_text(
+        re.compile(r"^Verwachte wachttijd: (minder dan een minuut|ongeveer \d+ minuten)\.$")
+    )
     assert not people.script_errors

@@ -210,8 +210,11 @@ async def test_queue_positions_update_live(server: Server) -> None:
 
     await c.send({"type": "accept", "conversation_id": first_id})
     await c.expect("accepted", conversation_id=first_id)
-    update = await v2.expect("conversation")
-    assert update["conversation"]["position"] == before - 1
+    # Only the place moved: a small `place` frame, not the whole conversation.
+    update = await v2.expect("place")
+    assert update["conversation_id"] == second_id
+    assert update["position"] == before - 1
+    assert not [f for f in v2.frames if f.get("type") == "conversation"]
     # Clean up for the other tests sharing this server.
     await c.send({"type": "end", "conversation_id": first_id})
     await c.expect("ended", conversation_id=first_id)

@@ -92,3 +92,25 @@ async def test_a_burst_of_simultaneous_starts_does_not_overshoot_the_cap(fresh: 
     codes = sorted(a.status_code for a in answers)
     assert codes.count(200) == 4 and codes.count(503) == 16
     assert all(a.json()["error"] == "queue_full" for a in answers if a.status_code == 503)
+
+
+async def test_the_estimate_moves_with_the_place_after_each_accept(fresh: Server) -> None:
+    _sid, token = fresh.add_staff()
+    c = await counselor(fresh, token)
+    for _ in range(3):  # a service rate first
+        fresh.start_visitor()
+        await c.send({"type": "take_next"})
+        await c.expect("accepted")
+    first_id, _ = fresh.start_visitor()
+    second_id, second_token = fresh.start_visitor()
+    v = await visitor(fresh, second_token)
+    info = v.frames[0]["conversations"][0]
+    assert info["id"] == second_id and info["position"] == 2
+    await c.send({"type": "accept", "conversation_id": first_id})
+    await c.expect("accepted", conversation_id=first_id)
+    place = await v.expect("place", conversation_id=second_id)
+    assert place["position"] == 1
+    # One place closer and one more accept in the rate: the estimate does not grow.
+    assert isinstance(place["estimated_wait_seconds"], int)
+    assert place["estimated_wait_seconds"] <= info["estimated_wait_seconds"]
+    assert set(place) == {"type", "conversation_id", "position", "estimated_wait_seconds"}

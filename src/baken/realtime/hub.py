@@ -55,6 +55,7 @@ class Hub:
         # Queued and active conversations: the queue and the authorisation checks read this.
         self.open: dict[str, ConversationRecord] = {}
         self._queue_task: asyncio.Task[None] | None = None
+        self._last_queue_broadcast = float("-inf")
         self._positions: dict[str, int] | None = None
         # When chats were taken lately: the service rate behind the wait estimate.
         self.recent_accepts: deque[datetime] = deque(maxlen=2000)
@@ -190,10 +191,22 @@ class Hub:
 
     def _queue_changed(self) -> None:
         if self._queue_task is None or self._queue_task.done():
-            self._queue_task = asyncio.get_running_loop().create_task(self._broadcast_queue())
+            loop = asyncio.get_running_loop()
+            # Leading edge: the first change after a quiet spell goes out at once (an accept must
+            # reach 2,000 waiting visitors within 100 ms); changes that follow within the
+            # coalescing window wait for its end and go out together.
+            delay = max(0.0, self._last_queue_broadcast + QUEUE_COALESCE_SECONDS - loop.time())
+            self._queue_task = loop.create_task(self._broadcast_queue(delay))
 
-    async def _broadcast_queue(self) -> None:
-        await asyncio.sleep(QUEUE_COALESCE_SECONDS)
+    async def _broadcast_queue(self, delay: float) -> None:
+        # Even without a delay, yield once: changes from the same loop turn share one broadcast.
+        await asyncio.sleep(delay)
+        try:
+            self._send_queue()
+        finally:
+            self._last_queue_broadcast = asyncio.get_running_loop().time()
+
+    def _send_queue(self) -> None:
         places = self.queue_positions()
         texts: dict[str, str] = {}  # per organisation: staff never see another's visitors
         for conns in self.staff_by_id.values():
@@ -206,21 +219,27 @@ class Hub:
         # Visitors only hear about their own place, and only when it (or the estimate) moved.
         # One service rate for everyone: per visitor it would walk the recent accepts each time.
         rate = service_rate(self.recent_accepts, utcnow())
-        for conversation_id in places:
+        for conversation_id, position in places.items():
             followers = self.by_conversation.get(conversation_id)
             if not followers:
                 continue
-            place = self.place_of(conversation_id, rate)
-            assert place is not None
+            wait = wait_at(position, rate)
+            place = QueuePlace(position, None if wait is None else int(wait.total_seconds()))
             shown = (place.position, place.wait_minutes)
             frame: str | None = None
             for conn in followers:
-                if conn.is_visitor and conn.queue_place != shown:
-                    conn.queue_place = shown
+                if not conn.is_visitor or conn.queue_place == shown:
+                    continue
+                if conn.queue_place is None:
+                    # (Back) in the queue: the whole state, since it changed too.
+                    info = views.conversation_info(self.open[conversation_id], place)
+                    conn.send_text(dumps({"type": "conversation", "conversation": info}))
+                else:
+                    # Only the place moved: a small frame, one text for all tabs of this visitor.
                     if frame is None:
-                        info = views.conversation_info(self.open[conversation_id], place)
-                        frame = dumps({"type": "conversation", "conversation": info})
+                        frame = dumps(views.place_frame(conversation_id, place))
                     conn.send_text(frame)
+                conn.queue_place = shown
 
     def refresh_queue(self) -> None:
         """Re-send places and estimates; the estimate drifts with time even when nobody moves."""

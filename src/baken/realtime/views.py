@@ -34,6 +34,16 @@ def conversation_info(record: ConversationRecord, place: QueuePlace | None) -> d
     }
 
 
+def place_frame(conversation_id: str, place: QueuePlace) -> dict[str, Any]:
+    """A waiting visitor's new place and estimate: on an accept, all that most of them need."""
+    return {
+        "type": "place",
+        "conversation_id": conversation_id,
+        "position": place.position,
+        "estimated_wait_seconds": place.wait_seconds,
+    }
+
+
 def expired_transcript(record: ConversationRecord) -> dict[str, Any]:
     """The catch-up of a conversation whose transcript retention destroyed: nothing, and why."""
     return {

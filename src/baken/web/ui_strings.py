@@ -57,6 +57,10 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             "queue_position": _("You are number {n} in line."),
             "queue_next": _("You are next in line."),
             "queue_waiting": _("You are in line."),
+            # The estimate from the recent service rate (issue 3); rounded in visitor.js.
+            "wait_under_minute": _("Expected wait: less than a minute."),
+            "wait_minutes": _("Expected wait: about {n} minutes."),
+            "wait_over_hour": _("Expected wait: more than an hour."),
             "starting": _("One moment…"),
             # Issue 5: while the page does the proof-of-work, and when starts are throttled.
             "preparing": _("One moment, we are getting the chat ready."),

@@ -36,6 +36,7 @@ const ui = {
   queueBox: $("queue-box"),
   queueUrgent: $("queue-urgent"),
   queuePosition: $("queue-position"),
+  queueWait: $("queue-wait"),
   connStatus: $("conn-status"),
   reloadHint: $("reload-hint"),
   reloadButton: $("reload-button"),
@@ -117,6 +118,16 @@ function queueText(position) {
   return S.queue_waiting;
 }
 
+/** The expected wait in words; "" when the server has too little history to say. */
+function waitText(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds <= 60) return S.wait_under_minute;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes > 60) return S.wait_over_hour;
+  // Past ten minutes a precise number promises more than anyone knows: steps of five.
+  return fmt(S.wait_minutes, { n: minutes <= 10 ? minutes : Math.ceil(minutes / 5) * 5 });
+}
+
 function setComposerEnabled(enabled) {
   ui.input.disabled = !enabled;
   ui.sendButton.disabled = !enabled;
@@ -139,6 +150,9 @@ function applyInfo(info) {
     ui.codeOffer.hidden = ui.codeBox.hidden;
     const text = queueText(info.position);
     if (ui.queuePosition.textContent !== text) ui.queuePosition.textContent = text;
+    const wait = waitText(info.estimated_wait_seconds);
+    if (ui.queueWait.textContent !== wait) ui.queueWait.textContent = wait;
+    ui.queueWait.hidden = wait === "";
     ui.composer.hidden = false;
     ui.endedBox.hidden = true;
     setComposerEnabled(true);
@@ -254,6 +268,18 @@ function onFrame(frame) {
         }
         view.setInfo(frame.conversation);
         applyInfo(frame.conversation);
+      }
+      break;
+    case "place":
+      // Only the place in line (and the estimate) moved: keep the rest of what we know.
+      if (frame.conversation_id === view.id && state === "queued") {
+        const info = {
+          ...(view.info || {}),
+          position: frame.position,
+          estimated_wait_seconds: frame.estimated_wait_seconds,
+        };
+        view.setInfo(info);
+        applyInfo(info);
       }
       break;
     case "messages":
