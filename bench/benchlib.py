@@ -223,8 +223,11 @@ def start_server(
     max_chats: int = 1,
     log_level: str | None = None,
     extra_env: dict[str, str] | None = None,
+    core: int | None = SERVER_CORE,
+    name: str | None = None,
 ) -> Server:
-    """Start Baken (`baken serve`) or the bare relay, pinned to core 0 with `taskset -c 0`."""
+    """Start Baken (`baken serve`) or the bare relay, pinned to `core` with `taskset` (None: the
+    scheduler decides). `name` tells the log files apart when several servers share a data dir."""
     port = free_port()
     env = dict(os.environ)
     env.pop("BAKEN_DATABASE_URL", None)
@@ -247,9 +250,9 @@ def start_server(
         cmd = [str(VENV_BIN / "python"), str(RELAY), "--host", HOST, "--port", str(port)]
     else:
         raise ValueError(target)
-    if (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(SERVER_CORE), *cmd]
-    log_path = data_dir / f"{target}-server.log"
+    if core is not None and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(core), *cmd]
+    log_path = data_dir / f"{name or target}-server.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
         cmd,
@@ -312,10 +315,15 @@ class RssSampler:
     samples: list[tuple[float, int]] = field(default_factory=list)
     peak: int = 0
     _task: asyncio.Task[None] | None = None
+    # More server processes measured as one (bench/load.py --processes 2): RSS and CPU add up.
+    other_pids: tuple[int, ...] = ()
 
     def _proc_tree(self) -> list[psutil.Process]:
-        p = psutil.Process(self.pid)
-        return [p, *p.children(recursive=True)]
+        tree: list[psutil.Process] = []
+        for pid in (self.pid, *self.other_pids):
+            p = psutil.Process(pid)
+            tree += [p, *p.children(recursive=True)]
+        return tree
 
     def rss_now(self) -> int:
         total = 0

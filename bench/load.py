@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 
 import benchlib as bl
+import security_churn
 from benchlib import BenchError, Server
 
 # targets from the brief
@@ -135,15 +136,18 @@ def sync_frame(conv_id: str) -> bytes:
 
 
 async def setup_pair(
-    server: Server, idx: int, staff_token: str, timeout: float
+    server: Server, idx: int, staff_token: str, timeout: float, staff_server: Server | None = None
 ) -> tuple[Pair, int]:
+    """Visitor i on `server`, counselor i on `staff_server` (another process: --processes 2)."""
     conv_id, vtoken = await bl.visitor_start(server)
     visitor = await bl.open_lean(server, "/ws/visitor", bl.VISITOR_COOKIE, vtoken, timeout=timeout)
     welcome = await wait_for(visitor, "welcome", timeout)
     heartbeat = int(welcome.get("heartbeat") or 20)
     visitor.send_text(sync_frame(conv_id))
     await wait_for(visitor, "messages", timeout, conv_id)
-    staff = await bl.open_lean(server, "/ws/staff", bl.STAFF_COOKIE, staff_token, timeout=timeout)
+    staff = await bl.open_lean(
+        staff_server or server, "/ws/staff", bl.STAFF_COOKIE, staff_token, timeout=timeout
+    )
     await wait_for(staff, "welcome", timeout)
     staff.send_text(orjson.dumps({"type": "accept", "conversation_id": conv_id}))
     # The protocol says `accepted` comes first and the `conversation` frame follows; accept
@@ -315,7 +319,7 @@ async def pinger(run: Run, sockets: list[bl.LeanWs], heartbeat: float) -> None:
         send(run, ws, b'{"type":"ping","t":%d}' % i)
 
 
-async def progress(run: Run, server: Server, sampler: bl.RssSampler, t0: int) -> None:
+async def progress(run: Run, servers: list[Server], sampler: bl.RssSampler, t0: int) -> None:
     last_sent = last_ack = last_recv = 0
     while True:
         await asyncio.sleep(5)
@@ -328,8 +332,9 @@ async def progress(run: Run, server: Server, sampler: bl.RssSampler, t0: int) ->
             flush=True,
         )
         last_sent, last_ack, last_recv = run.sent_count, run.ack_count, run.recv_count
-        if server.proc.poll() is not None and run.dead is None:
-            run.dead = f"server exited with code {server.proc.returncode}"
+        for server in servers:
+            if server.proc.poll() is not None and run.dead is None:
+                run.dead = f"server exited with code {server.proc.returncode}"
 
 
 def per_second(run: Run, w0: int, w1: int) -> list[dict[str, Any]]:
@@ -380,39 +385,70 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = bl.make_data_dir(target)
     result: dict[str, Any] = {"target": target, "data_dir": str(data_dir)}
     db = "relay (memory)"
+    churn: security_churn.Churn | None = None
+    login: tuple[str, str] | None = None
     if target == "baken":
         db = "PostgreSQL" if args.database_url else "SQLite (default)"
         t = time.monotonic()
         staff_tokens = await make_counselors(data_dir, args.database_url, n)
         result["counselor_setup_s"] = round(time.monotonic() - t, 1)
+        if args.security is not None:
+            churn = security_churn.Churn(
+                security=args.security == "on",
+                starts_per_s=args.churn_starts,
+                returns_per_s=args.churn_returns,
+                logins_per_min=args.churn_logins,
+            )
+            result["security"] = args.security
+            if churn.security:
+                login = await demo_login(data_dir, args.database_url)
     else:
         import secrets
 
         staff_tokens = [secrets.token_urlsafe(24) for _ in range(n)]
+    two = target == "baken" and args.processes == 2
+    if two:
+        db += " + Redis, 2 processes"
     result["database"] = db
-    server = bl.start_server(
-        target,
-        data_dir,
-        database_url=args.database_url if target == "baken" else None,
-        max_chats=1,
-        log_level=args.server_log_level,
-        extra_env=(
-            bl.gc_trace_env(data_dir, args.gc_freeze_after)
-            if args.gc_trace or args.gc_freeze_after is not None
-            else None
-        ),
+    env = (
+        bl.gc_trace_env(data_dir, args.gc_freeze_after)
+        if args.gc_trace or args.gc_freeze_after is not None
+        else {}
     )
-    result["server_pid"] = server.pid
-    print(
-        f"[{target}] server pid {server.pid} on port {server.port}, data {data_dir}",
-        file=sys.stderr,
-        flush=True,
-    )
-    sampler = bl.RssSampler(server.pid)
+    if two:
+        env["BAKEN_REDIS_URL"] = args.redis_url
+    if churn is not None and churn.security:
+        env["BAKEN_PROOF_OF_WORK"] = "true"  # bl.start_server turns it off for the plain load
+    servers: list[Server] = []
     pairs: list[Pair] = []
     aux: list[asyncio.Task[None]] = []
+    sampler: bl.RssSampler | None = None
     try:
-        await bl.wait_ready(server)
+        # Two processes share the data directory (and so the master key), as they would share a
+        # secret store in production; the second starts once the first has migrated the schema.
+        for name in ("baken-a", "baken-b") if two else (target,):
+            server = bl.start_server(
+                target,
+                data_dir,
+                database_url=args.database_url if target == "baken" else None,
+                max_chats=1,
+                log_level=args.server_log_level,
+                extra_env=env or None,
+                # Two servers on two cores share them with the generator and the database:
+                # the scheduler places everyone, and all CPU on the machine is accounted for.
+                core=None if two else bl.SERVER_CORE,
+                name=name,
+            )
+            servers.append(server)
+            print(
+                f"[{target}] {name} pid {server.pid} on port {server.port}, data {data_dir}",
+                file=sys.stderr,
+                flush=True,
+            )
+            await bl.wait_ready(server)
+        server, staff_server = servers[0], servers[-1]
+        result["server_pid"] = [s.pid for s in servers] if two else server.pid
+        sampler = bl.RssSampler(server.pid, other_pids=tuple(s.pid for s in servers[1:]))
         sampler.start()
         result["rss_idle_mib"] = round(sampler.sample() / 2**20, 1)
 
@@ -428,7 +464,9 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 if setup_errors:
                     return
                 try:
-                    pair, heartbeat = await setup_pair(server, i, staff_tokens[i], 60.0)
+                    pair, heartbeat = await setup_pair(
+                        server, i, staff_tokens[i], 60.0, staff_server
+                    )
                 except (TimeoutError, BenchError, OSError) as e:
                     setup_errors.append(f"pair {i}: {e!r}")
                     return
@@ -470,7 +508,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         busy, _waited = await bl.wait_quiet(args.wait_quiet)
         result["pre_run_other_cpu"] = round(busy, 3)
         if busy >= 0.10:
-            result["noisy_machine"] = bl.foreign_processes({os.getpid(), server.pid})
+            result["noisy_machine"] = bl.foreign_processes({os.getpid(), *(s.pid for s in servers)})
             print(
                 f"  WARNING: machine busy before the run: {result['noisy_machine']}",
                 file=sys.stderr,
@@ -484,7 +522,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         w0 = t0 + int(args.warmup * 1e9)
         w1 = w0 + int(args.duration * 1e9)
         aux.append(asyncio.create_task(pinger(run, sockets, heartbeat)))
-        aux.append(asyncio.create_task(progress(run, server, sampler, t0)))
+        aux.append(asyncio.create_task(progress(run, servers, sampler, t0)))
 
         async def window_marks() -> tuple[float, float, float, float]:
             await asyncio.sleep(max(0.0, (w0 - time.monotonic_ns()) / 1e9))
@@ -500,6 +538,8 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             return c0, c1, s0, s1
 
         marks = asyncio.create_task(window_marks())
+        if churn is not None:
+            aux.append(asyncio.create_task(security_churn.run_churn(churn, server, w1, login)))
         await scheduler(run, pairs, t0, args.text_size)
         c0, c1, s0, s1 = await marks
         sched_end = time.monotonic_ns()
@@ -511,8 +551,9 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.05)
         result["drain_s"] = round((time.monotonic_ns() - sched_end) / 1e9, 2)
-        if server.proc.poll() is not None and run.dead is None:
-            run.dead = f"server exited with code {server.proc.returncode}"
+        for one_server in servers:
+            if one_server.proc.poll() is not None and run.dead is None:
+                run.dead = f"server exited with code {one_server.proc.returncode}"
     except BenchError as e:
         run.dead = run.dead or str(e)
         print(f"[{target}] ABORTED: {e}", file=sys.stderr, flush=True)
@@ -527,12 +568,13 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         run.closing = True
         for task in aux:
             task.cancel()
-        await sampler.stop()
+        if sampler is not None:
+            await sampler.stop()
         socks = [ws for p in pairs for ws in (p.visitor, p.staff)]
         await bl.close_lean(socks)
         await asyncio.gather(*aux, return_exceptions=True)
-        rc = bl.stop_server(server)
-        result["server_exit_code"] = rc
+        codes = [bl.stop_server(one_server) for one_server in servers]
+        result["server_exit_code"] = next((c for c in codes if c not in (0, None, -2)), codes[0])
 
     # ---- results
     sent_w = run.k1 - run.k0
@@ -590,15 +632,17 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             "error_samples": run.error_samples,
             "other_frames": dict(run.other_frames),
             "pongs": run.pongs,
-            "rss_peak_mib": round(sampler.peak / 2**20, 1),
+            "rss_peak_mib": round(sampler.peak / 2**20, 1) if sampler else None,
             "aborted": run.dead,
             "timeline": timeline,
             "worst_second": max(timeline, key=lambda x: x["max_ms"]) if timeline else None,
         }
     )
+    if churn is not None:
+        result["churn"] = churn.summary()
     if run.dead or result.get("server_exit_code") not in (0, None, -2):
-        result["server_log_tail"] = server.log_tail(80)
-    log = server.log_text()
+        result["server_log_tail"] = "\n".join(s.log_tail(80) for s in servers)
+    log = "\n".join(s.log_text() for s in servers)
     if "Traceback" in log or "ERROR" in log:
         result["server_log_errors"] = extract_errors(log)
     if args.gc_trace or args.gc_freeze_after is not None:
@@ -642,6 +686,17 @@ def extract_errors(log: str, limit: int = 6000) -> str:
         else:
             i += 1
     return "\n".join(out)[:limit]
+
+
+async def demo_login(data_dir: Path, database_url: str | None) -> tuple[str, str]:
+    """An account to sign in with during --security on (a fresh password, argon2id-hashed)."""
+    from baken.config import Settings
+    from baken.devtools import reset_demo_counselor
+
+    kwargs: dict[str, Any] = {"data_dir": data_dir}
+    if database_url:
+        kwargs["database_url"] = database_url
+    return await reset_demo_counselor(Settings(**kwargs))
 
 
 async def make_counselors(data_dir: Path, database_url: str | None, n: int) -> list[str]:
@@ -841,6 +896,27 @@ def main() -> int:
     ap.add_argument("--grace", type=float, default=5.0, help="wait for stragglers (s)")
     ap.add_argument("--target", choices=["baken", "relay", "both"], default="both")
     ap.add_argument("--database-url", default=None, help="BAKEN_DATABASE_URL for the Baken run")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="2: two Baken processes sharing PostgreSQL and Redis; every visitor on the first, "
+        "every counselor on the second, so each message crosses the broker",
+    )
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --processes 2")
+    ap.add_argument(
+        "--security",
+        choices=["off", "on", "both"],
+        default=None,
+        help="issue 5: during the load, also start chats (off), or start chats with a "
+        "proof-of-work, try return codes and sign staff in (on); 'both' runs Baken twice, "
+        "alternating, --repeat times each (see bench/security_churn.py)",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="with --security both: runs of each")
+    ap.add_argument("--churn-starts", type=float, default=1.0, help="chat starts per second")
+    ap.add_argument("--churn-returns", type=float, default=0.2, help="code tries per second")
+    ap.add_argument("--churn-logins", type=float, default=2.0, help="staff sign-ins per minute")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
     ap.add_argument("--text-size", type=int, default=100, help="characters per message text")
     ap.add_argument("--setup-concurrency", type=int, default=16)
@@ -873,8 +949,13 @@ def main() -> int:
     args = ap.parse_args()
     if args.conversations < 1 or args.rate <= 0 or args.duration <= 0:
         ap.error("conversations, rate and duration must be positive")
+    if args.security == "both" and args.target != "baken":
+        ap.error("--security both compares Baken with itself: use --target baken")
+    if args.processes == 2 and not args.database_url:
+        ap.error("--processes 2 needs --database-url (PostgreSQL): SQLite is for one process")
 
-    pinned = bl.pin_generator()
+    # With two servers nothing is pinned: four busy parties share two cores.
+    pinned = bl.pin_generator() if args.processes == 1 else False
     niceness = bl.raise_priority(args.nice)  # inherited by the server we spawn
     nofile = bl.raise_nofile(max(65536, 8 * args.conversations))
     print(
@@ -883,11 +964,83 @@ def main() -> int:
         file=sys.stderr,
     )
     # A database on this machine would otherwise compete with the server for core 0.
-    restore = bl.pin_database(bl.GENERATOR_CORE) if args.database_url else (lambda: None)
+    restore = (
+        bl.pin_database(bl.GENERATOR_CORE)
+        if args.database_url and args.processes == 1
+        else (lambda: None)
+    )
     try:
+        if args.security == "both":
+            return compare_security(args)
         return bl.run_targets(args, run_target, report, verdicts)
     finally:
         restore()
+
+
+SECURITY_COST_LIMIT = 1.05  # issue 5: the security work adds at most 5 % to the p99
+
+
+def compare_security(args: argparse.Namespace) -> int:
+    """Baken with the security churn off and on, alternating, `--repeat` runs each; compares
+    the median end-to-end p99 of the two (issue 5: at most 5 % more)."""
+    import statistics
+
+    import uvloop
+
+    results: list[dict[str, Any]] = []
+    for i in range(args.repeat):
+        # Alternate which goes first, so a machine that drifts during the runs favours neither.
+        for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
+            one = argparse.Namespace(**{**vars(args), "security": mode})
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                result = runner.run(run_target("baken", one))
+            result["target"] = f"security {mode} #{i + 1}"
+            results.append(result)
+    report(results, args)
+
+    def p99s(mode: str) -> list[float]:
+        return [
+            r["e2e"]["p99_ms"]
+            for r in results
+            if r.get("security") == mode and not r.get("aborted") and r["e2e"].get("p99_ms")
+        ]
+
+    off, on = p99s("off"), p99s("on")
+    comparison: dict[str, Any] = {"p99_off_ms": off, "p99_on_ms": on}
+    if off and on:
+        med_off, med_on = statistics.median(off), statistics.median(on)
+        ratio = med_on / med_off
+        valid = all(generator_ok(r) and (r.get("other_cpu") or 0.0) < 0.10 for r in results)
+        verdict = "PASS" if ratio <= SECURITY_COST_LIMIT else "MISS"
+        if not valid:
+            verdict = "INVALID (generator lag or noisy machine)"
+        comparison.update(
+            {
+                "median_p99_off_ms": med_off,
+                "median_p99_on_ms": med_on,
+                "ratio": round(ratio, 3),
+                "verdict": verdict,
+            }
+        )
+        print()
+        print(
+            f"Security work (issue 5): median e2e p99 off {med_off:.1f} ms ({len(off)} runs), "
+            f"on {med_on:.1f} ms ({len(on)} runs): {100 * (ratio - 1):+.1f} % "
+            f"(limit +{100 * (SECURITY_COST_LIMIT - 1):.0f} %) → {verdict}"
+        )
+        for r in results:
+            print(f"  {r['target']}: churn {r.get('churn', {}).get('done')}")
+    if args.json:
+        out = {
+            "machine": bl.machine_info(),
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "results": results,
+            "verdicts": {r["target"]: verdicts(r, args) for r in results},
+            "security_comparison": comparison,
+        }
+        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
+        print(f"\nwrote {args.json}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 ``--waiting + --accepts`` visitors start a chat and keep their socket open (all queued, in start
 order). One counselor then accepts the visitor at the head of the queue, one at a time. For each
 accept the clock runs from writing the ``accept`` frame until **every** visitor still waiting
-has received a ``conversation`` frame with its new position (one less than before); the
-accepted chat is then ended (outside the timed window) so the counselor has room for the next.
+has received a ``place`` frame (from older servers: a ``conversation`` frame) with its new
+position (one less than before); the accepted chat is then ended (outside the timed window) so
+the counselor has room for the next.
 So the queue always holds at least ``--waiting`` visitors while an accept is timed.
 Target: p99 ≤ 100 ms with 2,000 waiting. Baken only (the reference relay has no queue).
 (Not named ``queue.py``: every bench script runs with bench/ first on ``sys.path``, where such a
@@ -49,11 +50,15 @@ class Waiting:
 
     def on_frame(self, payload: bytes, t_ns: int) -> None:
         frame = orjson.loads(payload)
-        if frame.get("type") != "conversation":
+        kind = frame.get("type")
+        if kind == "place":  # only the place moved (the usual case)
+            conversation_id, position = frame.get("conversation_id"), frame.get("position")
+        elif kind == "conversation":  # the whole state (older servers, or a state change)
+            info = frame.get("conversation") or {}
+            conversation_id, position = info.get("id"), info.get("position")
+        else:
             return
-        info = frame.get("conversation") or {}
-        position = info.get("position")
-        if info.get("id") != self.id or not isinstance(position, int):
+        if conversation_id != self.id or not isinstance(position, int):
             return
         self.frames += 1
         self.position = position

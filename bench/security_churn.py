@@ -1,0 +1,177 @@
+"""The security work of issue 5, done at a helpline's pace while bench/load.py runs its load.
+
+Argon2id, the proof-of-work check and the CSP are not on the path of a chat message: they run
+when a chat starts, when a visitor comes back with a code and when staff sign in. To see what they
+cost the message path, ``bench/load.py --security on`` does those things *during* the timed load,
+and ``--security off`` does the part that is not security work (plain starts) at the same pace:
+
+- ``off``: a visitor starts a chat every ``1/starts_per_s`` seconds (the server checks no
+  proof-of-work: ``BAKEN_PROOF_OF_WORK=false``);
+- ``on``: the same starts, each with a solved proof-of-work that the server verifies; a return-code
+  try every ``1/returns_per_s`` seconds (argon2id, 19 MiB, with a wrong code: as costly as a right
+  one); a staff sign-in with the right password every ``60/logins_per_min`` seconds (argon2id,
+  64 MiB, 4 lanes); and each visitor start also loads the visitor page, with its CSP header.
+
+The proof-of-work is solved in a separate process, as a visitor's own phone would do it, so the
+generator's event loop is never blocked by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+import benchlib as bl
+from benchlib import BenchError, Server
+
+# Six words that are no one's code: the server hashes them all the same (wrong = unknown).
+WRONG_CODE = "anker brug duin gracht haven molen"
+
+
+@dataclass
+class Churn:
+    """What the churn did (counts per action and outcome), for the report."""
+
+    security: bool
+    starts_per_s: float
+    returns_per_s: float
+    logins_per_min: float
+    done: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, what: str) -> None:
+        self.done[what.split(":", 1)[0] + " failed"] += 1
+        if len(self.failures) < 10:
+            self.failures.append(what)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "security": "on" if self.security else "off",
+            "starts_per_s": self.starts_per_s,
+            "returns_per_s": self.returns_per_s if self.security else 0.0,
+            "logins_per_min": self.logins_per_min if self.security else 0.0,
+            "done": dict(self.done),
+            "failures": self.failures,
+        }
+
+
+def _solve(challenge: dict[str, Any]) -> dict[str, Any]:
+    from baken.abuse.proof_of_work import solve
+
+    return solve(challenge)
+
+
+async def _proof(server: Server, pool: ProcessPoolExecutor) -> dict[str, Any]:
+    status, _, body = await bl.http_request(server.port, "GET", "/api/visitor/challenge")
+    if status != 200:
+        raise BenchError(f"GET /api/visitor/challenge → HTTP {status}")
+    challenge = orjson.loads(body)
+    return await asyncio.get_running_loop().run_in_executor(pool, _solve, challenge)
+
+
+async def _post_json(server: Server, path: str, payload: dict[str, Any]) -> tuple[int, bytes]:
+    status, _, body = await bl.http_request(
+        server.port,
+        "POST",
+        path,
+        body=orjson.dumps(payload),
+        headers={"Origin": server.origin, "Content-Type": "application/json"},
+    )
+    return status, body
+
+
+async def _start(churn: Churn, server: Server, pool: ProcessPoolExecutor) -> None:
+    payload: dict[str, Any] = {"nickname": None, "lang": "nl"}
+    if churn.security:
+        page, headers, _ = await bl.http_request(server.port, "GET", "/")
+        if page != 200 or not any(k == "content-security-policy" for k, _ in headers):
+            churn.fail(f"page: HTTP {page} or no CSP header")
+            return
+        payload["pow"] = await _proof(server, pool)
+    status, body = await _post_json(server, "/api/visitor/start", payload)
+    if status == 200:
+        churn.done["start"] += 1
+    else:
+        churn.fail(f"start: HTTP {status} {body[:120]!r}")
+
+
+async def _return_try(churn: Churn, server: Server, pool: ProcessPoolExecutor) -> None:
+    payload = {"code": WRONG_CODE, "lang": "nl", "pow": await _proof(server, pool)}
+    status, body = await _post_json(server, "/api/visitor/return", payload)
+    # A wrong code is refused after the full argon2id hash; that refusal is the expected answer.
+    if status == 400 and orjson.loads(body).get("error") == "code_not_accepted":
+        churn.done["return try (refused, hashed)"] += 1
+    else:
+        churn.fail(f"return: HTTP {status} {body[:120]!r}")
+
+
+async def _login(churn: Churn, server: Server, username: str, password: str) -> None:
+    status, _, body = await bl.http_request(
+        server.port,
+        "POST",
+        "/staff/login",
+        body=urlencode({"username": username, "password": password}).encode(),
+        headers={"Origin": server.origin, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status == 303:
+        churn.done["sign-in (password step)"] += 1
+    else:
+        churn.fail(f"login: HTTP {status} {body[:120]!r}")
+
+
+async def _every(interval: float, until_ns: int, action: Any) -> None:
+    """Call `action()` on a fixed schedule (open loop: a slow answer does not delay the next)."""
+    pending: set[asyncio.Task[None]] = set()
+    next_t = time.monotonic()
+    try:
+        while time.monotonic_ns() < until_ns:
+            task = asyncio.create_task(action())
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            next_t += interval
+            await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+    finally:
+        if pending:
+            await asyncio.wait(pending, timeout=30)
+
+
+async def run_churn(
+    churn: Churn,
+    server: Server,
+    until_ns: int,
+    login: tuple[str, str] | None,
+) -> None:
+    """Run the churn against `server` until `until_ns` (time.monotonic_ns)."""
+
+    async def guarded(coro_fn: Any, *args: Any) -> None:
+        try:
+            await coro_fn(churn, server, *args)
+        except (BenchError, OSError, TimeoutError, ValueError) as e:
+            churn.fail(f"{coro_fn.__name__.strip('_')}: {e!r}")
+
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        loops = [_every(1.0 / churn.starts_per_s, until_ns, lambda: guarded(_start, pool))]
+        if churn.security and churn.returns_per_s > 0:
+            loops.append(
+                _every(1.0 / churn.returns_per_s, until_ns, lambda: guarded(_return_try, pool))
+            )
+        if churn.security and churn.logins_per_min > 0 and login is not None:
+            loops.append(
+                _every(60.0 / churn.logins_per_min, until_ns, lambda: guarded(_login, *login))
+            )
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*tasks, return_exceptions=True)
