@@ -37,6 +37,25 @@ TARGET_ACCEPTS = 200
 TARGET_P99_MS = 100.0
 
 
+class Round:
+    """The visitors one accept must update; `done` resolves when the last of them got it.
+
+    (Counting down in the frame handler, rather than polling all 2,000 every millisecond, keeps
+    the generator's own work out of the measurement.)
+    """
+
+    def __init__(self, pending: int) -> None:
+        self.pending = pending
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if pending == 0:
+            self.done.set_result(None)
+
+    def one_updated(self) -> None:
+        self.pending -= 1
+        if self.pending == 0 and not self.done.done():
+            self.done.set_result(None)
+
+
 class Waiting:
     """One queued visitor's socket and the last position the server told it."""
 
@@ -47,6 +66,7 @@ class Waiting:
         self.expected = position  # the position the running accept should bring
         self.updated_ns = 0  # when `expected` arrived (0: not yet)
         self.frames = 0
+        self.round: Round | None = None
 
     def on_frame(self, payload: bytes, t_ns: int) -> None:
         frame = orjson.loads(payload)
@@ -64,6 +84,8 @@ class Waiting:
         self.position = position
         if position <= self.expected and not self.updated_ns:
             self.updated_ns = t_ns
+            if self.round is not None:
+                self.round.one_updated()
 
 
 async def open_visitor(server: bl.Server, timeout: float) -> Waiting:
@@ -112,7 +134,15 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         database_url=args.database_url,
         log_level=args.server_log_level,
         # The default cap (BAKEN_QUEUE_MAX=500) would refuse most of these visitors.
-        extra_env={"BAKEN_QUEUE_MAX": str(args.queue_max)},
+        extra_env={
+            "BAKEN_QUEUE_MAX": str(args.queue_max),
+            **(bl.gc_trace_env(data_dir) if args.gc_trace else {}),
+            **(
+                {"PYTHONPATH": "/tmp/gchook", "GCLOG": "/tmp/gclog.json"}
+                if os.environ.get("GCX")
+                else {}
+            ),
+        },
     )
     print(f"[{target}] server pid {server.pid} on port {server.port}", file=sys.stderr, flush=True)
     sampler = bl.RssSampler(server.pid)
@@ -122,6 +152,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     samples_ns: list[int] = []
     accepted_ns: list[int] = []
     timeouts = 0
+    late_samples: list[str] = []
     pinger: asyncio.Task[None] | None = None
     try:
         await bl.wait_ready(server)
@@ -181,18 +212,30 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.accepts):
             queued = sorted(visitors, key=lambda v: v.position)
             head, rest = queued[0], queued[1:]
+            this_round = Round(len(rest))
             for v in rest:
                 v.expected = v.position - 1
                 v.updated_ns = 0
+                v.round = this_round
             sent_ns = time.monotonic_ns()
             staff.send_text(orjson.dumps({"type": "accept", "conversation_id": head.id}))
             accepted_ns.append(await staff_reply(staff, "accepted", head.id, 30.0) - sent_ns)
+            # Poll rather than await this_round.done: a generator core that goes idle between
+            # frames makes every server write pay for waking it (measured: p50 175 instead of
+            # 90 ms on this VM), which a server talking to remote phones never pays.
             deadline = time.monotonic() + args.accept_timeout
-            while any(not v.updated_ns for v in rest) and time.monotonic() < deadline:
+            while not this_round.done.done() and time.monotonic() < deadline:
                 await asyncio.sleep(0.001)
             late = [v for v in rest if not v.updated_ns]
             if late:
                 timeouts += 1
+                if len(late_samples) < 5:
+                    first = late[0]
+                    late_samples.append(
+                        f"accept {len(samples_ns) + 1}: {len(late)} of {len(rest)} not updated, "
+                        f"e.g. at {first.position} (expected {first.expected}), "
+                        f"{first.frames} place frames, closed: {first.ws.closed.done()}"
+                    )
                 samples_ns.append(int(args.accept_timeout * 1e9))
             else:
                 samples_ns.append(max(v.updated_ns for v in rest) - sent_ns)
@@ -225,11 +268,15 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         await bl.close_lean(sockets, timeout=20)
         result["server_exit_code"] = bl.stop_server(server)
 
+    in_order = list(samples_ns)  # latency_summary sorts its list
     result.update(
         {
             "update_latency": bl.latency_summary(samples_ns),
+            # In accept order, to see whether slow ones come in a rhythm (timers, GC).
+            "update_ms_in_order": [round(ns / 1e6, 1) for ns in in_order],
             "accepted_latency": bl.latency_summary(accepted_ns),
             "accept_timeouts": timeouts,
+            "late_samples": late_samples,
             "rss_peak_mb": round(sampler.peak / 1e6, 1),
             "unexpected_closes": len(closes),
             "close_samples": closes[:10],
@@ -238,6 +285,15 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     log = server.log_text()
     if "Traceback" in log or "ERROR" in log or result.get("aborted"):
         result["server_log_tail"] = server.log_tail(60)
+    if args.gc_trace:
+        try:
+            trace = orjson.loads((data_dir / "gc-trace.json").read_bytes())
+            result["server_gc"] = {
+                "per_gen": trace["per_gen"],
+                "pauses_over_20ms": trace["pauses_over_20ms"][-40:],
+            }
+        except (OSError, ValueError) as e:
+            result["server_gc"] = f"no trace: {e!r}"
     if not args.keep_data:
         shutil.rmtree(data_dir, ignore_errors=True)
     return result
@@ -312,7 +368,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         print(f"target: p99 ≤ {TARGET_P99_MS:g} ms → {verdict(r, args)}")
         if r.get("aborted"):
             print(f"ABORTED: {r['aborted']}")
-        for key in ("setup_errors", "close_samples"):
+        if r.get("server_gc"):
+            print(f"server GC: {r['server_gc']}")
+        for key in ("setup_errors", "close_samples", "late_samples"):
             if r.get(key):
                 print(f"{key}: {r[key][:5]}")
         if r.get("server_log_tail"):
@@ -335,6 +393,11 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--nice", type=int, default=-10, help="niceness (root only)")
     ap.add_argument("--keep-data", action="store_true")
+    ap.add_argument(
+        "--gc-trace",
+        action="store_true",
+        help="diagnosis: record the server's garbage-collector pauses (a sitecustomize hook)",
+    )
     ap.set_defaults(target="baken")
     args = ap.parse_args()
 

@@ -13,10 +13,14 @@ from baken.domain.queue import (
     AgeBand,
     PriorityRules,
     QueueEntry,
+    QueuePlace,
     estimate_wait,
+    minutes_of,
     order,
     positions,
     priority_for,
+    wait_at,
+    wait_seconds_at,
 )
 from baken.domain.rate import TokenBucket
 from baken.domain.text import NICKNAME_MAX_CHARS, TextError, clean_nickname, validate_message_text
@@ -121,3 +125,14 @@ def test_wait_estimate_grows_with_position(offsets: list[int], position: int) ->
     later = estimate_wait(position + 1, accepts, T0)
     assert first is not None and later is not None
     assert later > first > timedelta(0)
+
+
+@given(st.integers(-2, 5_000), st.one_of(st.none(), st.floats(0.0001, 50.0)))
+def test_whole_second_waits_agree_with_the_estimate(position: int, rate: float | None) -> None:
+    seconds = wait_seconds_at(position, rate)
+    wait = wait_at(position, rate)
+    if wait is None:
+        assert seconds is None
+    else:
+        assert seconds is not None and abs(seconds - wait.total_seconds()) < 1
+        assert minutes_of(seconds) == QueuePlace(position, seconds).wait_minutes

@@ -24,18 +24,36 @@ class QueuePlace:
 
     @property
     def wait_minutes(self) -> int | None:
-        # Whole minutes, rounded up: "about 1 minute" rather than "0 minutes".
-        return None if self.wait_seconds is None else max(1, -(-self.wait_seconds // 60))
+        return minutes_of(self.wait_seconds)
+
+
+def minutes_of(wait_seconds: int | None) -> int | None:
+    # Whole minutes, rounded up: "about 1 minute" rather than "0 minutes".
+    return None if wait_seconds is None else max(1, -(-wait_seconds // 60))
+
+
+QueueKey = tuple[int, datetime, str]
+
+
+def queue_key(conversation_id: str, created_at: datetime, priority: int) -> QueueKey:
+    """Sorts higher priority first, then first come, first served; the id breaks exact ties."""
+    return (-priority, created_at, conversation_id)
 
 
 def order(entries: Iterable[QueueEntry]) -> list[QueueEntry]:
-    """Higher priority first, then first come, first served; the id breaks exact ties stably."""
-    return sorted(entries, key=lambda e: (-e.priority, e.created_at, e.conversation_id))
+    return sorted(entries, key=lambda e: queue_key(e.conversation_id, e.created_at, e.priority))
 
 
 def positions(entries: Iterable[QueueEntry]) -> dict[str, int]:
     """Place in line per conversation, 1 being next."""
-    return {entry.conversation_id: index for index, entry in enumerate(order(entries), start=1)}
+    return positions_of_keys(
+        queue_key(e.conversation_id, e.created_at, e.priority) for e in entries
+    )
+
+
+def positions_of_keys(keys: Iterable[QueueKey]) -> dict[str, int]:
+    """`positions` for keys made with `queue_key` (the hub keeps them; no entry objects)."""
+    return {key[2]: index for index, key in enumerate(sorted(keys), start=1)}
 
 
 class AgeBand(StrEnum):
@@ -97,6 +115,13 @@ def wait_at(position: int, rate: float | None) -> timedelta | None:
     if position < 1:
         return timedelta(0)
     return None if rate is None else timedelta(seconds=position / rate)
+
+
+def wait_seconds_at(position: int, rate: float | None) -> int | None:
+    """`wait_at` in whole seconds, as visitors are told it (a broadcast does this 2,000 times)."""
+    if position < 1:
+        return 0
+    return None if rate is None else int(position / rate)
 
 
 def estimate_wait(

@@ -34,13 +34,13 @@ def conversation_info(record: ConversationRecord, place: QueuePlace | None) -> d
     }
 
 
-def place_frame(conversation_id: str, place: QueuePlace) -> dict[str, Any]:
+def place_frame(conversation_id: str, position: int, wait_seconds: int | None) -> dict[str, Any]:
     """A waiting visitor's new place and estimate: on an accept, all that most of them need."""
     return {
         "type": "place",
         "conversation_id": conversation_id,
-        "position": place.position,
-        "estimated_wait_seconds": place.wait_seconds,
+        "position": position,
+        "estimated_wait_seconds": wait_seconds,
     }
 
 
