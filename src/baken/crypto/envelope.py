@@ -66,6 +66,10 @@ def _message_aad(conversation_id: str, seq: int) -> bytes:
     return f"baken-msg:{conversation_id}:{seq}".encode()
 
 
+def _peer_aad(conversation_id: str, seq: int) -> bytes:
+    return f"baken-peer:{conversation_id}:{seq}".encode()
+
+
 class ConversationCipher:
     """Encrypts and decrypts the texts of one conversation."""
 
@@ -91,6 +95,24 @@ class ConversationCipher:
         except InvalidTag as exc:
             raise DecryptionError("message does not decrypt in this place") from exc
         return plain.decode()
+
+    # A committed message on its way to Baken's other processes (through Redis): bound to the
+    # conversation and seq like the stored copy, but with its own label so the two never swap.
+    def seal_for_peers(self, seq: int, data: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, data, _peer_aad(self.conversation_id, seq))
+        return FORMAT_VERSION + nonce + sealed
+
+    def open_from_peer(self, seq: int, blob: bytes) -> bytes:
+        if blob[:1] != FORMAT_VERSION:
+            raise DecryptionError("unknown ciphertext format")
+        nonce = blob[1 : 1 + NONCE_BYTES]
+        try:
+            return self._aead.decrypt(
+                nonce, blob[1 + NONCE_BYTES :], _peer_aad(self.conversation_id, seq)
+            )
+        except InvalidTag as exc:
+            raise DecryptionError("peer message does not decrypt in this place") from exc
 
     # Nicknames and other short per-conversation text use seq 0, which no message ever has.
     def encrypt_field(self, text: str) -> bytes:
@@ -140,6 +162,10 @@ class CipherCache:
         if len(self._items) > self._capacity:
             self._items.popitem(last=False)
         return cipher
+
+    def peek(self, conversation_id: str) -> ConversationCipher | None:
+        """The cipher if it is unwrapped already; never reads or unwraps a key."""
+        return self._items.get(conversation_id)
 
     def put(self, cipher: ConversationCipher) -> None:
         self._items[cipher.conversation_id] = cipher

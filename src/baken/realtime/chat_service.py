@@ -17,7 +17,7 @@ from baken.domain.queue import AgeBand, PriorityRules, is_urgent, priority_for
 from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.domain.text import TextError, validate_message_text
-from baken.realtime import audit_hooks, views
+from baken.realtime import audit_hooks, peer_messages, views
 from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.counselor_tools import TOOL_FRAME_TYPES, CounselorTools
@@ -164,10 +164,19 @@ class ChatService:
     # --- publishing -----------------------------------------------------------------------------
 
     def _committed(self, stored: list[StoredMessage]) -> None:
+        # Other processes get the message sealed (peer_messages.py), so they need not read it back.
+        to_peers = self.broker.is_ready() is not None
         for message in stored:
-            self.broker.publish(
-                {"kind": "message", "conversation_id": message.conversation_id, "message": message}
-            )
+            event: dict[str, Any] = {
+                "kind": "message",
+                "conversation_id": message.conversation_id,
+                "message": message,
+            }
+            if to_peers:
+                cipher = self.repo.ciphers.peek(message.conversation_id)
+                if cipher is not None:
+                    event["sealed"] = peer_messages.seal(cipher, message)
+            self.broker.publish(event)
 
     def _transition(self, transition: Transition) -> ConversationRecord:
         self.broker.publish({"kind": "conversation", "record": transition.conversation})

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from baken.crypto.envelope import DecryptionError
 from baken.domain.conversation import State
 from baken.domain.queue import (
     QueuePlace,
@@ -24,7 +25,7 @@ from baken.domain.queue import (
     service_rate,
     wait_seconds_at,
 )
-from baken.realtime import views
+from baken.realtime import peer_messages, views
 from baken.realtime.broker import Broker, Event
 from baken.realtime.connection import Connection, Cursor, StaffIdentity
 from baken.realtime.frames import dumps
@@ -253,7 +254,9 @@ class Hub:
         kind = event["kind"]
         if kind == "message":
             message: StoredMessage | None = event.get("message")
-            if message is None:  # from another process: only the seq; the text is in the database
+            if message is None:  # from another process: sealed, or only the seq
+                message = self._open_peer_message(event)
+            if message is None:
                 self._on_remote_message(event["conversation_id"], int(event["seq"]))
                 return
             for conn in list(self.by_conversation.get(message.conversation_id, ())):
@@ -276,6 +279,21 @@ class Hub:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _open_peer_message(self, event: Event) -> StoredMessage | None:
+        """The message another process sealed for us; None when the database must tell."""
+        conversation_id = event["conversation_id"]
+        sealed = event.get("sealed")
+        if not isinstance(sealed, str) or not self.by_conversation.get(conversation_id):
+            return None
+        cipher = self.repo.ciphers.peek(conversation_id)
+        if cipher is None:
+            return None
+        try:
+            return peer_messages.open_sealed(cipher, int(event["seq"]), sealed)
+        except DecryptionError:
+            log.warning("a sealed message from another process did not open; reading it instead")
+            return None
 
     def _on_remote_message(self, conversation_id: str, seq: int) -> None:
         for conn in list(self.by_conversation.get(conversation_id, ())):

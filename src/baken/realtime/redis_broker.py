@@ -1,8 +1,9 @@
 """Fan-out between processes through Redis pub/sub.
 
 Local handlers get every event at once, with its objects, exactly like the in-process broker.
-Other processes get a slim copy over Redis — ids and seqs, never message text — and read what they
-need from the database. Redis pub/sub may drop events (a restart, a slow subscriber); that only
+Other processes get a slim copy over Redis — ids and seqs, never message text or names in the clear;
+a message travels sealed with its conversation's key (peer_messages.py) — and read anything else
+they need from the database. Redis pub/sub may drop events (a restart, a slow subscriber); that only
 delays: after a reconnect every process resyncs its sockets from the database.
 """
 
@@ -31,11 +32,14 @@ def wire_form(event: Event) -> dict[str, Any] | None:
     """What other processes need to know, with no message text or names."""
     kind = event["kind"]
     if kind == "message":
-        return {
+        wire = {
             "kind": kind,
             "conversation_id": event["conversation_id"],
             "seq": event["message"].seq,
         }
+        if "sealed" in event:
+            wire["sealed"] = event["sealed"]
+        return wire
     if kind == "conversation":
         return {"kind": kind, "conversation_id": event["record"].id}
     if kind in ("typing", "receipt"):
