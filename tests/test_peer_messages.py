@@ -75,3 +75,22 @@ def test_malformed_seals_are_refused_cleanly(sealed: str) -> None:
     cipher = ConversationCipher("c_one", new_data_key())
     with pytest.raises(DecryptionError):
         peer_messages.open_sealed(cipher, 7, sealed)
+
+
+def test_a_batch_from_redis_dispatches_each_foreign_event_in_order() -> None:
+    from baken.realtime.redis_broker import RedisBroker
+
+    broker = RedisBroker("redis://127.0.0.1:1/0", "test-channel")
+    seen: list[int] = []
+    broker.subscribe(lambda event: seen.append(int(event["seq"])))
+    other, own = "other-process", broker.origin
+    batch = [
+        {"kind": "message", "conversation_id": "c", "seq": 1, "origin": other},
+        {"kind": "message", "conversation_id": "c", "seq": 2, "origin": own},
+        "not an event",
+        {"kind": "message", "conversation_id": "c", "seq": 3, "origin": other},
+    ]
+    broker._receive(orjson.dumps(batch))
+    broker._receive(orjson.dumps({"kind": "message", "conversation_id": "c", "seq": 4}))
+    broker._receive(b"{broken")
+    assert seen == [1, 3, 4]
