@@ -477,9 +477,15 @@ def cookie_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-async def visitor_start(server: Server, lang: str = "nl") -> tuple[str, str]:
-    """POST /api/visitor/start → (conversation id, visitor session token)."""
-    body = orjson.dumps({"nickname": None, "lang": lang})
+async def visitor_start(
+    server: Server, lang: str = "nl", proof: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """POST /api/visitor/start → (conversation id, visitor session token); `proof`: a solved
+    proof-of-work, for a server that asks one."""
+    payload: dict[str, Any] = {"nickname": None, "lang": lang}
+    if proof is not None:
+        payload["pow"] = proof
+    body = orjson.dumps(payload)
     status, hdrs, resp = await http_request(
         server.port,
         "POST",

@@ -27,6 +27,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,10 +137,17 @@ def sync_frame(conv_id: str) -> bytes:
 
 
 async def setup_pair(
-    server: Server, idx: int, staff_token: str, timeout: float, staff_server: Server | None = None
+    server: Server,
+    idx: int,
+    staff_token: str,
+    timeout: float,
+    staff_server: Server | None = None,
+    proof_pool: ProcessPoolExecutor | None = None,
 ) -> tuple[Pair, int]:
-    """Visitor i on `server`, counselor i on `staff_server` (another process: --processes 2)."""
-    conv_id, vtoken = await bl.visitor_start(server)
+    """Visitor i on `server`, counselor i on `staff_server` (another process: --processes 2).
+    With `proof_pool` (--security on) the visitor first solves the server's proof-of-work."""
+    proof = None if proof_pool is None else await security_churn.solve_proof(server, proof_pool)
+    conv_id, vtoken = await bl.visitor_start(server, proof=proof)
     visitor = await bl.open_lean(server, "/ws/visitor", bl.VISITOR_COOKIE, vtoken, timeout=timeout)
     welcome = await wait_for(visitor, "welcome", timeout)
     heartbeat = int(welcome.get("heartbeat") or 20)
@@ -420,6 +428,10 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     if churn is not None and churn.security:
         env["BAKEN_PROOF_OF_WORK"] = "true"  # bl.start_server turns it off for the plain load
     servers: list[Server] = []
+    # With the proof-of-work on, set-up visitors solve it too, in another process (as on a phone).
+    proof_pool = (
+        ProcessPoolExecutor(max_workers=1) if churn is not None and churn.security else None
+    )
     pairs: list[Pair] = []
     aux: list[asyncio.Task[None]] = []
     sampler: bl.RssSampler | None = None
@@ -465,7 +477,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                     return
                 try:
                     pair, heartbeat = await setup_pair(
-                        server, i, staff_tokens[i], 60.0, staff_server
+                        server, i, staff_tokens[i], 60.0, staff_server, proof_pool
                     )
                 except (TimeoutError, BenchError, OSError) as e:
                     setup_errors.append(f"pair {i}: {e!r}")
@@ -568,6 +580,8 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         run.closing = True
         for task in aux:
             task.cancel()
+        if proof_pool is not None:
+            proof_pool.shutdown(cancel_futures=True)
         if sampler is not None:
             await sampler.stop()
         socks = [ws for p in pairs for ws in (p.visitor, p.staff)]
@@ -869,6 +883,11 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 f"  worst second of the window: #{w['second']} ({w['received']} msgs, "
                 f"p99 {w['p99_ms']} ms, max {w['max_ms']} ms)"
             )
+        if r.get("churn"):
+            churn = r["churn"]
+            print(f"  security churn ({churn['security']}): {churn['done']}")
+            for failure in churn["failures"][:5]:
+                print(f"    failed: {failure}")
         if r.get("aborted"):
             print(f"  ABORTED: {r['aborted']}")
         if r.get("error_frames"):

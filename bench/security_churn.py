@@ -69,7 +69,7 @@ def _solve(challenge: dict[str, Any]) -> dict[str, Any]:
     return solve(challenge)
 
 
-async def _proof(server: Server, pool: ProcessPoolExecutor) -> dict[str, Any]:
+async def solve_proof(server: Server, pool: ProcessPoolExecutor) -> dict[str, Any]:
     status, _, body = await bl.http_request(server.port, "GET", "/api/visitor/challenge")
     if status != 200:
         raise BenchError(f"GET /api/visitor/challenge → HTTP {status}")
@@ -95,7 +95,7 @@ async def _start(churn: Churn, server: Server, pool: ProcessPoolExecutor) -> Non
         if page != 200 or not any(k == "content-security-policy" for k, _ in headers):
             churn.fail(f"page: HTTP {page} or no CSP header")
             return
-        payload["pow"] = await _proof(server, pool)
+        payload["pow"] = await solve_proof(server, pool)
     status, body = await _post_json(server, "/api/visitor/start", payload)
     if status == 200:
         churn.done["start"] += 1
@@ -104,7 +104,7 @@ async def _start(churn: Churn, server: Server, pool: ProcessPoolExecutor) -> Non
 
 
 async def _return_try(churn: Churn, server: Server, pool: ProcessPoolExecutor) -> None:
-    payload = {"code": WRONG_CODE, "lang": "nl", "pow": await _proof(server, pool)}
+    payload = {"code": WRONG_CODE, "lang": "nl", "pow": await solve_proof(server, pool)}
     status, body = await _post_json(server, "/api/visitor/return", payload)
     # A wrong code is refused after the full argon2id hash; that refusal is the expected answer.
     if status == 400 and orjson.loads(body).get("error") == "code_not_accepted":
