@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,10 +57,7 @@ class Connection:
         self.active_since_check = False
         # (position, minutes) last told to this visitor socket, to send only changes.
         self.queue_place: tuple[int, int | None] | None = None
-        # A deque and one future rather than an asyncio.Queue: a queue broadcast puts one frame
-        # on each of 2,000 sockets, and this is the cheapest hand-over to their sender tasks.
-        self._outbox: deque[str] = deque()
-        self._wakeup: asyncio.Future[None] | None = None
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(MAX_PENDING_FRAMES)
         self._sender: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
@@ -90,14 +86,11 @@ class Connection:
     def send_text(self, text: str) -> None:
         if self.closed:
             return
-        if len(self._outbox) >= MAX_PENDING_FRAMES:
+        try:
+            self._outbox.put_nowait(text)
+        except asyncio.QueueFull:
             log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
             self.abort(CLOSE_TOO_SLOW)
-            return
-        self._outbox.append(text)
-        wakeup = self._wakeup
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
 
     def abort(self, code: int = CLOSE_TRY_AGAIN) -> None:
         """Close the socket; the client reconnects and syncs, so nothing is lost."""
@@ -107,16 +100,12 @@ class Connection:
         self._closing = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _send_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        outbox = self._outbox
-        send_text = self.websocket.send_text
         try:
             while True:
-                while outbox:
-                    await send_text(outbox.popleft())
-                self._wakeup = loop.create_future()
-                await self._wakeup
-                self._wakeup = None
+                text = await self._outbox.get()
+                if text is None:
+                    return
+                await self.websocket.send_text(text)
         except Exception:  # a vanished peer: the receive loop notices and cleans up
             self.closed = True
 
