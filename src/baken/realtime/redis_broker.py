@@ -123,7 +123,7 @@ class RedisBroker:
                         # Retrying is safe, receivers ignore seqs they have. Past the retries
                         # the event is dropped, and the others are told to resync once we are back.
                         if attempt >= len(RETRY_SECONDS):
-                            self.dropped += 1
+                            self.dropped += len(batch)
                             lost = True
                             break
                         await asyncio.sleep(RETRY_SECONDS[attempt])
