@@ -79,40 +79,32 @@ class ConversationCipher:
         self.conversation_id = conversation_id
         self._aead = AESGCM(data_key)
 
-    def encrypt(self, seq: int, text: str) -> bytes:
+    def _seal(self, data: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, text.encode(), _message_aad(self.conversation_id, seq))
-        return FORMAT_VERSION + nonce + sealed
+        return FORMAT_VERSION + nonce + self._aead.encrypt(nonce, data, aad)
 
-    def decrypt(self, seq: int, blob: bytes) -> str:
+    def _open(self, blob: bytes, aad: bytes, what: str) -> bytes:
         if blob[:1] != FORMAT_VERSION:
             raise DecryptionError("unknown ciphertext format")
         nonce = blob[1 : 1 + NONCE_BYTES]
         try:
-            plain = self._aead.decrypt(
-                nonce, blob[1 + NONCE_BYTES :], _message_aad(self.conversation_id, seq)
-            )
+            return self._aead.decrypt(nonce, blob[1 + NONCE_BYTES :], aad)
         except InvalidTag as exc:
-            raise DecryptionError("message does not decrypt in this place") from exc
-        return plain.decode()
+            raise DecryptionError(f"{what} does not decrypt in this place") from exc
+
+    def encrypt(self, seq: int, text: str) -> bytes:
+        return self._seal(text.encode(), _message_aad(self.conversation_id, seq))
+
+    def decrypt(self, seq: int, blob: bytes) -> str:
+        return self._open(blob, _message_aad(self.conversation_id, seq), "message").decode()
 
     # A committed message on its way to Baken's other processes (through Redis): bound to the
     # conversation and seq like the stored copy, but with its own label so the two never swap.
     def seal_for_peers(self, seq: int, data: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, data, _peer_aad(self.conversation_id, seq))
-        return FORMAT_VERSION + nonce + sealed
+        return self._seal(data, _peer_aad(self.conversation_id, seq))
 
     def open_from_peer(self, seq: int, blob: bytes) -> bytes:
-        if blob[:1] != FORMAT_VERSION:
-            raise DecryptionError("unknown ciphertext format")
-        nonce = blob[1 : 1 + NONCE_BYTES]
-        try:
-            return self._aead.decrypt(
-                nonce, blob[1 + NONCE_BYTES :], _peer_aad(self.conversation_id, seq)
-            )
-        except InvalidTag as exc:
-            raise DecryptionError("peer message does not decrypt in this place") from exc
+        return self._open(blob, _peer_aad(self.conversation_id, seq), "peer message")
 
     # Nicknames and other short per-conversation text use seq 0, which no message ever has.
     def encrypt_field(self, text: str) -> bytes:
@@ -124,19 +116,10 @@ class ConversationCipher:
     # Staff notes on the conversation: bound to their own id, so a note never decrypts as a
     # message (or another note) if a row is moved.
     def encrypt_note(self, note_id: str, text: str) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, text.encode(), self._note_aad(note_id))
-        return FORMAT_VERSION + nonce + sealed
+        return self._seal(text.encode(), self._note_aad(note_id))
 
     def decrypt_note(self, note_id: str, blob: bytes) -> str:
-        if blob[:1] != FORMAT_VERSION:
-            raise DecryptionError("unknown ciphertext format")
-        nonce = blob[1 : 1 + NONCE_BYTES]
-        try:
-            plain = self._aead.decrypt(nonce, blob[1 + NONCE_BYTES :], self._note_aad(note_id))
-        except InvalidTag as exc:
-            raise DecryptionError("note does not decrypt in this place") from exc
-        return plain.decode()
+        return self._open(blob, self._note_aad(note_id), "note").decode()
 
     def _note_aad(self, note_id: str) -> bytes:
         return f"baken-note:{self.conversation_id}:{note_id}".encode()
