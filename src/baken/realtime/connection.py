@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import logging
 import time
+import types
+from collections import deque
+from collections.abc import Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +60,8 @@ class Connection:
         self.active_since_check = False
         # (position, minutes) last told to this visitor socket, to send only changes.
         self.queue_place: tuple[int, int | None] | None = None
-        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(MAX_PENDING_FRAMES)
+        # Frames waiting behind a send the transport could not take at once (see `send_text`).
+        self._backlog: deque[str] = deque()
         self._sender: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
@@ -77,20 +81,37 @@ class Connection:
             return "v"
         return f"s:{self.identity.member.id}"
 
-    def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_loop())
-
     def send(self, frame: dict[str, Any]) -> None:
         self.send_text(dumps(frame))
 
     def send_text(self, text: str) -> None:
+        """Write the frame now if the transport takes it; else queue it, in order, behind it.
+
+        An accept must reach 2,000 waiting visitors: a writer task per socket, woken for every
+        frame, cost more than the write itself. The ASGI send of a WebSocket frame finishes
+        without waiting unless the transport's buffer is full, so it is run right here, and only
+        a send that does have to wait gets a task (which then also sends the frames queued
+        behind it)."""
         if self.closed:
             return
+        if self._sender is not None:
+            if len(self._backlog) >= MAX_PENDING_FRAMES:
+                log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
+                self.abort(CLOSE_TOO_SLOW)
+                return
+            self._backlog.append(text)
+            return
+        sending = self.websocket.send_text(text)
         try:
-            self._outbox.put_nowait(text)
-        except asyncio.QueueFull:
-            log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
-            self.abort(CLOSE_TOO_SLOW)
+            waiting_for = sending.send(None)
+        except StopIteration:
+            return
+        except Exception:  # a vanished peer: the receive loop notices and cleans up
+            self.closed = True
+            return
+        self._sender = asyncio.get_running_loop().create_task(
+            self._send_later(sending, waiting_for)
+        )
 
     def abort(self, code: int = CLOSE_TRY_AGAIN) -> None:
         """Close the socket; the client reconnects and syncs, so nothing is lost."""
@@ -99,15 +120,17 @@ class Connection:
         self.closed = True
         self._closing = asyncio.get_running_loop().create_task(self._close(code))
 
-    async def _send_loop(self) -> None:
+    async def _send_later(self, sending: Coroutine[Any, Any, None], waiting_for: Any) -> None:
         try:
-            while True:
-                text = await self._outbox.get()
-                if text is None:
-                    return
-                await self.websocket.send_text(text)
+            await _resume(sending, waiting_for)
+            while self._backlog and not self.closed:
+                await self.websocket.send_text(self._backlog.popleft())
         except Exception:  # a vanished peer: the receive loop notices and cleans up
             self.closed = True
+        finally:
+            self._sender = None
+            if self.closed:
+                self._backlog.clear()
 
     async def _close(self, code: int) -> None:
         with contextlib.suppress(Exception):
@@ -124,3 +147,24 @@ class Connection:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sender
+
+
+@types.coroutine
+def _resume(coroutine: Coroutine[Any, Any, None], waiting_for: Any) -> Generator[Any, Any, None]:
+    """Go on with a coroutine that was started by hand and stopped at `waiting_for`.
+
+    This is what `await` does between a task and the coroutine it runs: hand each future the
+    coroutine waits for to the task, and the outcome (or a cancellation) back to it."""
+    while True:
+        try:
+            outcome = yield waiting_for
+        except BaseException as exc:  # a cancellation must reach the send too
+            try:
+                waiting_for = coroutine.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                waiting_for = coroutine.send(outcome)
+            except StopIteration:
+                return

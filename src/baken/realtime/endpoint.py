@@ -88,7 +88,6 @@ async def _serve(
     first_frames: list[dict[str, Any]],
     allowed: dict[str, type[_Frame]],
 ) -> None:
-    conn.start()
     for frame in first_frames:
         conn.send(frame)
     service.hub.register(conn, conversation_ids)
