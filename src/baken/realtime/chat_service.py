@@ -40,6 +40,7 @@ from baken.realtime.hub import Hub
 from baken.realtime.presence import Presence
 from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
 from baken.registration.case_links import join_code_thread
+from baken.slow_hashing import run_hash
 from baken.store.audit_repo import AuditLog
 from baken.store.clock import iso_ms, utcnow
 from baken.store.conversation_repo import (
@@ -127,7 +128,6 @@ class ChatService:
         # Issue 5: all visitors' messages together, per process (a flood from many sockets).
         rate = float(settings.visitor_messages_per_second)
         self.visitor_messages = TokenBucket(rate, 2 * rate)
-        self._hash_slots = asyncio.Semaphore(2)
         self._receipts: dict[tuple[str, str], int] = {}
         self.rejected: dict[str, int] = {}
         self._background: list[asyncio.Task[None]] = []
@@ -233,8 +233,7 @@ class ChatService:
 
     async def _hash_code(self, normalized: str) -> str:
         pepper = await self.codes.pepper()
-        async with self._hash_slots:
-            return await asyncio.to_thread(code_hash, pepper, normalized)
+        return await run_hash(code_hash, pepper, normalized)
 
     async def issue_code(self, conversation_id: str) -> str:
         """A new code for this conversation's thread; shown once, stored only as a hash."""
@@ -301,10 +300,14 @@ class ChatService:
         transition = await self.repo.accept(
             conversation_id, member.id, member.display_name, self.settings.max_chats
         )
+        # Published before the audit entry is written: the accept is committed either way, the
+        # waiting visitors' new places should not wait for a second write, and a failing audit
+        # write must not leave the other sockets and processes believing the chat still waits.
+        record = self._transition(transition)
         await audit_hooks.record_open(
             self.audit, member, conversation_id, audit_kinds.CONVERSATION_ACCEPT
         )
-        return self._transition(transition)
+        return record
 
     def _take_next_order(self, member: StaffMember) -> list[str]:
         """Urgent first; then visitors returning to this counselor; then everyone not being held

@@ -485,10 +485,11 @@ function onFrame(frame) {
     case "accepted": {
       const entry = queueEntries.find((e) => e.conversation_id === frame.conversation_id);
       accepting.delete(frame.conversation_id);
-      const chat = ensureChat(
-        { id: frame.conversation_id, state: "active", nickname: entry ? entry.nickname : null },
-        null,
-      );
+      // The queue may already have dropped this entry (its broadcast can arrive first); the
+      // `conversation` frame before it carried the nickname, so only a known one is passed on.
+      const info = { id: frame.conversation_id, state: "active" };
+      if (entry) info.nickname = entry.nickname;
+      const chat = ensureChat(info, null);
       if (chat) {
         chat.view.connected();
         selectChat(chat.id, true);
