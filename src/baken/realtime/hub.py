@@ -161,14 +161,10 @@ class Hub:
     ) -> dict[str, Any]:
         """The queue as one organisation's staff see it: its own waiting visitors only."""
         places = self.queue_positions() if places is None else places
-        ordered = sorted(
-            (
-                item
-                for item in places.items()
-                if self.open[item[0]].organisation_id == organisation_id
-            ),
-            key=lambda item: item[1],
-        )
+        # `places` is built in queue order (positions_of_keys), so no sort is needed here.
+        ordered = [
+            item for item in places.items() if self.open[item[0]].organisation_id == organisation_id
+        ]
         entries = []
         for conversation_id, place in ordered[:QUEUE_FRAME_ENTRIES]:
             record = self.open[conversation_id]
