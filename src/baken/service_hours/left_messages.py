@@ -11,7 +11,6 @@ A thread waits for an answer while its last message is from the visitor.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from baken.crypto.envelope import new_data_key
 from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.realtime.chat_service import ChatService, CodeNotAccepted, TryLater
+from baken.slow_hashing import run_hash
 from baken.store.clock import utcnow
 from baken.store.return_code_repo import CodeState, Direction, MailboxMessage, ReturnCode
 from baken.store.tables import mailbox_messages, return_codes
@@ -47,14 +47,12 @@ class LeftMessages:
         self.db = chat.repo.db
         self.master = chat.repo.ciphers.master
         self._bucket = TokenBucket(TRIES_PER_SECOND, TRIES_BURST)
-        self._slots = asyncio.Semaphore(2)
 
     async def _hash(self, normalized: str) -> str:
         if not self._bucket.take(time.monotonic()):
             raise TryLater()
         pepper = await self.codes.pepper()
-        async with self._slots:
-            return await asyncio.to_thread(code_hash, pepper, normalized)
+        return await run_hash(code_hash, pepper, normalized)
 
     async def leave(self, organisation_id: str, text: str) -> str:
         """Store a new thread with this first message; returns the new code (shown once)."""

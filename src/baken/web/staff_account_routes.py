@@ -7,8 +7,6 @@ accounts of their own organisation; other roles get 403, other organisations' ac
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -23,6 +21,7 @@ from baken.auth.passwords import (
 )
 from baken.domain.conversation import Role
 from baken.i18n import negotiate
+from baken.slow_hashing import run_hash
 from baken.store.staff_repo import StaffMember
 from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, set_session_cookie
@@ -88,7 +87,7 @@ async def change_password(request: Request) -> Response:
     found = await services.staff.by_username(member.username)
     if found is None:
         return RedirectResponse("/staff/login", status_code=303)
-    if not await asyncio.to_thread(verify_password, found[1], current):
+    if not await run_hash(verify_password, found[1], current):
         await security.logins.record_failure(bucket)
         return _password_page(request, member, error="wrong_current", done=False, status=400)
     if new != again:
@@ -97,7 +96,7 @@ async def change_password(request: Request) -> Response:
         check_policy(new)
     except PasswordPolicyError as exc:
         return _password_page(request, member, error=exc.code, done=False, status=400)
-    await services.staff.set_password(member.id, await asyncio.to_thread(hash_password, new))
+    await services.staff.set_password(member.id, await run_hash(hash_password, new))
     await audit(request, audit_kinds.ACCOUNT_PASSWORD, member, audit_kinds.STAFF, member.id)
     security.guard.end_member(member.id)
     response = _password_page(request, member, error=None, done=True)

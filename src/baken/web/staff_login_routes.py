@@ -8,8 +8,6 @@ then recovery codes shown once) before any session exists. See docs/security.md.
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -18,6 +16,7 @@ from baken.auth import totp
 from baken.auth.passwords import verify_password
 from baken.domain.conversation import Role
 from baken.i18n import negotiate
+from baken.slow_hashing import run_hash
 from baken.store.login_repo import DEVICE_TTL, Challenge, account_bucket, device_bucket
 from baken.store.staff_repo import StaffMember
 from baken.web.abuse_guard import abuse_of
@@ -90,7 +89,7 @@ async def password_step(request: Request) -> Response:
     # argon2 takes tens of milliseconds of CPU: keep it off the event loop that serves the chats.
     # Unknown usernames are verified against a dummy hash and counted like wrong passwords, so
     # neither the answer nor its timing says whether an account exists.
-    ok = await asyncio.to_thread(verify_password, password_hash, password)
+    ok = await run_hash(verify_password, password_hash, password)
     if not ok or member is None or not member.active:
         abuse_of(request.app).login_failed(request)
         await security.logins.record_failure(bucket)
