@@ -27,6 +27,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,21 +311,29 @@ async def scheduler(run: Run, pairs: list[Pair], t0: int, text_size: int) -> Non
             now = monotonic_ns()
 
 
-async def pinger(run: Run, sockets: list[bl.LeanWs], heartbeat: float) -> None:
-    """App-level `ping` on every socket once per heartbeat, spread evenly (as a tab would)."""
-    if not sockets:
-        return
-    gap = heartbeat / len(sockets)
+async def pinger(run: Run, sockets: list[bl.LeanWs], heartbeat: Callable[[], float]) -> None:
+    """App-level `ping` on every socket once per heartbeat, spread evenly (as a tab would).
+
+    It runs from the first set-up socket on: `sockets` grows while conversations are set up,
+    and a socket that sends nothing for three heartbeats is closed by the server (as it should
+    be: a real tab pings). A set-up slower than that (proof-of-work) would otherwise lose its
+    first conversations before the load starts."""
+    tick = 0.01
+    owed = 0.0
     i = 0
     next_t = time.monotonic()
     while True:
-        next_t += gap
+        next_t += tick
         delay = next_t - time.monotonic()
         if delay > 0:
             await asyncio.sleep(max(delay, 0.001))
-        ws = sockets[i % len(sockets)]
-        i += 1
-        send(run, ws, b'{"type":"ping","t":%d}' % i)
+        if not sockets:
+            continue
+        owed += len(sockets) * tick / heartbeat()
+        while owed >= 1.0:
+            owed -= 1.0
+            send(run, sockets[i % len(sockets)], b'{"type":"ping","t":%d}' % i)
+            i += 1
 
 
 async def progress(run: Run, servers: list[Server], sampler: bl.RssSampler, t0: int) -> None:
@@ -429,9 +438,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         env["BAKEN_PROOF_OF_WORK"] = "true"  # bl.start_server turns it off for the plain load
     servers: list[Server] = []
     # With the proof-of-work on, set-up visitors solve it too, in another process (as on a phone).
-    proof_pool = (
-        ProcessPoolExecutor(max_workers=1) if churn is not None and churn.security else None
-    )
+    proof_pool = security_churn.solver_pool() if churn is not None and churn.security else None
     pairs: list[Pair] = []
     aux: list[asyncio.Task[None]] = []
     sampler: bl.RssSampler | None = None
@@ -469,6 +476,8 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         sem = asyncio.Semaphore(args.setup_concurrency)
         heartbeat = 20
         setup_errors: list[str] = []
+        live: list[bl.LeanWs] = []
+        aux.append(asyncio.create_task(pinger(run, live, lambda: heartbeat)))
 
         async def one(i: int) -> None:
             nonlocal heartbeat
@@ -488,6 +497,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 pairs.append(pair)
                 attach(run, pair.visitor, "visitor")
                 attach(run, pair.staff, "counselor")
+                live.extend((pair.visitor, pair.staff))
                 if len(pairs) % 200 == 0:
                     print(
                         f"  [{target}] {len(pairs)} conversations set up",
@@ -508,6 +518,10 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         pairs.sort(key=lambda p: p.idx)
         result["accept_frame_order"] = dict(Counter(p.accept_order for p in pairs))
         result["rss_after_setup_mib"] = round(sampler.sample() / 2**20, 1)
+        if churn is not None and proof_pool is not None:
+            await security_churn.prepare(
+                churn, server, proof_pool, args.warmup + args.duration + args.grace
+            )
         await asyncio.sleep(1.0)  # let queue/conversation frames settle
         print(
             f"[{target}] {len(pairs)} conversations ready in {result['setup_s']} s; "
@@ -528,12 +542,10 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             )
         gc.collect()
         gc.freeze()  # keep the generator's full collections short during the timed load
-        sockets = [ws for p in pairs for ws in (p.visitor, p.staff)]
         run.loading = True
         t0 = time.monotonic_ns() + 200_000_000
         w0 = t0 + int(args.warmup * 1e9)
         w1 = w0 + int(args.duration * 1e9)
-        aux.append(asyncio.create_task(pinger(run, sockets, heartbeat)))
         aux.append(asyncio.create_task(progress(run, servers, sampler, t0)))
 
         async def window_marks() -> tuple[float, float, float, float]:

@@ -291,6 +291,9 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             result["server_gc"] = {
                 "per_gen": trace["per_gen"],
                 "pauses_over_20ms": trace["pauses_over_20ms"][-40:],
+                "objects_at_exit": trace.get("objects_at_exit"),
+                "top_types_at_exit": trace.get("top_types_at_exit"),
+                "heap_at_longest_full_collection": trace.get("heap_at_longest_full_collection"),
             }
         except (OSError, ValueError) as e:
             result["server_gc"] = f"no trace: {e!r}"
