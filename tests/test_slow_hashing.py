@@ -50,3 +50,12 @@ async def test_hashing_threads_yield_the_cpu_to_the_event_loop() -> None:
     hashing_niceness = await slow_hashing.run_hash(own_niceness)
     assert hashing_niceness == min(19, loop_niceness + slow_hashing.NICENESS)
     assert own_niceness() == loop_niceness  # the event loop's own thread is left alone
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux")
+async def test_hashing_threads_run_only_on_idle_cpu_time() -> None:
+    def own_policy() -> int:
+        return os.sched_getscheduler(threading.get_native_id())
+
+    assert await slow_hashing.run_hash(own_policy) == os.SCHED_IDLE
+    assert own_policy() == os.SCHED_OTHER  # not the event loop's thread

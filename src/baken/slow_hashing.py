@@ -5,8 +5,11 @@ One such hash takes 19–64 MiB and tens of milliseconds of CPU, so two rules:
 - At most `HASH_WORKERS` hashes run at once; the others wait their turn. A burst of sign-ins or code
   tries (an attack, or a shift starting) cannot take the server's memory, as the default executor's
   threads (CPU count + 4) × 64 MiB could.
-- The hashing threads run at a lower CPU priority than the event loop (nice +10 on Linux). On a busy
-  core the chat's messages go first and a sign-in waits a little longer, not the other way round.
+- The hashing threads run only on CPU time nobody else wants (Linux `SCHED_IDLE`; elsewhere, or if
+  that is refused, nice +10). On a busy core the chats' messages go first and a sign-in waits a
+  little longer, not the other way round. Nice +10 alone was not enough: with the server near a
+  full core, a sign-in's 200 ms of argon2 still took a tenth of the core from the event loop for
+  two seconds and the chats' p99 rose by a third (docs/performance.md, cost of the security work).
 """
 
 from __future__ import annotations
@@ -30,14 +33,17 @@ _executor: ThreadPoolExecutor | None = None
 
 
 def _lower_priority() -> None:
-    # Linux keeps a nice value per thread (the argon2 lanes it starts inherit it); elsewhere this
-    # is not available and the hashes simply run at normal priority.
+    # Linux keeps the scheduling policy and nice value per thread, and the argon2 lanes a hashing
+    # thread starts inherit both. Elsewhere neither is available and hashes run at normal priority.
     if not hasattr(os, "setpriority"):
         return
+    thread = threading.get_native_id()
     with contextlib.suppress(OSError):
-        thread = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, thread)
         os.setpriority(os.PRIO_PROCESS, thread, min(19, current + NICENESS))
+    if hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
 
 
 def _pool() -> ThreadPoolExecutor:
