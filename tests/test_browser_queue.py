@@ -1,4 +1,5 @@
-"""The start form's queue questions in Chromium: "in danger now" goes first and is shown 112."""
+"""The queue in Chromium: "in danger now" goes first and is shown 112; the expected wait; a
+visitor who waits long is offered to leave a message instead."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.browser_support import (
     axe_violations,
     open_console,
     start_chat,
+    t,
 )
 from tests.support import Server, counselor, run_async
 
@@ -74,3 +76,43 @@ def test_a_waiting_visitor_sees_the_expected_wait_once_chats_are_taken(
         re.compile(r"^Verwachte wachttijd: (minder dan een minuut|ongeveer \d+ minuten)\.$")
     )
     assert not people.script_errors
+
+
+def test_a_visitor_who_waits_long_can_leave_a_message_instead(
+    baken: Server, people: People
+) -> None:
+    baken.settings.offer_message_after_seconds = 3  # the page reads it when it loads
+    page = people.visitor().new_page()
+    start_chat(page, baken)
+    offer = page.locator("#queue-offer")
+    expect(offer).to_be_hidden()
+    expect(offer).to_be_visible()  # once the visitor has waited 3 s
+    assert not axe_violations(page), "queue with the offer"
+    offer.get_by_role("button", name=t("nl", "Leave a message instead")).click()
+    text = "Ik kan niet langer wachten. <b>Later</b> lees ik het."
+    page.locator("#queue-message-text").fill(text)
+    page.get_by_role("button", name=t("nl", "Leave message and stop waiting")).click()
+
+    code = page.locator('#queue-message-code [data-role="code"]')
+    expect(code).to_have_text(re.compile(r"^\S+( \S+){5,}$"))
+    # The visitor no longer waits in line, and no second code is offered for the empty chat.
+    expect(page.locator("#view-title")).to_have_text(t("nl", "The chat has ended"))
+    expect(page.locator("#code-offer")).to_be_hidden()
+    expect(page.locator("#queue-message-code")).to_be_visible()
+
+    console = open_console(people.counselor(), baken)
+    expect(console.locator("#queue-empty")).to_be_visible()
+    left = console.locator("#left-messages-list li")
+    expect(left).to_have_count(1)
+    left.get_by_role("button").click()
+    expect(console.locator("#left-message-dialog .msg__text")).to_have_text([text])
+    assert not people.script_errors
+
+
+def test_no_offer_to_leave_a_message_when_it_is_switched_off(baken: Server, people: People) -> None:
+    baken.settings.offer_message_after_seconds = 0
+    page = people.visitor().new_page()
+    start_chat(page, baken)
+    page.wait_for_timeout(1500)
+    expect(page.locator("#queue-offer")).to_be_hidden()
+    assert page.locator("body").get_attribute("data-offer-message-after") == "0"

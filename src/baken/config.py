@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     priority_under_16: int = Field(default=10, ge=0, le=99)
     priority_16_17: int = Field(default=5, ge=0, le=99)
     queue_max: int = Field(default=500, ge=1)
+    # A visitor waiting this long (or told to expect this long) is offered to leave a message
+    # instead (issue 3); 0 = never offer.
+    offer_message_after_seconds: int = Field(default=600, ge=0, le=24 * 3600)
     max_message_chars: int = Field(default=4000, ge=1, le=100_000)
     heartbeat_seconds: int = Field(default=20, ge=1, le=300)
     log_level: str = "info"

@@ -84,6 +84,9 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             "code_empty": _("Type your code first."),
             "code_destroyed": _("Done. If this code existed, it no longer works."),
             "followup_from": _("From the helpline"),
+            # Waiting long (issue 3): leaving a message instead.
+            "leaving_message": _("One moment…"),
+            "err_try_later": _("Try again in a moment."),
         }
     )
     return strings

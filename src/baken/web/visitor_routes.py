@@ -68,6 +68,7 @@ def _visitor_page(
         conversation=services.chat.info(record) if record else None,
         notice=notice,
         max_chars=services.settings.max_message_chars,
+        offer_message_after=services.settings.offer_message_after_seconds,
         exit_path=EXIT_PATH,
         emergency_number="112",
         ws_path="/ws/visitor",

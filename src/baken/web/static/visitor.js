@@ -20,6 +20,8 @@ const config = {
   wsPath: body.dataset.wsPath || "/ws/visitor",
   exitPath: body.dataset.exitPath || "/exit",
   maxChars: Number(body.dataset.maxChars) || 4000,
+  // Seconds of waiting (or of expected wait) after which leaving a message is offered; 0 = never.
+  offerMessageAfter: Number(body.dataset.offerMessageAfter) || 0,
 };
 
 const quickExit = installQuickExit(config.exitPath);
@@ -37,6 +39,12 @@ const ui = {
   queueUrgent: $("queue-urgent"),
   queuePosition: $("queue-position"),
   queueWait: $("queue-wait"),
+  queueOffer: $("queue-offer"),
+  queueOfferButton: $("queue-offer-button"),
+  queueMessageForm: $("queue-message-form"),
+  queueMessageText: $("queue-message-text"),
+  queueMessageStatus: $("queue-message-status"),
+  queueMessageCode: $("queue-message-code"),
   connStatus: $("conn-status"),
   reloadHint: $("reload-hint"),
   reloadButton: $("reload-button"),
@@ -73,6 +81,8 @@ let state = body.dataset.state || "start"; // start | queued | active | ended
 let counselorName = "";
 let starting = false;
 let leaving = false;
+let offerTimer = 0; // runs while waiting, until leaving a message is offered
+let leftMessage = false; // this chat was left for a message: its code is the one to keep
 // Return codes: how long the ended screen keeps its socket, so a code can still be asked for.
 const CODE_WINDOW_MS = 10 * 60 * 1000;
 
@@ -153,10 +163,12 @@ function applyInfo(info) {
     const wait = waitText(info.estimated_wait_seconds);
     if (ui.queueWait.textContent !== wait) ui.queueWait.textContent = wait;
     ui.queueWait.hidden = wait === "";
+    watchWaiting(info.estimated_wait_seconds);
     ui.composer.hidden = false;
     ui.endedBox.hidden = true;
     setComposerEnabled(true);
   } else if (state === "active") {
+    stopWatchingWaiting();
     showView("chat");
     setTitle(counselorName ? fmt(S.title_chat, { name: counselorName }) : S.title_start);
     ui.queueBox.hidden = true;
@@ -165,6 +177,7 @@ function applyInfo(info) {
     ui.codeOffer.hidden = false;
     setComposerEnabled(true);
   } else if (state === "ended") {
+    stopWatchingWaiting();
     const focusWasInComposer = ui.composer.contains(document.activeElement);
     showView("ended");
     setTitle(S.title_ended);
@@ -175,7 +188,7 @@ function applyInfo(info) {
     setComposerEnabled(false);
     view.showTyping(false);
     setStatus("");
-    ui.codeOffer.hidden = false;
+    ui.codeOffer.hidden = leftMessage;
     // Keep the socket a while: for the last messages, and so a return code can still be asked
     // for on this screen. An ended chat cannot reconnect, so after that the offer goes.
     connection.stop(CODE_WINDOW_MS);
@@ -401,7 +414,9 @@ function enterChat(info) {
   view.reset();
   counselorName = "";
   leaving = false;
+  leftMessage = false;
   resetCodeOffer();
+  resetMessageOffer();
   if (info.id) view.setInfo(info);
   applyInfo(info);
   connection.stop(); // an ended chat's socket, kept for a code, is not needed any more
@@ -417,6 +432,80 @@ ui.startForm.addEventListener("submit", (event) => {
 ui.restartForm.addEventListener("submit", (event) => {
   event.preventDefault();
   startChat(ui.restartForm, ui.restartNickname.value.trim());
+});
+
+// ----- waiting long: leave a message instead (issue 3) -----
+// Offered once the visitor has waited `offerMessageAfter` seconds on this page, or at once when
+// the expected wait is that long. The page's own clock, not the chat's start time: a phone's
+// clock may be wrong, and a reload only means being offered it a little later.
+
+function watchWaiting(estimate) {
+  if (!config.offerMessageAfter || !ui.queueOffer.hidden) return;
+  if (Number.isFinite(estimate) && estimate >= config.offerMessageAfter) {
+    offerMessage();
+    return;
+  }
+  if (!offerTimer) offerTimer = setTimeout(offerMessage, config.offerMessageAfter * 1000);
+}
+
+function stopWatchingWaiting() {
+  clearTimeout(offerTimer);
+  offerTimer = 0;
+}
+
+function offerMessage() {
+  offerTimer = 0;
+  if (state === "queued") ui.queueOffer.hidden = false;
+}
+
+function resetMessageOffer() {
+  stopWatchingWaiting();
+  ui.queueOffer.hidden = true;
+  ui.queueOfferButton.hidden = false;
+  ui.queueMessageForm.hidden = true;
+  ui.queueMessageText.value = "";
+  ui.queueMessageStatus.textContent = "";
+  ui.queueMessageCode.hidden = true;
+  ui.queueMessageCode.querySelector('[data-role="code"]').textContent = "";
+}
+
+ui.queueOfferButton.addEventListener("click", () => {
+  ui.queueOfferButton.hidden = true;
+  ui.queueMessageForm.hidden = false;
+  ui.queueMessageText.focus();
+});
+
+ui.queueMessageForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = ui.queueMessageForm.querySelector("button");
+  button.disabled = true;
+  ui.queueMessageStatus.textContent = S.leaving_message;
+  try {
+    const response = await fetch("/api/visitor/message", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: ui.queueMessageText.value, lang: config.lang }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok || typeof data.code !== "string") {
+      ui.queueMessageStatus.textContent = S[`err_${data.error}`] || data.message || S.err_generic;
+      return;
+    }
+    // The message is stored: show its code first, then stop waiting in line.
+    leftMessage = true;
+    ui.queueMessageText.value = "";
+    ui.queueMessageStatus.textContent = "";
+    ui.queueMessageCode.querySelector('[data-role="code"]').textContent = data.code;
+    ui.queueMessageCode.hidden = false;
+    if (view.id && !leaving && connection.send({ type: "leave", conversation_id: view.id })) {
+      leaving = true;
+    }
+  } catch {
+    ui.queueMessageStatus.textContent = S.err_generic;
+  } finally {
+    button.disabled = false;
+  }
 });
 
 // ----- return codes (issue 3) -----
