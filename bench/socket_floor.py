@@ -24,6 +24,7 @@ import socket
 import statistics
 import sys
 import time
+from typing import cast
 
 import uvloop
 
@@ -52,8 +53,8 @@ async def _send_rounds(listener: socket.socket, sockets: int, rounds: int) -> li
 
     class Keep(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            transports.append(transport)
+            # uvloop's transports have `write` but do not subclass asyncio.Transport.
+            transports.append(cast(asyncio.Transport, transport))
 
     server = await asyncio.get_running_loop().create_server(Keep, sock=listener)
     while len(transports) < sockets:

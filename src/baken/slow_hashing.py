@@ -1,6 +1,6 @@
 """Hashing that is slow on purpose (argon2id for passwords and return codes), kept off the chat.
 
-One such hash takes 19–64 MiB and tens of milliseconds of CPU, so two rules:
+One such hash takes 19–64 MiB and 30–200 ms of CPU, so two rules:
 
 - At most `HASH_WORKERS` hashes run at once; the others wait their turn. A burst of sign-ins or code
   tries (an attack, or a shift starting) cannot take the server's memory, as the default executor's
@@ -9,7 +9,8 @@ One such hash takes 19–64 MiB and tens of milliseconds of CPU, so two rules:
   that is refused, nice +10). On a busy core the chats' messages go first and a sign-in waits a
   little longer, not the other way round. Nice +10 alone was not enough: with the server near a
   full core, a sign-in's 200 ms of argon2 still took a tenth of the core from the event loop for
-  two seconds and the chats' p99 rose by a third (docs/performance.md, cost of the security work).
+  about two seconds, and the chats' p99 rose by 39 % (docs/performance.md, cost of the security
+  work).
 """
 
 from __future__ import annotations
