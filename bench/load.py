@@ -381,6 +381,16 @@ def per_second(run: Run, w0: int, w1: int) -> list[dict[str, Any]]:
     return out
 
 
+def by_phase(run: Run, churn: security_churn.Churn, w0: int, w1: int) -> dict[str, list[int]]:
+    """End-to-end latencies of the window's messages, split by the churn phase they were sent in."""
+    out: dict[str, list[int]] = {"off": [], "on": []}
+    for k in range(run.k0, run.k1):
+        t = run.sent_ns[k]
+        if t and w0 <= t < w1 and run.recv_ns[k]:
+            out["on" if churn.phase_on(t) else "off"].append(run.recv_ns[k] - t)
+    return out
+
+
 def count_in(arr: array.array[int], lo: int, hi: int) -> int:
     return sum(1 for v in arr if lo <= v < hi)
 
@@ -411,10 +421,11 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         result["counselor_setup_s"] = round(time.monotonic() - t, 1)
         if args.security is not None:
             churn = security_churn.Churn(
-                security=args.security == "on",
+                security=args.security in ("on", "interleave"),
                 starts_per_s=args.churn_starts,
                 returns_per_s=args.churn_returns,
                 logins_per_min=args.churn_logins,
+                phase_s=args.phase if args.security == "interleave" else 0.0,
             )
             result["security"] = args.security
             if churn.security:
@@ -563,6 +574,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
 
         marks = asyncio.create_task(window_marks())
         if churn is not None:
+            churn.origin_ns = w0
             aux.append(asyncio.create_task(security_churn.run_churn(churn, server, w1, login)))
         await scheduler(run, pairs, t0, args.text_size)
         c0, c1, s0, s1 = await marks
@@ -619,6 +631,11 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 seq_dupes += 1
             seen.add(s)
     timeline = per_second(run, w0, w1) if w1 else []
+    if churn is not None and churn.phase_s and w1:
+        result["_phase_ns"] = by_phase(run, churn, w0, w1)
+        result["phases"] = {
+            name: bl.latency_summary(list(values)) for name, values in result["_phase_ns"].items()
+        }
     acks_in_window = count_in(run.ack_ns, w0, w1) if w1 else 0
     recv_in_window = count_in(run.recv_ns, w0, w1) if w1 else 0
     result.update(
@@ -938,12 +955,14 @@ def main() -> int:
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="with --processes 2")
     ap.add_argument(
         "--security",
-        choices=["off", "on", "both"],
+        choices=["off", "on", "both", "interleave"],
         default=None,
         help="issue 5: during the load, also start chats (off), or start chats with a "
         "proof-of-work, try return codes and sign staff in (on); 'both' runs Baken twice, "
-        "alternating, --repeat times each (see bench/security_churn.py)",
+        "alternating, --repeat times each; 'interleave' alternates the hashing work in "
+        "--phase-second phases within each of --repeat runs (see bench/security_churn.py)",
     )
+    ap.add_argument("--phase", type=float, default=10.0, help="with --security interleave, s")
     ap.add_argument("--repeat", type=int, default=1, help="with --security both: runs of each")
     ap.add_argument("--churn-starts", type=float, default=1.0, help="chat starts per second")
     ap.add_argument("--churn-returns", type=float, default=0.2, help="code tries per second")
@@ -980,8 +999,10 @@ def main() -> int:
     args = ap.parse_args()
     if args.conversations < 1 or args.rate <= 0 or args.duration <= 0:
         ap.error("conversations, rate and duration must be positive")
-    if args.security == "both" and args.target != "baken":
-        ap.error("--security both compares Baken with itself: use --target baken")
+    if args.security in ("both", "interleave") and args.target != "baken":
+        ap.error(f"--security {args.security} compares Baken with itself: use --target baken")
+    if args.phase <= 0 or args.duration < 2 * args.phase:
+        ap.error("--phase must be positive and fit twice into --duration")
     if args.processes == 2 and not args.database_url:
         ap.error("--processes 2 needs --database-url (PostgreSQL): SQLite is for one process")
 
@@ -1003,12 +1024,88 @@ def main() -> int:
     try:
         if args.security == "both":
             return compare_security(args)
+        if args.security == "interleave":
+            return compare_phases(args)
         return bl.run_targets(args, run_target, report, verdicts)
     finally:
         restore()
 
 
 SECURITY_COST_LIMIT = 1.05  # issue 5: the security work adds at most 5 % to the p99
+
+
+def compare_phases(args: argparse.Namespace) -> int:
+    """--security interleave: `--repeat` runs, each alternating phases without and with the
+    hashing work; compares the p99 of the messages sent in each kind of phase, per run and pooled
+    over the valid runs (issue 5: at most 5 % more)."""
+    import statistics
+
+    import uvloop
+
+    results: list[dict[str, Any]] = []
+    for i in range(args.repeat):
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            result = runner.run(run_target("baken", args))
+        result["target"] = f"interleaved #{i + 1}"
+        results.append(result)
+    phase_ns = [r.pop("_phase_ns", None) for r in results]
+    report(results, args)
+    print()
+    print(f"Security work (issue 5), phases of {args.phase:g} s within each run:")
+    pooled: dict[str, list[int]] = {"off": [], "on": []}
+    ratios: list[float] = []
+    rows: list[dict[str, Any]] = []
+    for r, split in zip(results, phase_ns, strict=True):
+        if split is None or r.get("aborted"):
+            continue
+        valid = generator_ok(r) and (r.get("other_cpu") or 0.0) < 0.10
+        p99 = {name: bl.percentile(sorted(v), 99) for name, v in split.items()}
+        ratio = p99["on"] / p99["off"] if p99["off"] and p99["on"] else None
+        rows.append({"target": r["target"], "valid": valid, "ratio": ratio, **r["phases"]})
+        print(
+            f"  {r['target']}: p99 off {bl.ms(p99['off'])} ms, on {bl.ms(p99['on'])} ms"
+            + (f" ({100 * (ratio - 1):+.1f} %)" if ratio else "")
+            + ("" if valid else " — invalid (generator lag or foreign CPU)")
+        )
+        if valid:
+            for name, values in split.items():
+                pooled[name].extend(values)
+            if ratio:
+                ratios.append(ratio)
+    comparison: dict[str, Any] = {"runs": rows}
+    if pooled["off"] and pooled["on"]:
+        summary = {name: bl.latency_summary(values) for name, values in pooled.items()}
+        ratio = summary["on"]["p99_ms"] / summary["off"]["p99_ms"]
+        verdict = "PASS" if ratio <= SECURITY_COST_LIMIT else "MISS"
+        comparison.update(
+            {
+                "pooled": summary,
+                "ratio_pooled": round(ratio, 3),
+                "median_run_ratio": round(statistics.median(ratios), 3),
+                "valid_runs": len(ratios),
+                "verdict": verdict,
+            }
+        )
+        print(
+            f"  pooled over {len(ratios)} valid run(s): p99 off {summary['off']['p99_ms']} ms, "
+            f"on {summary['on']['p99_ms']} ms: {100 * (ratio - 1):+.1f} %; median of the runs' "
+            f"ratios {100 * (statistics.median(ratios) - 1):+.1f} % "
+            f"(limit +{100 * (SECURITY_COST_LIMIT - 1):.0f} %) → {verdict}"
+        )
+    else:
+        comparison["verdict"] = "INVALID (no valid run)"
+        print("  no valid run: nothing to compare")
+    if args.json:
+        out = {
+            "machine": bl.machine_info(),
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "results": results,
+            "verdicts": {r["target"]: verdicts(r, args) for r in results},
+            "security_phases": comparison,
+        }
+        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
+        print(f"\nwrote {args.json}")
+    return 0
 
 
 def compare_security(args: argparse.Namespace) -> int:
