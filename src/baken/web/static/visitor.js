@@ -440,7 +440,7 @@ ui.restartForm.addEventListener("submit", (event) => {
 // clock may be wrong, and a reload only means being offered it a little later.
 
 function watchWaiting(estimate) {
-  if (!config.offerMessageAfter || !ui.queueOffer.hidden) return;
+  if (!config.offerMessageAfter || leftMessage || !ui.queueOffer.hidden) return;
   if (Number.isFinite(estimate) && estimate >= config.offerMessageAfter) {
     offerMessage();
     return;
@@ -492,8 +492,10 @@ ui.queueMessageForm.addEventListener("submit", async (event) => {
       ui.queueMessageStatus.textContent = S[`err_${data.error}`] || data.message || S.err_generic;
       return;
     }
-    // The message is stored: show its code first, then stop waiting in line.
+    // The message is stored: show its code first, then stop waiting in line. The form goes, so
+    // the same words are not left twice.
     leftMessage = true;
+    ui.queueOffer.hidden = true;
     ui.queueMessageText.value = "";
     ui.queueMessageStatus.textContent = "";
     ui.queueMessageCode.querySelector('[data-role="code"]').textContent = data.code;
