@@ -1034,6 +1034,23 @@ def main() -> int:
 SECURITY_COST_LIMIT = 1.05  # issue 5: the security work adds at most 5 % to the p99
 
 
+def write_comparison(
+    args: argparse.Namespace, results: list[dict[str, Any]], key: str, comparison: dict[str, Any]
+) -> None:
+    """With --json: every run's results and verdicts, and the comparison under `key`."""
+    if not args.json:
+        return
+    out = {
+        "machine": bl.machine_info(),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "results": results,
+        "verdicts": {r["target"]: verdicts(r, args) for r in results},
+        key: comparison,
+    }
+    args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
+    print(f"\nwrote {args.json}")
+
+
 def compare_phases(args: argparse.Namespace) -> int:
     """--security interleave: `--repeat` runs, each alternating phases without and with the
     hashing work; compares the p99 of the messages sent in each kind of phase, per run and pooled
@@ -1095,16 +1112,7 @@ def compare_phases(args: argparse.Namespace) -> int:
     else:
         comparison["verdict"] = "INVALID (no valid run)"
         print("  no valid run: nothing to compare")
-    if args.json:
-        out = {
-            "machine": bl.machine_info(),
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "results": results,
-            "verdicts": {r["target"]: verdicts(r, args) for r in results},
-            "security_phases": comparison,
-        }
-        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
-        print(f"\nwrote {args.json}")
+    write_comparison(args, results, "security_phases", comparison)
     return 0
 
 
@@ -1158,16 +1166,7 @@ def compare_security(args: argparse.Namespace) -> int:
         )
         for r in results:
             print(f"  {r['target']}: churn {r.get('churn', {}).get('done')}")
-    if args.json:
-        out = {
-            "machine": bl.machine_info(),
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "results": results,
-            "verdicts": {r["target"]: verdicts(r, args) for r in results},
-            "security_comparison": comparison,
-        }
-        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
-        print(f"\nwrote {args.json}")
+    write_comparison(args, results, "security_comparison", comparison)
     return 0
 
 
