@@ -55,8 +55,10 @@ def test_state_machine() -> None:
     assert can_transition(State.QUEUED, State.ACTIVE)
     assert can_transition(State.ACTIVE, State.ENDED)
     assert can_transition(State.QUEUED, State.ENDED)
+    assert can_transition(State.ACTIVE, State.QUEUED)  # a cold transfer
     assert not can_transition(State.ENDED, State.ACTIVE)
-    assert not can_transition(State.ACTIVE, State.QUEUED)
+    assert not can_transition(State.ENDED, State.QUEUED)
+    assert not can_transition(State.QUEUED, State.QUEUED)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,11 @@
-"""Conversation lifecycle: queued → active → ended, and who may end it how."""
+"""Conversation lifecycle: queued → active → ended (and back to queued on a cold transfer).
+
+This module is the only place that says which transitions exist.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -42,12 +46,45 @@ def ended_event(ended_by: EndedBy) -> str:
     return f"ended_{ended_by.value}"
 
 
+class Move(StrEnum):
+    """Everything that can change a conversation's state or holder."""
+
+    ACCEPT = "accept"
+    TRANSFER = "transfer"
+    REQUEUE = "requeue"
+    END = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    sources: frozenset[State]
+    target: State
+    # Only the counselor who holds the chat may hand it on: a chat another took is not theirs.
+    holder_only: bool = False
+
+
+# The one table of the lifecycle. The repository builds every state-changing UPDATE from it, so a
+# transition that is not here cannot happen in the database (tests/test_state_machine.py).
+RULES: dict[Move, Rule] = {
+    Move.ACCEPT: Rule(frozenset({State.QUEUED}), State.ACTIVE),
+    Move.TRANSFER: Rule(frozenset({State.ACTIVE}), State.ACTIVE, holder_only=True),
+    # A cold transfer: the visitor goes back to the place they had in the queue.
+    Move.REQUEUE: Rule(frozenset({State.ACTIVE}), State.QUEUED, holder_only=True),
+    Move.END: Rule(frozenset({State.QUEUED, State.ACTIVE}), State.ENDED),
+}
+
+
+def rule(move: Move) -> Rule:
+    return RULES[move]
+
+
+def allowed(move: Move, current: State) -> bool:
+    return current in RULES[move].sources
+
+
 def can_transition(current: State, target: State) -> bool:
-    return (current, target) in {
-        (State.QUEUED, State.ACTIVE),
-        (State.QUEUED, State.ENDED),
-        (State.ACTIVE, State.ENDED),
-    }
+    """Whether any move leads from ``current`` to ``target`` (a change of holder included)."""
+    return any(current in r.sources and r.target == target for r in RULES.values())
 
 
 def visitor_author() -> str:

@@ -15,9 +15,11 @@ from baken.crypto.envelope import CipherCache, ConversationCipher, new_data_key
 from baken.domain.conversation import (
     EVENT_ACCEPTED,
     EndedBy,
+    Move,
     Sender,
     State,
     ended_event,
+    rule,
 )
 from baken.domain.counselor_tools import EVENT_REQUEUED, EVENT_TRANSFERRED
 from baken.domain.queue import ESTIMATE_WINDOW
@@ -57,6 +59,21 @@ def _select_conversations() -> Any:
     return select(conversations, staff.c.display_name.label("counselor_name")).select_from(
         conversations.outerjoin(staff, staff.c.id == conversations.c.counselor_id)
     )
+
+
+def _move(move: Move, conversation_id: str, holder: str | None = None) -> Any:
+    """The UPDATE for one move, guarded by the domain's rule: only from its source states (and,
+    for a hand-on, only by the holder), so a forbidden transition changes no row."""
+    r = rule(move)
+    conditions = [
+        conversations.c.id == conversation_id,
+        conversations.c.state.in_([s.value for s in r.sources]),
+    ]
+    if r.holder_only:
+        if holder is None:
+            raise ValueError(f"{move} needs the counselor who holds the chat")
+        conditions.append(conversations.c.counselor_id == holder)
+    return update(conversations).where(and_(*conditions)).values(state=r.target.value)
 
 
 class ConversationRepository:
@@ -259,14 +276,7 @@ class ConversationRepository:
             if (active or 0) >= max_chats:
                 raise AtCapacity()
             result = await conn.execute(
-                update(conversations)
-                .where(
-                    and_(
-                        conversations.c.id == conversation_id,
-                        conversations.c.state == State.QUEUED.value,
-                    )
-                )
-                .values(state=State.ACTIVE.value, counselor_id=staff_id, accepted_at=now)
+                _move(Move.ACCEPT, conversation_id).values(counselor_id=staff_id, accepted_at=now)
             )
             if result.rowcount != 1:
                 raise NotQueued()
@@ -291,15 +301,7 @@ class ConversationRepository:
         now = utcnow()
         async with self.db.writer.begin() as conn:
             result = await conn.execute(
-                update(conversations)
-                .where(
-                    and_(
-                        conversations.c.id == conversation_id,
-                        conversations.c.state != State.ENDED.value,
-                    )
-                )
-                .values(
-                    state=State.ENDED.value,
+                _move(Move.END, conversation_id).values(
                     ended_at=now,
                     ended_by=ended_by.value,
                     end_reason=end_reason,
@@ -351,15 +353,9 @@ class ConversationRepository:
             if await _active_count(conn, to_staff_id) >= max_chats:
                 raise AtCapacity()
             result = await conn.execute(
-                update(conversations)
-                .where(
-                    and_(
-                        conversations.c.id == conversation_id,
-                        conversations.c.state == State.ACTIVE.value,
-                        conversations.c.counselor_id == from_staff_id,
-                    )
+                _move(Move.TRANSFER, conversation_id, holder=from_staff_id).values(
+                    counselor_id=to_staff_id
                 )
-                .values(counselor_id=to_staff_id)
             )
             if result.rowcount != 1:
                 raise NotHeld()
@@ -382,16 +378,7 @@ class ConversationRepository:
         now = utcnow()
         async with self.db.writer.begin() as conn:
             result = await conn.execute(
-                update(conversations)
-                .where(
-                    and_(
-                        conversations.c.id == conversation_id,
-                        conversations.c.state == State.ACTIVE.value,
-                        conversations.c.counselor_id == from_staff_id,
-                    )
-                )
-                .values(
-                    state=State.QUEUED.value,
+                _move(Move.REQUEUE, conversation_id, holder=from_staff_id).values(
                     counselor_id=None,
                     accepted_at=None,
                     preferred_staff_id=None,
