@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from baken.auth.passkeys import NewCredential
 from baken.crypto.envelope import CipherCache
 from baken.devtools import enrol_second_factor
 from baken.domain.conversation import EndedBy, Role
@@ -23,6 +24,7 @@ from baken.store.block_repo import BlockRepository
 from baken.store.canned_repo import CannedRepository
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
+from baken.store.passkey_repo import PasskeyRepository
 from baken.store.return_code_repo import ReturnCodeRepository
 from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
 from tests.support import _PASSWORD_HASH, Server, master_key, run_async
@@ -163,6 +165,18 @@ class World:
             return item.id
 
         return in_db(self.server, create)
+
+    def passkey(self, owner: str) -> str:
+        """A passkey of this account (issue 16), written as registration writes it; its id."""
+        staff_id = self.account(owner).id
+
+        async def add(db: Database) -> str:
+            credential = NewCredential(secrets.token_bytes(32), b"\xa0", 0, ("usb",))
+            added = await PasskeyRepository(db).add(staff_id, "Sleutel", credential)
+            assert added is not None
+            return added.id
+
+        return in_db(self.server, add)
 
     # --- "nothing changed" -----------------------------------------------------------------------
 

@@ -225,16 +225,28 @@ def texts(log: Locator) -> Locator:
 # --- accessibility -------------------------------------------------------------------------------
 
 _AXE = Axe()
+# The staff pages are held to axe's best practices too ("region": all content inside landmarks,
+# "heading-order", ...), on top of WCAG 2.1 A/AA.
+ALL_AXE_TAGS = [*WCAG_TAGS, "best-practice"]
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core WCAG 2.1 A/AA violations on this page, one line per rule with its node targets."""
-    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+def _axe_lines(page: Page, tags: list[str]) -> list[str]:
+    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": tags}})
     lines = []
     for violation in results.response["violations"]:
         targets = [node.get("target") for node in violation.get("nodes", [])]
         lines.append(f"{violation['id']} ({violation.get('impact')}): {targets}")
     return lines
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core WCAG 2.1 A/AA violations on this page, one line per rule with its node targets."""
+    return _axe_lines(page, WCAG_TAGS)
+
+
+def axe_all_violations(page: Page) -> list[str]:
+    """axe-core violations of WCAG 2.1 A/AA and of best practice, one line per rule."""
+    return _axe_lines(page, ALL_AXE_TAGS)
 
 
 # --- one browser, many people --------------------------------------------------------------------
@@ -272,8 +284,10 @@ class People:
     def visitor(self, locale: str = "nl-NL") -> BrowserContext:
         return self._new(locale, PHONE)
 
-    def counselor(self, locale: str = "nl-NL") -> BrowserContext:
-        return self._new(locale, DESKTOP)
+    def counselor(
+        self, locale: str = "nl-NL", viewport: dict[str, int] | None = None
+    ) -> BrowserContext:
+        return self._new(locale, viewport or DESKTOP)
 
     def close(self) -> None:
         for context in self.contexts:

@@ -152,10 +152,17 @@ def send(world: World, request: Req, who: str, origin: str | None = "same") -> h
         )
         # Return codes cost an argon2 hash each and share one global rate (chat_service.py):
         # "try again in a moment" is that rate, not a decision about who is asking.
-        if response.status_code != 429 or response.json().get("error") != "try_later":
+        if response.status_code != 429 or not _is_try_later(response):
             return response
         time.sleep(0.25)
     raise AssertionError(f"{request.path} stayed at try_later")
+
+
+def _is_try_later(response: httpx.Response) -> bool:
+    """The JSON APIs say so in the body; the no-JavaScript forms (a page) with Retry-After."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return bool(response.json().get("error") == "try_later")
+    return "retry-after" in response.headers
 
 
 # --- objects the routes act on -------------------------------------------------------------------
@@ -220,6 +227,11 @@ def chart_path(world: World) -> str:
     return page.text[start : page.text.index('"', start)].split("?")[0]
 
 
+def own_passkey_owner(who: str) -> str:
+    """Staff remove a passkey of their own; for anyone else it is the colleague's."""
+    return who if who in ALL_STAFF else "colleague"
+
+
 CANNED_BODY = {"scope": "personal", "lang": "nl", "title": "Groet", "body": "Hallo!"}
 CANNED_EDIT = {"lang": "nl", "title": "Groet", "body": "Hallo, fijn dat je er bent."}
 UNKNOWN_CODE = {"code": "appel banaan citroen druif"}
@@ -263,6 +275,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/visitor/mailbox"): Route(
         everyone(BAD_REQUEST),
         fixed("POST", "/api/visitor/mailbox", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    # Issue 12: the same as forms without JavaScript; each answers with the visitor page.
+    ("POST", "/closed/message"): Route(
+        everyone(OK),
+        fixed("POST", "/closed/message", form={"text": "Hallo", "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/closed/answers"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/closed/answers", form={**UNKNOWN_CODE, "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    # A visitor whose chat is still open is sent back to it: the code is not even checked.
+    ("POST", "/return"): Route(
+        {**everyone(BAD_REQUEST), "visitor": Outcome(303, "/?lang=nl")},
+        fixed("POST", "/return", form={**UNKNOWN_CODE, "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/return/destroy"): Route(
+        everyone(OK),
+        fixed("POST", "/return/destroy", form={**UNKNOWN_CODE, "lang": "nl"}),
         origin_as="anonymous",
     ),
     # The feedback ticket is bound to the visitor cookie; without an open chat there is none.
@@ -357,6 +391,69 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("GET", "/staff/audit"): Route(staff_page(("admin",)), fixed("GET", "/staff/audit")),
+    # Passkeys (issue 16): everyone has their own, and only sees and removes those.
+    ("GET", "/staff/security"): Route(staff_page(ALL_STAFF), fixed("GET", "/staff/security")),
+    ("POST", "/staff/security/organisation"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/security?done=not_required")),
+        fixed("POST", "/staff/security/organisation", form={"require": "no"}),
+        origin_as="admin",
+    ),
+    ("POST", "/staff/passkeys/options"): Route(
+        staff_api(ALL_STAFF),
+        fixed("POST", "/staff/passkeys/options", json={}),
+        origin_as="counselor",
+    ),
+    # An answer that is no WebAuthn credential shows the request got past who is asking (400).
+    ("POST", "/staff/passkeys"): Route(
+        staff_api(ALL_STAFF, BAD_REQUEST),
+        fixed("POST", "/staff/passkeys", json={"name": "Sleutel", "credential": {}}),
+        origin_as="counselor",
+    ),
+    ("POST", "/staff/passkeys/{passkey_id}/remove"): Route(
+        staff_page(ALL_STAFF, Outcome(303, "/staff/security?done=removed")),
+        lambda w, who: Req("POST", f"/staff/passkeys/{w.passkey(own_passkey_owner(who))}/remove"),
+        cases=(
+            Case(
+                "counselor, a colleague's passkey",
+                "counselor",
+                lambda w, _: Req("POST", f"/staff/passkeys/{w.passkey('colleague')}/remove"),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, a colleague's passkey",
+                "admin",
+                lambda w, _: Req("POST", f"/staff/passkeys/{w.passkey('colleague')}/remove"),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner admin, this organisation's passkey",
+                "partner_admin",
+                lambda w, _: Req("POST", f"/staff/passkeys/{w.passkey('counselor')}/remove"),
+                NOT_FOUND,
+            ),
+            Case(
+                "counselor, a passkey that does not exist",
+                "counselor",
+                fixed("POST", "/staff/passkeys/pk_nothing/remove"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    # Passkey sign-in needs the step after the password; a session is not that step.
+    ("POST", "/staff/login/passkey/options"): Route(
+        everyone(UNAUTHENTICATED),
+        fixed("POST", "/staff/login/passkey/options", json={}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/staff/login/passkey"): Route(
+        everyone(UNAUTHENTICATED),
+        fixed("POST", "/staff/login/passkey", json={"credential": {}}),
+        origin_as="anonymous",
+    ),
+    ("GET", "/staff/login/new-passkey"): Route(
+        everyone(SIGN_IN), fixed("GET", "/staff/login/new-passkey")
+    ),
     ("GET", "/staff/hours"): Route(staff_page(("admin",)), fixed("GET", "/staff/hours")),
     # The form post answers 403, not the sign-in page, to anyone who is not an admin.
     ("POST", "/staff/hours"): Route(

@@ -96,7 +96,8 @@ def test_a_visitor_who_waits_long_can_leave_a_message_instead(
     code = page.locator('#queue-message-code [data-role="code"]')
     expect(code).to_have_text(re.compile(r"^\S+( \S+){5,}$"))
     # The visitor no longer waits in line, and no second code is offered for the empty chat.
-    expect(page.locator("#view-title")).to_have_text(t("nl", "The chat has ended"))
+    # Issue 12: the visitor stopped nothing, so the page says the message was left.
+    expect(page.locator("#view-title")).to_have_text(t("nl", "Message left"))
     expect(page.locator("#code-offer")).to_be_hidden()
     expect(page.locator("#queue-message-code")).to_be_visible()
 

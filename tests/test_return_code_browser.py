@@ -4,9 +4,12 @@ Every wait is Playwright's auto-waiting `expect`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from baken.domain.return_code import WORDS_PER_CODE, wordlist
 from tests.browser_support import (
     People,
     accept,
@@ -127,3 +130,32 @@ def test_wrong_and_destroyed_codes_get_one_calm_answer(baken: Server, people: Pe
     unexpected = [e for e in people.script_errors if not e.endswith(refused)]
     assert not unexpected, unexpected
     assert len(people.script_errors) == 2  # the wrong code and the destroyed one
+
+
+def test_dutch_page_gives_a_dutch_code_that_brings_the_visitor_back(
+    baken: Server, people: People
+) -> None:
+    """Issue 12: the code on the Dutch page is six words of the Dutch list, and works."""
+    shots = Path("/tmp/shots-returncodes")
+    shots.mkdir(parents=True, exist_ok=True)
+    visitor = people.visitor().new_page()
+    conversation_id = start_chat(visitor, baken)
+    anna = open_console_as(people.counselor(), baken, display_name="Anna")
+    accept(anna, conversation_id)
+    code = get_code(visitor)
+    words = code.split()
+    assert len(words) == WORDS_PER_CODE
+    assert set(words) <= set(wordlist("nl")), words
+    visitor.locator("#code-box").screenshot(path=str(shots / "dutch-code.png"))
+    assert not axe_violations(visitor), axe_violations(visitor)
+
+    visitor.locator("#leave-button").click()
+    visitor.locator("#leave-yes").click()
+    expect(visitor.locator("#ended-box")).to_be_visible()
+
+    again = people.visitor().new_page()
+    again.goto(baken.base + "/")
+    return_with(again, "  " + "-".join(w.capitalize() for w in words) + " ")
+    expect(again.locator("#queue-box")).to_be_visible()
+    again.screenshot(path=str(shots / "returned.png"))
+    assert not people.script_errors, people.script_errors

@@ -27,11 +27,13 @@ from tests.support import Server, counselor, run_async, start_server, visitor
 def test_codes_have_at_least_64_bits() -> None:
     import math
 
-    assert len(set(wordlist())) == len(wordlist()) == 2048
-    assert WORDS_PER_CODE * math.log2(len(wordlist())) >= 64
-    code = new_code()
-    assert is_well_formed(normalize(code))
-    assert len({new_code() for _ in range(200)}) == 200
+    # Issue 12: a list per language (Dutch 1,626 words, English BIP-39's 2,048); each gives 64+.
+    for lang in ("nl", "en"):
+        assert len(set(wordlist(lang))) == len(wordlist(lang)) >= 1626
+        assert WORDS_PER_CODE * math.log2(len(wordlist(lang))) >= 64
+        code = new_code(lang)
+        assert is_well_formed(normalize(code))
+        assert len({new_code(lang) for _ in range(200)}) == 200
 
 
 @given(st.sampled_from(["  ", "\t", " - ", "\n", "  ,"]), st.booleans(), st.booleans())

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from baken.audit.kinds import (
     ACCOUNT_DISABLE,
@@ -49,26 +50,49 @@ def serve(
         settings.port = port
     configure(settings.log_level, settings.log_format)
     migrate.upgrade(settings)
-    base = f"http://{settings.host}:{settings.port}"
-    console.print(f"[bold]Baken[/bold] on {settings.resolved_database_url.split('://')[0]}")
-    console.print(f"  Visitor page:      {base}/")
-    console.print(f"  Counselor console: {base}/staff")
+    demo_login = None
     if demo:
         from baken.devtools import reset_demo_counselor
 
-        username, password = asyncio.run(reset_demo_counselor(settings))
-        console.print(
-            "[yellow]  DEMO ONLY — never use this account for real chats:[/yellow] "
-            f"username [bold]{username}[/bold], password [bold]{password}[/bold]"
-        )
-        console.print(
-            "  The first sign-in sets up two-step sign-in: scan the QR code with an "
-            "authenticator app (see README)."
-        )
+        demo_login = asyncio.run(reset_demo_counselor(settings))
+    print_startup(console, settings, demo_login)
     from baken.web.gc_tuning import parse_thresholds
     from baken.web.server import TunedServer, uvicorn_config
 
-    TunedServer(uvicorn_config(settings), parse_thresholds(settings.gc_thresholds)).run()
+    TunedServer(
+        uvicorn_config(settings),
+        parse_thresholds(settings.gc_thresholds),
+        on_started=lambda: console.print("  Running. Stop with Ctrl+C.", soft_wrap=True),
+    ).run()
+
+
+def base_url(settings: Settings) -> str:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def print_startup(out: Console, settings: Settings, demo_login: tuple[str, str] | None) -> None:
+    """What `baken serve` says before it starts: where the pages are, and the demo login.
+
+    soft_wrap: a line is never broken by Rich, so a URL or password is copied in one piece
+    whatever the terminal's width (the terminal itself may still fold it on screen).
+    """
+    base = base_url(settings)
+    lines = [
+        f"[bold]Baken[/bold] on {settings.resolved_database_url.split('://')[0]}",
+        f"  Visitor page:      {base}/",
+        f"  Counselor console: {base}/staff",
+    ]
+    if demo_login is not None:
+        username, password = (escape(value) for value in demo_login)
+        lines += [
+            "[yellow]  DEMO ONLY — never use this account for real chats.[/yellow]",
+            f"  Demo login: username [bold]{username}[/bold], password [bold]{password}[/bold]",
+            "  The first sign-in sets up two-step sign-in: scan the QR code with an "
+            "authenticator app (see README).",
+        ]
+    for line in lines:
+        out.print(line, soft_wrap=True)
 
 
 @user_app.command("add")
@@ -178,14 +202,17 @@ def user_enable(username: str) -> None:
 
 @user_app.command("reset-2fa")
 def user_reset_two_factor(username: str) -> None:
-    """Remove a staff member's authenticator and recovery codes (a lost phone) and end their
-    sessions: the next sign-in, with the password, sets up a new authenticator."""
+    """Remove a staff member's authenticator, recovery codes and passkeys (a lost phone) and end
+    their sessions: the next sign-in, with the password, sets up a new authenticator."""
+    from baken.store.passkey_repo import PasskeyRepository
     from baken.store.two_factor_repo import TwoFactorRepository
 
     async def reset(repo: StaffRepository, staff_id: str) -> str:
         await repo.end_sessions(staff_id)
         # Deleting needs no key: the master key is only for reading a secret.
         await TwoFactorRepository.remove(repo.db, staff_id)
+        # A passkey may live on the lost phone too (issue 16).
+        await PasskeyRepository(repo.db).remove_all(staff_id)
         return f"Two-step sign-in of {username!r} is reset; it is set up again at the next sign-in."
 
     _on_account(username, reset, ACCOUNT_SECOND_FACTOR_RESET)
@@ -211,3 +238,8 @@ from baken.cli_security import audit_app, keys_app, purge  # noqa: E402
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.command("purge")(purge)
+
+# Organisations: passkeys required or not (issue 16).
+from baken.cli_org import org_app  # noqa: E402
+
+app.add_typer(org_app, name="org")

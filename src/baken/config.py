@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     exit_url: str = "https://www.buienradar.nl/"
     # Extra origins allowed to open WebSockets, besides the site's own origin.
     allowed_origins: list[str] = Field(default_factory=list)
+    # The address people use, e.g. https://chat.example.org. Staff passkeys are bound to its host
+    # name and origin (docs/security.md, "Passkeys"); empty: the Host of each request (demo, tests).
+    public_url: str = ""
     max_chats: int = Field(default=3, ge=1, le=50)
     # Queue rules: extra points for younger visitors (danger always goes first), and a cap.
     priority_under_16: int = Field(default=10, ge=0, le=99)
@@ -101,6 +104,18 @@ class Settings(BaseSettings):
     def _exit_url_is_absolute(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("BAKEN_EXIT_URL must be an absolute http(s) URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("BAKEN_PUBLIC_URL must be an absolute http(s) URL")
         return value
 
     @cached_property

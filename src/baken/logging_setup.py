@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+# Line breaks and other control characters: in a text log they could start a forged line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 # IPv4, and IPv6 in its usual written forms (at least two groups around a colon pair).
 _ADDRESS = re.compile(
     r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b"
@@ -37,13 +39,23 @@ def _stack(record: logging.LogRecord) -> str | None:
     return f"{kind.__name__} (message left out)\n{frames}".rstrip()
 
 
+def _escape_control(text: str) -> str:
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
+
+
 class TextFormatter(logging.Formatter):
+    """One line per record (a stack, when there is one, follows on lines of its own), stamped in
+    UTC like the JSON format and the audit log, so lines from several hosts line up."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.message = record.getMessage()
-        record.asctime = self.formatTime(record)
+        # A message may quote what a client sent (a request path): it must not break the line.
+        record.message = _escape_control(record.getMessage())
+        record.asctime = datetime.fromtimestamp(record.created, UTC).isoformat(
+            timespec="milliseconds"
+        )
         line = self.formatMessage(record)
         stack = _stack(record)
         return line if stack is None else f"{line}\n{stack}"

@@ -30,6 +30,13 @@ ACCOUNT_SECOND_FACTOR_RESET = "account.second_factor_reset"
 LOGIN_SUCCESS = "login.success"
 LOGIN_FAILURE = "login.failure"
 LOGOUT = "logout"
+# Passkeys (issue 16): one's own added or removed, used to sign in, refused (detail: step and
+# reason codes); an administrator requiring them for the organisation, or no longer.
+PASSKEY_ADD = "passkey.add"
+PASSKEY_REMOVE = "passkey.remove"
+PASSKEY_USE = "passkey.use"
+PASSKEY_FAIL = "passkey.fail"
+ORGANISATION_PASSKEYS = "organisation.passkeys"
 # The audit log itself, retention and keys.
 AUDIT_VIEW = "audit.view"
 RETENTION_PURGE = "retention.purge"
@@ -55,6 +62,11 @@ ALL_KINDS = (
     LOGIN_SUCCESS,
     LOGIN_FAILURE,
     LOGOUT,
+    PASSKEY_ADD,
+    PASSKEY_REMOVE,
+    PASSKEY_USE,
+    PASSKEY_FAIL,
+    ORGANISATION_PASSKEYS,
     AUDIT_VIEW,
     RETENTION_PURGE,
     KEYS_ROTATE,
@@ -66,6 +78,8 @@ REGISTRATION = "registration"
 REPORT = "report"
 STAFF = "staff"
 KEY = "key"
+PASSKEY = "passkey"
+ORGANISATION = "organisation"
 
 
 @dataclass(frozen=True, slots=True)

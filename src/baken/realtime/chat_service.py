@@ -17,6 +17,7 @@ from baken.domain.queue import AgeBand, PriorityRules, is_urgent, priority_for
 from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.domain.text import TextError, validate_message_text
+from baken.i18n import DEFAULT_LANGUAGE
 from baken.realtime import audit_hooks, peer_messages, views
 from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
@@ -37,6 +38,7 @@ from baken.realtime.frames import (
     Typing,
 )
 from baken.realtime.hub import Hub
+from baken.realtime.left_messages_push import LeftMessagesPush
 from baken.realtime.presence import Presence
 from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
 from baken.registration.case_links import join_code_thread
@@ -122,6 +124,9 @@ class ChatService:
         self.presence = Presence(self.hub, broker)
         self.tools = CounselorTools(self)
         self.supervision = Supervision(self)
+        # Issue 12: consoles hear at once that a left message came in (made here, at start-up,
+        # so that every process listens, not only one that served a left-message request).
+        self.left_messages_push = LeftMessagesPush(self.hub, broker)
         # Return codes cost an argon2 hash each: bound the rate and the parallel work, globally
         # (there is no identity to limit per person, by design).
         self._code_bucket = TokenBucket(CODE_TRIES_PER_SECOND, CODE_TRIES_BURST)
@@ -238,7 +243,7 @@ class ChatService:
     async def issue_code(self, conversation_id: str) -> str:
         """A new code for this conversation's thread; shown once, stored only as a hash."""
         record = await self.repo.get(conversation_id)
-        code = new_code()
+        code = new_code(record.lang if record else DEFAULT_LANGUAGE)  # the visitor's language
         await self.codes.issue(
             conversation_id,
             await self._hash_code(normalize(code)),
@@ -443,6 +448,8 @@ class ChatService:
             seq = await self.codes.post(
                 code_id, Direction.TO_VISITOR, conn.identity.member.id, text
             )
+            # An answer here can also settle a thread in the consoles' "left messages".
+            self.left_messages_push.changed(conn.identity.member.organisation_id)
             conn.send(
                 {"type": "mailbox_sent", "conversation_id": frame.conversation_id, "seq": seq}
             )

@@ -7,6 +7,7 @@ conversation that belongs to a person must share the case, whichever year it fal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select, update
@@ -144,3 +145,51 @@ async def link_to_earlier(db: Database, conversation_id: str, earlier_id: str) -
             await _refresh_first_seen(conn, previous)
             await refresh_case(conn, previous)
         return str(case_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: str
+    created_at: datetime
+    case_id: str | None
+    nickname_ct: bytes | None
+    wrapped_key: bytes
+
+
+async def link_candidates(
+    db: Database, conversation_id: str, staff_id: str, organisation_id: str, limit: int
+) -> tuple[str | None, list[Candidate]]:
+    """The case of this conversation, and the member's own conversations that started before
+    it, newest first: the chats they handled and might recognise this person from."""
+    async with db.reader.connect() as conn:
+        own = (
+            await conn.execute(
+                select(conversations.c.case_id, conversations.c.created_at).where(
+                    conversations.c.id == conversation_id
+                )
+            )
+        ).one()
+        rows = (
+            await conn.execute(
+                select(
+                    conversations.c.id,
+                    conversations.c.created_at,
+                    conversations.c.case_id,
+                    conversations.c.nickname_ct,
+                    conversations.c.wrapped_key,
+                )
+                .where(
+                    and_(
+                        conversations.c.counselor_id == staff_id,
+                        conversations.c.organisation_id == organisation_id,
+                        conversations.c.id != conversation_id,
+                        conversations.c.created_at < own.created_at,
+                    )
+                )
+                .order_by(conversations.c.created_at.desc(), conversations.c.id)
+                .limit(limit)
+            )
+        ).all()
+    return own.case_id, [
+        Candidate(r.id, as_utc(r.created_at), r.case_id, r.nickname_ct, r.wrapped_key) for r in rows
+    ]

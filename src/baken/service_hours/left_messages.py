@@ -54,9 +54,10 @@ class LeftMessages:
         pepper = await self.codes.pepper()
         return await run_hash(code_hash, pepper, normalized)
 
-    async def leave(self, organisation_id: str, text: str) -> str:
-        """Store a new thread with this first message; returns the new code (shown once)."""
-        code = new_code()
+    async def leave(self, organisation_id: str, text: str, lang: str) -> str:
+        """Store a new thread with this first message; returns the new code (shown once), in
+        words of the visitor's page language."""
+        code = new_code(lang)
         hashed = await self._hash(normalize(code))
         code_id = new_id("r")
         async with self.db.writer.begin() as conn:
@@ -73,6 +74,7 @@ class LeftMessages:
                 )
             )
         await self.codes.post(code_id, Direction.TO_STAFF, None, text)
+        self.chat.left_messages_push.changed(organisation_id)
         return code
 
     async def _code(self, raw: str) -> ReturnCode:
@@ -88,6 +90,7 @@ class LeftMessages:
         code = await self._code(raw)
         if text is not None:
             await self.codes.post(code.id, Direction.TO_STAFF, None, text)
+            await self._changed(code.id)
         return await self.codes.unread(code.id, Direction.TO_VISITOR)
 
     async def waiting(self, organisation_id: str) -> list[WaitingThread]:
@@ -181,4 +184,15 @@ class LeftMessages:
         ]
 
     async def reply(self, code_id: str, staff_id: str, text: str) -> int:
-        return await self.codes.post(code_id, Direction.TO_VISITOR, staff_id, text)
+        seq = await self.codes.post(code_id, Direction.TO_VISITOR, staff_id, text)
+        await self._changed(code_id)  # answered: the thread leaves everyone's list
+        return seq
+
+    async def _changed(self, code_id: str) -> None:
+        """Tell the consoles of the thread's organisation (issue 12: the list updates live)."""
+        async with self.db.reader.connect() as conn:
+            organisation_id = await conn.scalar(
+                select(return_codes.c.organisation_id).where(return_codes.c.id == code_id)
+            )
+        if isinstance(organisation_id, str):
+            self.chat.left_messages_push.changed(organisation_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
@@ -50,6 +50,15 @@ class Database:
         else:
             self.writer = create_async_engine(self.url, pool_size=10, max_overflow=10)
             self.reader = self.writer
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query now (for /readyz)."""
+        try:
+            async with self.reader.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.writer.dispose()

@@ -36,6 +36,8 @@ organisations = Table(
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Issue 16: an administrator can require every staff member to sign in with a passkey.
+    Column("passkeys_required", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 staff = Table(
@@ -447,6 +449,42 @@ staff_devices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_staff_devices_staff_id", "staff_id"),
+)
+
+# --- passkeys for staff (issue 16): WebAuthn credentials as a phishing-resistant second factor ---
+
+# Only public data: the credential's id and public key (COSE, CBOR-encoded), its signature counter
+# and transports (hints for the browser), and the name its owner gave it. Nothing here can sign.
+staff_passkeys = Table(
+    "staff_passkeys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", LargeBinary, nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False, default=0),
+    # Comma-separated, from the fixed set the browser may report ("internal,hybrid").
+    Column("transports", String(100), nullable=False, default=""),
+    Column("name", String(60), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Index("ix_staff_passkeys_staff_id", "staff_id"),
+)
+
+# Challenges handed to a browser for one WebAuthn ceremony: single use (deleted by the statement
+# that accepts them), short-lived, and bound to the cookie of the sign-in step or session that
+# asked (``owner``, a hash). Only a hash of the challenge is kept.
+passkey_challenges = Table(
+    "passkey_challenges",
+    metadata,
+    Column("challenge_hash", String(64), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    # "register" or "sign_in".
+    Column("purpose", String(8), nullable=False),
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_passkey_challenges_owner", "owner", "purpose"),
+    Index("ix_passkey_challenges_expires_at", "expires_at"),
 )
 
 # --- supervision (issue 3, part 5): the consultation channel between staff ----------------------

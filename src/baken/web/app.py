@@ -20,7 +20,6 @@ from baken.crypto.keyfile import load_or_create_master_key
 from baken.i18n import negotiate
 from baken.realtime.broker import Broker, InProcessBroker
 from baken.realtime.chat_service import ChatService
-from baken.realtime.endpoint import staff_socket, visitor_socket
 from baken.retention.job import RetentionJob
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
@@ -31,18 +30,21 @@ from baken.web import (
     case_link_routes,
     figures_routes,
     health,
+    passkey_routes,
     registration_routes,
     research_routes,
     service_routes,
     staff_account_routes,
     staff_login_routes,
     staff_routes,
+    visitor_forms,
     visitor_routes,
 )
 from baken.web.abuse_guard import AbuseGuard, challenge_api
 from baken.web.pages import error_page
 from baken.web.security import SecurityMiddleware
 from baken.web.services import Services
+from baken.web.socket_routes import staff_socket, visitor_socket
 from baken.web.staff_security import StaffSecurity, staff_repository
 from baken.web.templating import STATIC_DIR
 
@@ -110,6 +112,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         "/api/visitor/code/destroy", visitor_routes.destroy_code_api, methods=["POST"]
     )
     app.add_api_route(visitor_routes.EXIT_PATH, visitor_routes.quick_exit, methods=["GET"])
+    # Issue 12: the same visitor actions as plain forms, for browsers without JavaScript.
+    app.add_api_route("/closed/message", visitor_forms.leave_message_form, methods=["POST"])
+    app.add_api_route("/closed/answers", visitor_forms.read_answers_form, methods=["POST"])
+    app.add_api_route("/return", visitor_forms.return_form, methods=["POST"])
+    app.add_api_route("/return/destroy", visitor_forms.destroy_code_form, methods=["POST"])
     app.add_api_route("/staff/login", staff_routes.login_page, methods=["GET"])
     app.add_api_route("/staff/login", staff_routes.login, methods=["POST"])
     app.add_api_route("/staff/logout", staff_routes.logout, methods=["POST"])
@@ -128,6 +135,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         "/staff/accounts/{staff_id}/{action}", accounts.account_action, methods=["POST"]
     )
     app.add_api_route("/staff/audit", audit_routes.audit_page, methods=["GET"])  # issue 5
+    # Passkeys for staff (issue 16): own passkeys, passkey sign-in, the organisation's rule.
+    keys = passkey_routes
+    app.add_api_route("/staff/security", keys.security_page, methods=["GET"])
+    app.add_api_route("/staff/security/organisation", keys.organisation_rule, methods=["POST"])
+    app.add_api_route("/staff/passkeys/options", keys.register_options, methods=["POST"])
+    app.add_api_route("/staff/passkeys", keys.register, methods=["POST"])
+    app.add_api_route("/staff/passkeys/{passkey_id}/remove", keys.remove_passkey, methods=["POST"])
+    app.add_api_route("/staff/login/passkey/options", keys.sign_in_options, methods=["POST"])
+    app.add_api_route("/staff/login/passkey", keys.sign_in, methods=["POST"])
+    app.add_api_route("/staff/login/new-passkey", keys.new_passkey_page, methods=["GET"])
     app.add_api_route("/healthz", health.healthz, methods=["GET"])
     app.add_api_route("/readyz", health.readyz, methods=["GET"])
     app.add_api_route("/metrics", health.metrics, methods=["GET"])

@@ -6,20 +6,17 @@ each of them, or a supervisor or administrator of their organisation. Researcher
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from sqlalchemy import and_, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import Role
-from baken.registration.case_links import link_to_earlier
+from baken.registration.case_links import Candidate, link_to_earlier
+from baken.registration.case_links import link_candidates as candidates_of
 from baken.registration.repository import RegistrationRepository
-from baken.store.clock import as_utc, iso
+from baken.store.clock import iso
 from baken.store.staff_repo import StaffMember
-from baken.store.tables import conversations
 from baken.web.origin import same_origin
 from baken.web.registration_routes import may_register
 from baken.web.services import services_of
@@ -62,37 +59,11 @@ async def link_candidates(request: Request) -> Response:
         return refused
     services = services_of(request.app)
     repo = services.chat.repo
-    async with services.db.reader.connect() as conn:
-        own = (
-            await conn.execute(
-                select(conversations.c.case_id, conversations.c.created_at).where(
-                    conversations.c.id == conversation_id
-                )
-            )
-        ).one()
-        rows = (
-            await conn.execute(
-                select(
-                    conversations.c.id,
-                    conversations.c.created_at,
-                    conversations.c.case_id,
-                    conversations.c.nickname_ct,
-                    conversations.c.wrapped_key,
-                )
-                .where(
-                    and_(
-                        conversations.c.counselor_id == member.id,
-                        conversations.c.organisation_id == member.organisation_id,
-                        conversations.c.id != conversation_id,
-                        conversations.c.created_at < own.created_at,
-                    )
-                )
-                .order_by(conversations.c.created_at.desc(), conversations.c.id)
-                .limit(MAX_CANDIDATES)
-            )
-        ).all()
+    own_case, rows = await candidates_of(
+        services.db, conversation_id, member.id, member.organisation_id, MAX_CANDIDATES
+    )
 
-    def nickname(row: Any) -> str | None:
+    def nickname(row: Candidate) -> str | None:
         if row.nickname_ct is None:
             return None
         return repo.cipher(row.id, row.wrapped_key).decrypt_field(row.nickname_ct)
@@ -104,8 +75,8 @@ async def link_candidates(request: Request) -> Response:
                 {
                     "id": row.id,
                     "nickname": nickname(row),
-                    "created_at": iso(as_utc(row.created_at)),
-                    "same_case": own.case_id is not None and row.case_id == own.case_id,
+                    "created_at": iso(row.created_at),
+                    "same_case": own_case is not None and row.case_id == own_case,
                 }
                 for row in rows
             ],

@@ -10,7 +10,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from baken.domain.conversation import Role
 from baken.figures.compute import Answer, Bucket, Granularity, figures, local_day_bounds
 from baken.figures.feedback import ANSWERS, FeedbackRefused, FeedbackStore
 from baken.figures.queries import contacts_between, feedback_between
@@ -24,10 +23,11 @@ from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import hours_store
 from baken.web.services import services_of
+from baken.web.staff_nav import FIGURE_VIEWERS
 from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
-VIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+VIEWERS = FIGURE_VIEWERS  # web/staff_nav.py: the navigation shows the page to the same roles
 MAX_DAYS = {Granularity.DAY: 366, Granularity.HOUR: 31}
 MAX_BODY_BYTES = 4 * 1024
 CSV_COLUMNS = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
@@ -20,12 +19,7 @@ async def readyz(request: Request) -> Response:
     """Ready for traffic: the database answers, and Redis too when several processes share it."""
     services = services_of(request.app)
     checks: dict[str, str] = {}
-    try:
-        async with services.db.reader.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:
-        checks["database"] = "unavailable"
+    checks["database"] = "ok" if await services.db.ping() else "unavailable"
     broker_ok = services.chat.broker.is_ready()
     if broker_ok is not None:
         checks["redis"] = "ok" if broker_ok else "unavailable"

@@ -3,7 +3,8 @@
 Most handlers take the raw Request (they check origin, size and JSON themselves), so FastAPI
 declares neither their path parameters nor their JSON bodies. This adds both: every `{name}` in a
 path becomes a required string parameter, and each JSON route gets an object body listing the keys
-it accepts (any other key is refused with 400). Values stay unconstrained on purpose: the handlers
+it accepts (any other key is refused with 400); the visitor's no-JavaScript forms get their
+URL-encoded fields (strings). JSON values stay unconstrained on purpose: the handlers
 check types themselves, and the schema is used to throw wrong ones at them
 (tests/test_openapi_fuzz.py).
 The schema is built in-process only; production serves no /openapi.json (web/app.py).
@@ -39,6 +40,21 @@ JSON_BODIES: dict[tuple[str, str], frozenset[str]] = {
     ),
     ("post", "/api/left-messages/{code_id}/reply"): frozenset({"text"}),
     ("put", "/api/service-hours"): frozenset({"version", "config"}),
+    # Passkeys (issue 16): `credential` is the browser's WebAuthn answer as JSON.
+    ("post", "/staff/passkeys/options"): frozenset(),
+    ("post", "/staff/passkeys"): frozenset({"name", "credential"}),
+    ("post", "/staff/login/passkey/options"): frozenset(),
+    ("post", "/staff/login/passkey"): frozenset({"credential"}),
+}
+
+# (method, path) -> the fields of a visitor form that works without JavaScript (issue 12). Form
+# fields are always text, so these are strings; the handlers check what the text says.
+FORM_BODIES: dict[tuple[str, str], frozenset[str]] = {
+    ("post", "/closed/message"): frozenset({"text", "lang"}),
+    ("post", "/closed/answers"): frozenset({"code", "lang"}),
+    ("post", "/return"): frozenset({"code", "lang"}),
+    ("post", "/return/destroy"): frozenset({"code", "lang"}),
+    ("post", "/staff/security/organisation"): frozenset({"require"}),
 }
 
 
@@ -50,6 +66,21 @@ def _body(keys: frozenset[str]) -> dict[str, Any]:
                 "schema": {
                     "type": "object",
                     "properties": {key: {} for key in sorted(keys)},
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+
+
+def _form_body(keys: frozenset[str]) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {key: {"type": "string"} for key in sorted(keys)},
                     "additionalProperties": False,
                 }
             }
@@ -71,4 +102,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
             keys = JSON_BODIES.get((method, path))
             if keys is not None and "requestBody" not in operation:
                 operation["requestBody"] = _body(keys)
+            fields = FORM_BODIES.get((method, path))
+            if fields is not None and "requestBody" not in operation:
+                operation["requestBody"] = _form_body(fields)
     return schema

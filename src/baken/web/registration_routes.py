@@ -16,7 +16,7 @@ from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import Role
 from baken.i18n import negotiate, translations
 from baken.registration import codebook
-from baken.registration.completeness import required_errors
+from baken.registration.completeness import missing_fields, required_errors
 from baken.registration.pending import pending_for
 from baken.registration.repository import (
     ConversationAccess,
@@ -59,6 +59,7 @@ def _body(registration: Registration | None, conversation_id: str) -> dict[str, 
             "values": to_api({}),
             "complete": False,
             "completed_at": None,
+            "missing": missing_fields({}),
         }
     return {
         "conversation_id": conversation_id,
@@ -68,6 +69,9 @@ def _body(registration: Registration | None, conversation_id: str) -> dict[str, 
         "updated_at": registration.updated_at.isoformat(),
         "complete": registration.completed_at is not None,
         "completed_at": iso(registration.completed_at),
+        # Which answers "Mark complete" would still ask for (issue 12): the console keeps its
+        # count up to date while the counselor fills them in; the server still decides at the end.
+        "missing": missing_fields(registration.values),
     }
 
 

@@ -12,17 +12,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from baken.audit import kinds as audit_kinds
-from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.reports.model import Report
 from baken.reports.service import DEFAULT_THRESHOLD, ReportError, available_years, make_report
 from baken.store.staff_repo import StaffMember
 from baken.web.pages import error_page
 from baken.web.services import services_of
+from baken.web.staff_nav import REPORT_READERS
 from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
-READERS = frozenset({Role.RESEARCHER, Role.SUPERVISOR, Role.ADMIN})
+READERS = REPORT_READERS  # web/staff_nav.py: the navigation shows the page to the same roles
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",

@@ -8,7 +8,8 @@ from baken.abuse.address import SCOPE_KEY, AddressKeys
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
 )
 
 _COMMON = [
@@ -22,6 +23,9 @@ _COMMON = [
 ]
 # Everything, static files included: a shared or inspected phone should keep no copy of any of it.
 _NO_STORE = (b"cache-control", b"no-store")
+# A year, names under this host included (ASVS 5.0 V3.4.1, level 2): on a network the exploiter
+# controls, no plain-HTTP page can pose as a subdomain of the helpline's own name.
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityMiddleware:
@@ -55,7 +59,7 @@ class SecurityMiddleware:
                 headers.extend(_COMMON)
                 headers.append(_NO_STORE)
                 if hsts:
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                    headers.append(_HSTS)
                 message["headers"] = headers
             await send(message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
@@ -15,14 +16,34 @@ from baken.web.app import create_app
 class TunedServer(uvicorn.Server):
     """The production server: the GC is tuned once start-up is complete (see gc_tuning)."""
 
-    def __init__(self, config: uvicorn.Config, thresholds: tuple[int, int, int]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        thresholds: tuple[int, int, int],
+        on_started: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self.thresholds = thresholds
+        self.on_started = on_started
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         gc_tuning.freeze_startup_heap()
         gc_tuning.apply_thresholds(self.thresholds)
+        # Said only once the socket is bound: a port in use ends start-up before this line.
+        if self.started and self.on_started is not None:
+            self.on_started()
+
+
+class _WithoutStartupLine(logging.Filter):
+    """Drops uvicorn's "Uvicorn running on http://…": its address comes out as "[addr]" (the log
+    never shows addresses, logging_setup.py), and `baken serve` prints the real URLs itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Uvicorn running on")
+
+
+_WITHOUT_STARTUP_LINE = _WithoutStartupLine()
 
 
 def uvicorn_config(
@@ -31,6 +52,7 @@ def uvicorn_config(
     # No access log, ever: it would be a list of who came when. uvicorn still emits one when any
     # handler is attached to the root logger, so the logger itself is switched off.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("uvicorn.error").addFilter(_WITHOUT_STARTUP_LINE)  # added once, however often
     return uvicorn.Config(
         create_app(settings, migrate=migrate),
         host=settings.host,

@@ -19,11 +19,13 @@ from baken.domain.return_code import CodeError
 from baken.domain.text import TextError, validate_message_text
 from baken.i18n import LANGUAGES, negotiate, translations
 from baken.realtime.chat_service import CodeNotAccepted, TryLater
+from baken.realtime.left_messages_push import READERS_OF_LEFT_MESSAGES
 from baken.service_hours.config import ConfigInvalid, ServiceConfig, parse, to_document
 from baken.service_hours.form import FORM_FIELDS, document_from_form, form_from_document
 from baken.service_hours.left_messages import LeftMessages
 from baken.service_hours.store import ServiceHoursStore, VersionConflict
 from baken.store.clock import iso, iso_ms, utcnow
+from baken.store.return_code_repo import MailboxMessage
 from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
 from baken.web.json_body import load_json
 from baken.web.origin import same_origin
@@ -34,7 +36,6 @@ from baken.web.templating import render
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_FORM_BYTES = 32 * 1024
-READERS_OF_LEFT_MESSAGES = frozenset({Role.COUNSELOR, Role.SUPERVISOR, Role.ADMIN})
 
 # Error codes of the config, as the admin reads them next to the field.
 CONFIG_ERRORS = {
@@ -164,6 +165,54 @@ def _message_text(request: Request, raw: object) -> str:
     return validate_message_text(raw, services_of(request.app).settings.max_message_chars)
 
 
+class VisitorRefused(Exception):
+    """A left message or a mailbox visit that is refused: the HTTP status, the error code and
+    the English text (the msgid). The JSON API and the no-JavaScript forms answer from it."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+async def leave_message(request: Request, raw_text: object, lang: str) -> str:
+    """Store an anonymous message; returns its new code (shown once). VisitorRefused if not."""
+    try:
+        text = _message_text(request, raw_text)
+    except TextError as exc:
+        raise VisitorRefused(400, exc.code, exc.message) from exc
+    try:
+        return await left_messages(request.app).leave(DEFAULT_ORGANISATION, text, lang)
+    except TryLater as exc:
+        raise VisitorRefused(429, "try_later", "Try again in a moment.") from exc
+
+
+async def read_answers(
+    request: Request, raw_code: object, raw_text: object = None
+) -> list[MailboxMessage]:
+    """The answers not read yet with this code (then marked read), after storing the visitor's
+    new message if there is one. VisitorRefused, the same for wrong and unknown codes, if not."""
+    if not isinstance(raw_code, str):
+        raise VisitorRefused(400, "code_empty", "Type your code.")
+    text: str | None = None
+    if raw_text is not None:
+        try:
+            text = _message_text(request, raw_text)
+        except TextError as exc:
+            raise VisitorRefused(400, exc.code, exc.message) from exc
+    try:
+        return await left_messages(request.app).visitor_visit(raw_code, text)
+    except CodeError as exc:
+        raise VisitorRefused(400, exc.code, exc.message) from exc
+    except TryLater as exc:
+        raise VisitorRefused(429, "try_later", "Try again in a moment.") from exc
+    except CodeNotAccepted as exc:
+        raise VisitorRefused(
+            400, "code_not_accepted", "This code does not work. Check it, or start a new chat."
+        ) from exc
+
+
 async def leave_message_api(request: Request) -> Response:
     """Leave an anonymous message; the answer is read later with the code this returns."""
     data = await _visitor_json(request, {"text", "lang"})
@@ -172,13 +221,9 @@ async def leave_message_api(request: Request) -> Response:
     lang = _request_lang(request, data)
     _ = translations(lang).gettext
     try:
-        text = _message_text(request, data.get("text"))
-    except TextError as exc:
-        return _error(400, exc.code, message=_(exc.message))
-    try:
-        code = await left_messages(request.app).leave(DEFAULT_ORGANISATION, text)
-    except TryLater:
-        return _error(429, "try_later", message=_("Try again in a moment."))
+        code = await leave_message(request, data.get("text"), lang)
+    except VisitorRefused as exc:
+        return _error(exc.status, exc.code, message=_(exc.message))
     return JSONResponse({"status": "stored", "code": code})
 
 
@@ -187,33 +232,15 @@ async def visitor_mailbox_api(request: Request) -> Response:
     data = await _visitor_json(request, {"code", "text", "lang"})
     if isinstance(data, Response):
         return data
-    lang = _request_lang(request, data)
-    _ = translations(lang).gettext
-    raw = data.get("code")
-    if not isinstance(raw, str):
-        return _error(400, "code_empty", message=_("Type your code."))
-    text: str | None = None
-    if data.get("text") is not None:
-        try:
-            text = _message_text(request, data.get("text"))
-        except TextError as exc:
-            return _error(400, exc.code, message=_(exc.message))
+    _ = translations(_request_lang(request, data)).gettext
     try:
-        answers = await left_messages(request.app).visitor_visit(raw, text)
-    except CodeError as exc:
-        return _error(400, exc.code, message=_(exc.message))
-    except TryLater:
-        return _error(429, "try_later", message=_("Try again in a moment."))
-    except CodeNotAccepted:
-        return _error(
-            400,
-            "code_not_accepted",
-            message=_("This code does not work. Check it, or start a new chat."),
-        )
+        answers = await read_answers(request, data.get("code"), data.get("text"))
+    except VisitorRefused as exc:
+        return _error(exc.status, exc.code, message=_(exc.message))
     return JSONResponse(
         {
             "messages": [{"text": m.text, "sent_at": iso_ms(m.sent_at_ms)} for m in answers],
-            "stored": text is not None,
+            "stored": data.get("text") is not None,
         }
     )
 

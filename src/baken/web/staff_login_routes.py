@@ -24,6 +24,7 @@ from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
 from baken.web.origin import same_origin
 from baken.web.pages import error_page
+from baken.web.passkey_policy import NEW_PASSKEY_PATH, passkey_state, start_passkey_stage
 from baken.web.services import services_of
 from baken.web.staff_security import StaffSecurity, security_of
 from baken.web.templating import render
@@ -165,9 +166,11 @@ def _home(member: StaffMember) -> str:
 
 
 async def code_page(request: Request) -> Response:
-    if await _pending(request, "code") is None:
+    pending = await _pending(request, "code")
+    if pending is None:
         return _restart()
-    return render("staff_code.html", _lang(request), error=None)
+    passkey = await passkey_state(request, pending[2])
+    return render("staff_code.html", _lang(request), error=None, **passkey.context)
 
 
 async def code_step(request: Request) -> Response:
@@ -180,9 +183,13 @@ async def code_step(request: Request) -> Response:
     if pending is None:
         return _restart()
     token, challenge, member = pending
+    passkey = await passkey_state(request, member)
     code = await _typed_code(request)
+    # Issue 16: where the organisation requires passkeys, one who has a passkey must use it.
+    if passkey.code_refused:
+        return render("staff_code.html", lang, status_code=403, error=None, **passkey.context)
     if not code:
-        return render("staff_code.html", lang, status_code=400, error="required")
+        return render("staff_code.html", lang, status_code=400, error="required", **passkey.context)
     if abuse_of(request.app).login_blocked(request) or await security.logins.blocked(
         challenge.bucket
     ):
@@ -200,9 +207,21 @@ async def code_step(request: Request) -> Response:
             )
             clear_session_cookie(response, PENDING_COOKIE)
             return response
-        return render("staff_code.html", lang, status_code=401, error="wrong")
+        return render("staff_code.html", lang, status_code=401, error="wrong", **passkey.context)
     await security.logins.end_challenge(token)
+    if passkey.must_register:
+        return await _to_new_passkey(request, member, challenge.bucket, None)
     return await _signed_in(request, member, RedirectResponse(_home(member), status_code=303))
+
+
+async def _to_new_passkey(
+    request: Request, member: StaffMember, bucket: str, page: Response | None
+) -> Response:
+    """Issue 16: the organisation requires a passkey this member has not registered yet. No
+    session: a sign-in step that grants only the registration (web/passkey_routes.py)."""
+    response = page or RedirectResponse(NEW_PASSKEY_PATH, status_code=303)
+    set_session_cookie(response, PENDING_COOKIE, await start_passkey_stage(request, member, bucket))
+    return response
 
 
 # --- enrolment -----------------------------------------------------------------------------------
@@ -258,5 +277,8 @@ async def enrol_step(request: Request) -> Response:
             return response
         return render("staff_enrol.html", lang, status_code=401, secret=shown, error="wrong")
     await security.logins.end_challenge(token)
+    if (await passkey_state(request, member)).must_register:
+        page = render("staff_recovery.html", lang, codes=codes, home=NEW_PASSKEY_PATH)
+        return await _to_new_passkey(request, member, challenge.bucket, page)
     page = render("staff_recovery.html", lang, codes=codes, home=_home(member))
     return await _signed_in(request, member, page)

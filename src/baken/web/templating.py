@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from baken.i18n import LANGUAGES, translations
+from baken.web import staff_nav
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -24,6 +25,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# The staff header's navigation (_staff_header.html) asks the same table the routes check.
+_env.globals["staff_pages"] = staff_nav.pages_for
+_env.globals["staff_home"] = staff_nav.home_for
 
 
 @cache

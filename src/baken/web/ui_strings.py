@@ -87,6 +87,9 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             # Waiting long (issue 3): leaving a message instead.
             "leaving_message": _("One moment…"),
             "err_try_later": _("Try again in a moment."),
+            # Issue 12: once the message is left the visitor stopped nothing; say what did happen.
+            "title_message_left": _("Message left"),
+            "event_left_for_message": _("You are no longer waiting in line."),
         }
     )
     return strings
@@ -192,4 +195,11 @@ def _counselor_tool_strings(_: Gettext) -> dict[str, str]:
         "sound_off": _("Sound off"),
         "notify_title": _("Baken: someone is waiting"),
         "notify_body": _("{n} waiting in the queue."),
+        # Issue 12: a visitor who said "I am in danger now". Never a nickname in an alert.
+        "urgent_badge": _("Urgent — in danger"),
+        "accept_urgent": _("Accept (urgent — in danger)"),
+        "urgent_alert": _("Urgent: someone in danger is waiting. Accept this chat first."),
+        "title_urgent": _("URGENT"),
+        "notify_urgent_title": _("Baken: URGENT — someone in danger is waiting"),
+        "notify_urgent_body": _("Accept this chat first. {n} waiting in the queue."),
     }

@@ -18,6 +18,7 @@ from baken.i18n import LANGUAGES, negotiate, translations
 from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, VisitorBlocked
 from baken.store.clock import iso, iso_ms
 from baken.store.records import ConversationRecord
+from baken.store.return_code_repo import MailboxMessage
 from baken.web.abuse_guard import form_gate, visitor_gate
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie, set_session_cookie
 from baken.web.json_body import load_json
@@ -58,7 +59,9 @@ def _visitor_page(
     notice: str | None = None,
     status: int = 200,
     closed: dict[str, Any] | None = None,
+    forms: dict[str, Any] | None = None,
 ) -> Response:
+    """``forms``: what a form posted without JavaScript answers on the page (visitor_forms.py)."""
     services = services_of(request.app)
     return render(
         "visitor.html",
@@ -73,6 +76,7 @@ def _visitor_page(
         emergency_number="112",
         ws_path="/ws/visitor",
         closed=closed,
+        forms=forms or {},
     )
 
 
@@ -206,6 +210,17 @@ _NOT_ACCEPTED = {
 }
 
 
+async def return_with_code(
+    request: Request, raw: str, lang: str
+) -> tuple[ConversationRecord, str, list[MailboxMessage]]:
+    """A new chat in the code's thread, with its unread mailbox messages (shown once: they are
+    marked read). ServiceClosed outside opening hours; otherwise ChatService's refusals."""
+    closed = await closed_state(request.app, lang)
+    if closed is not None:
+        raise ServiceClosed(closed)
+    return await services_of(request.app).chat.return_with_code(raw, lang)
+
+
 async def return_api(request: Request) -> Response:
     """Come back with a return code: a new chat in the same thread, and any mailbox messages."""
     data = await _json_body(request, {"code", "lang", "pow"})
@@ -220,11 +235,10 @@ async def return_api(request: Request) -> Response:
         return refused
     lang_raw = data.get("lang")
     lang = lang_raw if isinstance(lang_raw, str) and lang_raw in LANGUAGES else _lang(request)
-    closed = await closed_state(request.app, lang)
-    if closed is not None:
-        return closed_error(lang, closed)
     try:
-        record, token, mailbox = await services.chat.return_with_code(raw, lang)
+        record, token, mailbox = await return_with_code(request, raw, lang)
+    except ServiceClosed as exc:
+        return closed_error(lang, exc.closed)
     except CodeError as exc:
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=400)
     except TryLater:

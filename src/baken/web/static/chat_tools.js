@@ -623,20 +623,33 @@ export function createChatTools(options) {
     }
   }
 
-  function chime() {
+  // Two soft notes for someone new; for someone in danger a louder rising triple, twice, so
+  // that it is recognised without looking at the screen (issue 12).
+  const CHIME = [
+    [0, 660],
+    [0.18, 880],
+  ];
+  const URGENT_CHIME = [
+    [0, 880],
+    [0.14, 1046],
+    [0.28, 1318],
+    [0.7, 880],
+    [0.84, 1046],
+    [0.98, 1318],
+  ];
+
+  function chime(urgent = false) {
     if (!prefs.sound || !audio) return;
     if (audio.state === "suspended") audio.resume().catch(() => {});
     const now = audio.currentTime;
-    for (const [offset, frequency] of [
-      [0, 660],
-      [0.18, 880],
-    ]) {
+    const peak = urgent ? 0.35 : 0.2;
+    for (const [offset, frequency] of urgent ? URGENT_CHIME : CHIME) {
       const osc = audio.createOscillator();
       const gain = audio.createGain();
       osc.type = "sine";
       osc.frequency.value = frequency;
       gain.gain.setValueAtTime(0.0001, now + offset);
-      gain.gain.exponentialRampToValueAtTime(0.2, now + offset + 0.02);
+      gain.gain.exponentialRampToValueAtTime(peak, now + offset + 0.02);
       gain.gain.exponentialRampToValueAtTime(0.0001, now + offset + 0.25);
       osc.connect(gain).connect(audio.destination);
       osc.start(now + offset);
@@ -644,12 +657,20 @@ export function createChatTools(options) {
     }
   }
 
-  function notify(count) {
+  function notify(count, urgent = false) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     if (document.visibilityState === "visible" && document.hasFocus()) return;
     try {
-      // Never the nickname: a notification can show on a shared or locked screen.
-      const note = new Notification(S.notify_title, { body: fmt(S.notify_body, { n: count }), tag: "baken-queue" });
+      // Never the nickname: a notification can show on a shared or locked screen. An urgent one
+      // has its own title and tag (it does not replace, nor get replaced by, an ordinary one)
+      // and stays until it is dealt with.
+      const note = urgent
+        ? new Notification(S.notify_urgent_title, {
+            body: fmt(S.notify_urgent_body, { n: count }),
+            tag: "baken-urgent",
+            requireInteraction: true,
+          })
+        : new Notification(S.notify_title, { body: fmt(S.notify_body, { n: count }), tag: "baken-queue" });
       note.onclick = () => {
         window.focus();
         note.close();
@@ -659,16 +680,45 @@ export function createChatTools(options) {
     }
   }
 
+  const queueAlert = document.getElementById("queue-alert");
+
+  /** The in-page alert stays while someone in danger waits; a new arrival is announced again. */
+  function showUrgentAlert(waiting, fresh) {
+    if (!queueAlert) return;
+    if (!waiting) {
+      queueAlert.textContent = "";
+      return;
+    }
+    if (fresh && queueAlert.textContent) {
+      // Same text as before: empty it first, or a screen reader would not announce it again.
+      queueAlert.textContent = "";
+      requestAnimationFrame(() => {
+        queueAlert.textContent = S.urgent_alert;
+      });
+      return;
+    }
+    queueAlert.textContent = S.urgent_alert;
+  }
+
   function queueUpdated(entries) {
     const ids = new Set(entries.map((e) => e.conversation_id));
+    let freshUrgent = false;
     if (knownQueue !== null) {
       let fresh = 0;
-      for (const id of ids) if (!knownQueue.has(id)) fresh += 1;
+      for (const entry of entries) {
+        if (knownQueue.has(entry.conversation_id)) continue;
+        fresh += 1;
+        if (entry.urgent) freshUrgent = true;
+      }
       if (fresh > 0) {
-        chime();
-        notify(entries.length);
+        chime(freshUrgent);
+        notify(entries.length, freshUrgent);
       }
     }
+    showUrgentAlert(
+      entries.some((e) => e.urgent),
+      freshUrgent,
+    );
     knownQueue = ids;
   }
 

@@ -1,6 +1,8 @@
 // Baken — the visitor page while the chat is closed (opening hours, issue 3): leave an anonymous
 // message and get a code, or read an answer with a code. Nothing is kept in the browser; the
 // code is shown once and only lives on the screen. Texts go in with textContent only.
+// Both forms also work without JavaScript (POST /closed/message, /closed/answers: issue 12); here
+// they are sent as JSON instead, so the page stays as it is.
 
 const section = document.getElementById("view-closed");
 const S = (() => {
@@ -27,6 +29,12 @@ function problem(data) {
   return S[`err_${data.code || data.error}`] || data.message || S.err_generic;
 }
 
+/** A status line next to a form; an error looks like one (as on the page without JavaScript). */
+function say(status, text, isError = false) {
+  status.textContent = text;
+  status.classList.toggle("field__error", isError);
+}
+
 const leaveForm = document.getElementById("leave-message-form");
 const leaveText = document.getElementById("leave-message-text");
 const leaveStatus = document.getElementById("leave-message-status");
@@ -36,19 +44,19 @@ leaveForm?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = leaveForm.querySelector("button");
   button.disabled = true;
-  leaveStatus.textContent = S.sending;
+  say(leaveStatus, S.sending);
   try {
     const { ok, data } = await post("/api/visitor/message", { text: leaveText.value });
     if (!ok) {
-      leaveStatus.textContent = problem(data);
+      say(leaveStatus, problem(data), true);
       return;
     }
     leaveText.value = "";
-    leaveStatus.textContent = S.stored;
+    say(leaveStatus, S.stored);
     codeBox.querySelector('[data-role="code"]').textContent = data.code;
     codeBox.hidden = false;
   } catch {
-    leaveStatus.textContent = S.err_generic;
+    say(leaveStatus, S.err_generic, true);
   } finally {
     button.disabled = false;
   }
@@ -63,16 +71,16 @@ readForm?.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = readForm.querySelector("button");
   button.disabled = true;
-  readStatus.textContent = S.sending;
+  say(readStatus, S.sending);
   readList.replaceChildren();
   try {
     const { ok, data } = await post("/api/visitor/mailbox", { code: readCode.value });
     if (!ok) {
-      readStatus.textContent = problem(data);
+      say(readStatus, problem(data), true);
       return;
     }
     const messages = Array.isArray(data.messages) ? data.messages : [];
-    readStatus.textContent = messages.length ? S.answers : S.no_answer;
+    say(readStatus, messages.length ? S.answers : S.no_answer);
     for (const message of messages) {
       const item = document.createElement("li");
       item.className = "closed-answers__item";
@@ -80,7 +88,7 @@ readForm?.addEventListener("submit", async (event) => {
       readList.append(item);
     }
   } catch {
-    readStatus.textContent = S.err_generic;
+    say(readStatus, S.err_generic, true);
   } finally {
     button.disabled = false;
   }

@@ -102,7 +102,9 @@ function isChatVisible(chat) {
 function updateDocumentTitle() {
   let unread = 0;
   for (const chat of chats.values()) unread += chat.view.unread;
-  const title = unread > 0 ? `(${unread}) ${baseTitle}` : baseTitle;
+  let title = unread > 0 ? `(${unread}) ${baseTitle}` : baseTitle;
+  // A tab in the background still says that someone in danger is waiting (never who).
+  if (queueEntries.some((entry) => entry.urgent)) title = `${S.title_urgent} · ${title}`;
   if (document.title !== title) document.title = title;
 }
 
@@ -163,6 +165,7 @@ function queueItem(entry) {
       "div",
       { className: "queue-item__info" },
       el("span", { className: "queue-item__name", attrs: { id: nameId } }),
+      el("span", { className: "urgent-badge queue-item__urgent" }),
       el("span", { className: "queue-item__wait" }),
       el("span", { className: "queue-item__returning" }),
     ),
@@ -187,10 +190,18 @@ function renderQueue() {
     const back = li.querySelector(".queue-item__returning");
     back.hidden = !forMe;
     setText(back, forMe ? S.returning_to_you : "");
+    // "In danger now" (issue 12): colour, visible text and the button's name all say so.
+    const urgent = Boolean(entry.urgent);
+    li.classList.toggle("queue-item--urgent", urgent);
+    const urgentBadge = li.querySelector(".queue-item__urgent");
+    urgentBadge.hidden = !urgent;
+    setText(urgentBadge, urgent ? S.urgent_badge : "");
     const button = li.querySelector("button");
     const busy = accepting.has(entry.conversation_id);
     button.disabled = full || busy || accepting.size > 0;
     setText(button, busy ? S.accepting : S.accept);
+    if (urgent && !busy) button.setAttribute("aria-label", S.accept_urgent);
+    else button.removeAttribute("aria-label");
     const expected = previous ? previous.nextElementSibling : list.firstElementChild;
     if (li !== expected) list.insertBefore(li, expected);
     previous = li;
@@ -212,6 +223,7 @@ function renderQueue() {
   ui.queueEmpty.hidden = count > 0;
   ui.queueCapacity.hidden = !full;
   setText(ui.queueCapacity, full ? fmt(S.capacity_full, { n: maxChats }) : "");
+  updateDocumentTitle();
   tickQueue();
 }
 
@@ -279,13 +291,17 @@ function createChat(info, nicknameHint) {
   label.textContent = fmt(S.message_to, { name });
   const log = q(".log");
   log.setAttribute("aria-label", fmt(S.messages_with, { name }));
+  const urgentBadge = q('[data-role="urgent"]');
+  urgentBadge.id = `chat-${n}-urgent`;
 
   const badge = el("span", { className: "badge", attrs: { "aria-hidden": "true" } });
   const badgeText = el("span", { className: "visually-hidden" });
+  const tabUrgent = el("span", { className: "urgent-badge urgent-badge--small" });
   const tab = el(
     "button",
     { className: "chat-tab", attrs: { type: "button", "aria-controls": panel.id, "aria-pressed": "false" } },
     el("span", { text: name }),
+    tabUrgent,
     badge,
     badgeText,
   );
@@ -299,6 +315,8 @@ function createChat(info, nicknameHint) {
     badge,
     badgeText,
     els: {
+      urgent: urgentBadge,
+      tabUrgent,
       state: q(".chat-panel__state"),
       endButton: q('[data-action="end"]'),
       closeButton: q('[data-action="close"]'),
@@ -373,6 +391,15 @@ function applyChatInfo(chat, info) {
     setText(chat.panel.querySelector(".chat-panel__title"), chat.name);
     setText(chat.tab.firstElementChild, chat.name);
   }
+  // Urgent for the whole chat (issue 12): also part of the panel's name, so a screen reader hears
+  // it. Only then: a hidden element named in aria-labelledby would still be read.
+  const urgent = Boolean(chat.info.urgent);
+  const titleId = chat.panel.querySelector(".chat-panel__title").id;
+  chat.panel.setAttribute("aria-labelledby", urgent ? `${titleId} ${chat.els.urgent.id}` : titleId);
+  chat.panel.classList.toggle("chat-panel--urgent", urgent);
+  chat.els.urgent.hidden = !urgent;
+  chat.els.tabUrgent.hidden = !urgent;
+  setText(chat.els.tabUrgent, urgent ? S.urgent_badge : "");
   const ended = chat.info.state === "ended";
   const focus = document.activeElement;
   const focusWillHide =
@@ -478,6 +505,7 @@ function onFrame(frame) {
         if (!Number.isNaN(t)) serverOffsetMs = t - Date.now();
       }
       queueEntries = Array.isArray(frame.entries) ? [...frame.entries] : [];
+      ui.queueList.removeAttribute("aria-busy");
       queueEntries.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
       renderQueue();
       tools.queueUpdated(queueEntries);
@@ -488,7 +516,10 @@ function onFrame(frame) {
       // The queue may already have dropped this entry (its broadcast can arrive first); the
       // `conversation` frame before it carried the nickname, so only a known one is passed on.
       const info = { id: frame.conversation_id, state: "active" };
-      if (entry) info.nickname = entry.nickname;
+      if (entry) {
+        info.nickname = entry.nickname;
+        info.urgent = Boolean(entry.urgent);
+      }
       const chat = ensureChat(info, null);
       if (chat) {
         chat.view.connected();
@@ -499,6 +530,10 @@ function onFrame(frame) {
     }
     case "ended":
       if (endingId === frame.conversation_id) endingId = null;
+      break;
+    case "left_messages_changed":
+      // No text in the frame: left_messages.js fetches the list through the authorized API.
+      leftMessagesChanged();
       break;
     case "conversation":
       if (frame.conversation && frame.conversation.id) {
@@ -525,7 +560,13 @@ function onFrame(frame) {
   }
 }
 
+function leftMessagesChanged() {
+  document.dispatchEvent(new CustomEvent("baken:left-messages-changed"));
+}
+
 function onWelcome(frame) {
+  // After a reconnect a change may have been missed while the socket was down.
+  leftMessagesChanged();
   if (Number(frame.max_chats) > 0) maxChats = Number(frame.max_chats);
   if (frame.staff && frame.staff.display_name) staffName = frame.staff.display_name;
   if (frame.staff && frame.staff.id) staffId = frame.staff.id;

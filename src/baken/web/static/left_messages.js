@@ -1,6 +1,9 @@
 // Baken — messages visitors left while the chat was closed (opening hours, issue 3), in the
 // console: a list of threads waiting for an answer, and a dialog to read one and answer it.
 // The visitor reads the answer later with their code. Texts only ever go in with textContent.
+// The list is live (issue 12): console.js passes on the server's text-free
+// "left_messages_changed" frame as a "baken:left-messages-changed" event, and the list (and an
+// open thread) is fetched again through the authorized API.
 
 import { clockTime, el, fmt } from "./common.js";
 
@@ -20,8 +23,27 @@ const S = (() => {
 const lang = document.body.dataset.lang || "nl";
 const REFRESH_MS = 60_000;
 let openId = null;
+let refreshing = false;
+let refreshAgain = false;
 
 async function refresh() {
+  // One request at a time; a change announced meanwhile is fetched right after it.
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    do {
+      refreshAgain = false;
+      await fetchList();
+    } while (refreshAgain);
+  } finally {
+    refreshing = false;
+  }
+}
+
+async function fetchList() {
   try {
     const response = await fetch("/api/left-messages", { credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
@@ -34,6 +56,8 @@ async function refresh() {
 }
 
 function render(threads) {
+  // The list now changes under the counselor's hands (live): keep the focus on the same thread.
+  const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
   list.replaceChildren();
   threads.forEach((thread, index) => {
     const nameId = `left-message-${index}`;
@@ -59,6 +83,7 @@ function render(threads) {
   });
   count.textContent = String(threads.length);
   empty.hidden = threads.length > 0;
+  if (focusedId) list.querySelector(`button[data-id="${CSS.escape(focusedId)}"]`)?.focus();
 }
 
 async function openThread(id) {
@@ -68,10 +93,18 @@ async function openThread(id) {
   log.replaceChildren();
   status.textContent = "";
   dialog.showModal();
+  await loadThread(id);
+}
+
+async function loadThread(id) {
+  const log = dialog.querySelector('[data-role="log"]');
+  const status = dialog.querySelector('[data-role="status"]');
   try {
     const response = await fetch(`/api/left-messages/${encodeURIComponent(id)}`, { credentials: "same-origin" });
     if (!response.ok) throw new Error(String(response.status));
     const data = await response.json();
+    if (openId !== id) return; // closed, or another thread opened, meanwhile
+    log.replaceChildren();
     for (const message of data.messages || []) {
       const own = message.from === "counselor";
       log.append(
@@ -115,6 +148,11 @@ if (section && dialog) {
   dialog.querySelector('[data-action="close"]').addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => {
     openId = null;
+  });
+  document.addEventListener("baken:left-messages-changed", () => {
+    refresh();
+    // The visitor may have written again in the thread that is open: show it, keep the draft.
+    if (openId && dialog.open) loadThread(openId);
   });
   refresh();
   setInterval(refresh, REFRESH_MS);

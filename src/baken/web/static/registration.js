@@ -4,6 +4,11 @@
 // everything and answers per field. The server is the only judge: this file never decides that a
 // value is valid, it only shows what the server said. No user text is ever put in as HTML.
 //
+// Issue 12: a field is saved (and so checked) as soon as the counselor leaves it; a refused
+// "Mark complete" moves the focus to the first open field and says how many are left, with links
+// to the first few, instead of listing all of them. Every later save answers with the fields still
+// missing ("missing"), so the count goes down as they are filled in.
+//
 // It hooks into the console without console.js knowing: every chat panel cloned from
 // <template id="tpl-chat"> has a [data-role="registration"] slot, filled here when it appears.
 
@@ -19,6 +24,7 @@ const SAVE_DELAY_MS = 700;
 const RETRY_MS = 5000;
 const PENDING_REFRESH_MS = 60_000;
 const SELECT_ABOVE = 6; // single-choice fields with more values than this become a <select>
+const MISSING_LINKS = 3; // links in the summary; the rest are marked at their fields
 
 function parseStrings(node) {
   try {
@@ -68,6 +74,9 @@ export class RegistrationForm {
     this.saving = false;
     this.timer = 0;
     this.loaded = false;
+    this.invalid = {}; // field id -> problem, from the last refused save
+    this.missing = new Map(); // field id -> message, shown once "Mark complete" was refused
+    this.checking = false; // "Mark complete" was refused and not yet done
   }
 
   async load() {
@@ -102,7 +111,6 @@ export class RegistrationForm {
       attrs: { role: "alert", tabindex: "-1", id: `${this.prefix}-summary` },
     });
     this.summary.hidden = true;
-    form.append(this.summary);
     for (const field of this.fields) form.append(this.renderField(field));
     this.status = el("p", { className: "reg-status", attrs: { role: "status", "aria-live": "polite" } });
     this.completeButton = el("button", {
@@ -111,10 +119,18 @@ export class RegistrationForm {
       attrs: { type: "button" },
     });
     this.completeButton.addEventListener("click", () => this.markComplete());
-    form.append(el("div", { className: "reg-actions" }, this.completeButton, this.status));
+    // The summary sits in the sticky bar beside "Mark complete": in view wherever the form is
+    // scrolled to, and where the counselor looks after pressing it.
+    form.append(el("div", { className: "reg-actions" }, this.summary, this.completeButton, this.status));
     form.addEventListener("change", () => this.changed());
     form.addEventListener("input", (event) => {
       if (event.target && event.target.type === "number") this.changed();
+    });
+    // Leaving a field saves it at once, so its own error (if any) shows while it is still in mind.
+    form.addEventListener("focusout", (event) => {
+      const from = event.target instanceof Element ? event.target.closest("fieldset") : null;
+      const to = event.relatedTarget instanceof Element ? event.relatedTarget.closest("fieldset") : null;
+      if (from && from !== to && this.dirty) this.save();
     });
     this.form = form;
     this.container.replaceChildren(form);
@@ -256,7 +272,10 @@ export class RegistrationForm {
     this.complete = Boolean(data.complete);
     for (const field of this.fields) this.setValue(field.id, values ? values[field.id] : null);
     this.relevance();
-    this.showErrors({});
+    this.invalid = {};
+    this.missing = new Map();
+    this.checking = false;
+    this.showErrors();
     this.showComplete();
     if (this.version > 0) {
       this.setStatus(this.complete ? S.complete : fmt(S.saved_at, { time: clockTime(data.updated_at, lang) }));
@@ -289,6 +308,10 @@ export class RegistrationForm {
       return null;
     }
     this.saving = true;
+    let settled;
+    this.inflight = new Promise((resolve) => {
+      settled = resolve;
+    });
     this.dirty = false;
     this.setStatus(S.saving);
     const body = { version: this.version, values: this.values() };
@@ -306,12 +329,24 @@ export class RegistrationForm {
       if (response.ok) {
         this.version = Number(data.version) || this.version;
         this.complete = Boolean(data.complete);
-        this.showErrors({});
+        this.invalid = {};
+        if (this.complete) this.checking = false;
+        this.updateMissing(this.checking && Array.isArray(data.missing) ? data.missing : []);
+        this.showErrors();
         this.showComplete();
         this.setStatus(this.complete ? S.complete : fmt(S.saved_at, { time: clockTime(data.updated_at, lang) }));
         this.onSaved(this);
       } else if (response.status === 422) {
-        this.showErrors(data.fields || {});
+        const fields = data.fields && typeof data.fields === "object" ? data.fields : {};
+        if (data.error === "incomplete") {
+          // Nothing else was wrong: what is left are the open questions.
+          this.checking = true;
+          this.invalid = {};
+          this.missing = new Map(Object.entries(fields).map(([id, p]) => [id, (p && p.message) || S.check_field]));
+        } else {
+          this.invalid = fields;
+        }
+        this.showErrors();
         this.setStatus(data.error === "incomplete" ? S.incomplete : S.not_saved_invalid, true);
       } else if (response.status === 409) {
         this.conflict(data.message || S.conflict);
@@ -324,6 +359,7 @@ export class RegistrationForm {
       this.timer = setTimeout(() => this.save(), RETRY_MS);
     } finally {
       this.saving = false;
+      settled();
     }
     if (this.again) {
       const again = this.again;
@@ -334,8 +370,40 @@ export class RegistrationForm {
   }
 
   async markComplete() {
+    // Leaving a field for this button has just started a draft save: let it finish, then ask.
+    while (this.saving) await this.inflight;
     const status = await this.save(true);
-    if (status === 422) this.summary.focus();
+    if (status === 422) this.focusFirstProblem();
+  }
+
+  /** The missing fields as the server now sees them; messages kept from its refusal. */
+  updateMissing(ids) {
+    const fallback = this.missing.values().next().value || S.check_field;
+    this.missing = new Map(ids.map((id) => [id, this.missing.get(id) || fallback]));
+  }
+
+  /** Errors in form order: the server's refusals first, then the open questions. */
+  problems() {
+    const out = [];
+    for (const [fieldId, entry] of this.inputs) {
+      const invalid = this.invalid[fieldId];
+      if (invalid) out.push({ fieldId, entry, message: invalid.message || S.check_field, missing: false });
+      else if (this.missing.has(fieldId)) out.push({ fieldId, entry, message: this.missing.get(fieldId), missing: true });
+    }
+    return out;
+  }
+
+  focusFirstProblem() {
+    const first = this.problems()[0];
+    if (!first) {
+      this.summary.focus();
+      return;
+    }
+    // In the wide registering panel: first the whole panel in view, then the field inside it, so
+    // that the summary in its sticky bar is not left below the window.
+    this.container.closest(".chat-panel--registering")?.scrollIntoView({ block: "nearest" });
+    const { controls } = first.entry;
+    (controls.find((c) => c.checked) || controls[0]).focus();
   }
 
   conflict(message) {
@@ -345,42 +413,62 @@ export class RegistrationForm {
     this.status.classList.add("reg-status--problem");
   }
 
-  showErrors(errors) {
-    const listed = [];
+  showErrors() {
+    const problems = this.problems();
+    const byField = new Map(problems.map((p) => [p.fieldId, p]));
     for (const [fieldId, entry] of this.inputs) {
-      const problem = errors[fieldId];
-      entry.error.textContent = problem ? problem.message || S.check_field : "";
-      entry.fieldset.classList.toggle("reg-field--invalid", Boolean(problem));
+      const problem = byField.get(fieldId);
+      // An open question gets a short mark, not the same sentence 21 times: the status line
+      // already says that "unknown" is an answer too.
+      entry.error.textContent = problem ? (problem.missing ? S.field_missing || problem.message : problem.message) : "";
+      entry.fieldset.classList.toggle("reg-field--invalid", Boolean(problem) && !problem.missing);
+      entry.fieldset.classList.toggle("reg-field--missing", Boolean(problem) && problem.missing);
       for (const control of entry.controls) {
         if (problem) control.setAttribute("aria-invalid", "true");
         else control.removeAttribute("aria-invalid");
       }
-      if (problem) {
-        if (entry.fieldset.hidden) entry.fieldset.hidden = false;
-        listed.push([entry, problem]);
-      }
+      if (problem && entry.fieldset.hidden) entry.fieldset.hidden = false;
     }
-    const unknown = Object.keys(errors).filter((key) => !this.inputs.has(key));
+    const unknown = Object.keys(this.invalid).filter((key) => !this.inputs.has(key));
     this.summary.replaceChildren();
-    if (!listed.length && !unknown.length) {
-      this.summary.hidden = true;
-      return;
-    }
-    const list = el("ul", { className: "reg-summary__list" });
-    for (const [entry, problem] of listed) {
-      const link = el("a", { text: `${entry.field.label}: ${problem.message || S.check_field}`, attrs: { href: `#${entry.controls[0].id}` } });
-      link.addEventListener("click", (event) => {
+    const link = ({ entry }, text) => {
+      const control = entry.controls[0];
+      const a = el("a", { text, attrs: { href: `#${control.id}` } });
+      a.addEventListener("click", (event) => {
         event.preventDefault();
-        entry.controls[0].focus();
+        (entry.controls.find((c) => c.checked) || control).focus();
       });
-      list.append(el("li", {}, link));
+      return el("li", {}, a);
+    };
+    const invalid = problems.filter((p) => !p.missing);
+    if (invalid.length || unknown.length) {
+      // Values the server refused: few at a time, each named with what is wrong.
+      const list = el("ul", { className: "reg-summary__list" });
+      for (const p of invalid) list.append(link(p, `${p.entry.field.label}: ${p.message}`));
+      for (const key of unknown) list.append(el("li", { text: this.invalid[key].message || S.check_field }));
+      this.summary.append(
+        el("p", { className: "reg-summary__title", text: fmt(S.errors_title, { n: invalid.length + unknown.length }) }),
+        list,
+      );
     }
-    for (const key of unknown) list.append(el("li", { text: errors[key].message || S.check_field }));
-    this.summary.append(
-      el("p", { className: "reg-summary__title", text: fmt(S.errors_title, { n: listed.length + unknown.length }) }),
-      list,
-    );
-    this.summary.hidden = false;
+    const missing = problems.filter((p) => p.missing);
+    if (missing.length) {
+      // Open questions: how many, and the first few; all of them are marked at their fields.
+      const list = el("ul", { className: "reg-summary__list reg-summary__list--missing" });
+      for (const p of missing.slice(0, MISSING_LINKS)) list.append(link(p, p.entry.field.label));
+      if (missing.length > MISSING_LINKS) {
+        list.append(el("li", { className: "reg-summary__more", text: fmt(S.missing_more, { n: missing.length - MISSING_LINKS }) }));
+      }
+      this.summary.append(
+        el(
+          "div",
+          { className: "reg-summary__missing" },
+          el("p", { className: "reg-summary__title", text: fmt(S.missing_n, { n: missing.length }) }),
+          list,
+        ),
+      );
+    }
+    this.summary.hidden = this.summary.childElementCount === 0;
   }
 }
 
@@ -438,13 +526,34 @@ function attachToPanel(panel) {
     },
     true,
   );
+  // An ended chat whose registration is open gets the whole width of the chat column (baken.css):
+  // a third of it with three chats open made the form many screens long (issue 12).
+  const registering = () => panel.classList.toggle("chat-panel--registering", ended() && details.open);
   details.addEventListener("toggle", () => {
     if (details.open && !form.loaded) form.load();
     if (details.open && !link.loaded) link.load();
+    registering();
   });
+  let openedOnEnd = false;
   panel.registrationGate = () => {
-    // A required registration opens by itself when the chat ends.
-    if (REQUIRED && ended()) details.open = true;
+    // When the chat ends its registration opens by itself, once: the counselor registers while
+    // the chat is fresh (or closes it and does it later from "To register").
+    if (ended() && !openedOnEnd) {
+      openedOnEnd = true;
+      if (!form.complete) {
+        details.open = true;
+        registering();
+        // Take the focus only from this chat (or from nowhere): never from a chat in which the
+        // counselor is typing to someone else.
+        const focus = document.activeElement;
+        if (!focus || focus === document.body || panel.contains(focus)) {
+          // The panel moves to a row of its own below the running chats: bring all of it in view.
+          panel.scrollIntoView({ block: "nearest" });
+          summary.focus({ preventScroll: true });
+        }
+      }
+    }
+    registering();
     gate();
   };
 }

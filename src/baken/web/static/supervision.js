@@ -110,7 +110,7 @@ export function createSupervision(options) {
       attrs: {
         type: "button",
         "data-action": "observe",
-        "aria-label": fmt(S.observe_named, { name }),
+        "aria-label": fmt(chat.urgent ? S.observe_named_urgent : S.observe_named, { name }),
         disabled: observed.has(chat.conversation_id),
       },
     });
@@ -119,6 +119,8 @@ export function createSupervision(options) {
       "li",
       { className: `overview-item${chat.urgent ? " overview-item--urgent" : ""}`, attrs: { "data-id": chat.conversation_id } },
       el("span", { className: "overview-item__name", text: name }),
+      // Issue 12: which chat is urgent, in words as well as colour.
+      chat.urgent ? el("span", { className: "urgent-badge", text: S.urgent_badge }) : null,
       el("span", { className: "overview-item__meta", text: meta.join(" · ") }),
       button,
     );
@@ -246,7 +248,8 @@ export function createSupervision(options) {
         "div",
         { className: "whisper-box", attrs: { "data-role": "whisper-box" } },
         el("p", { className: "whisper-box__title", text: S.whispers_title }),
-        el("ul", { className: "whispers", attrs: { role: "log", "aria-live": "polite" } }),
+        // The log role on a wrapper: on the <ul> itself it would leave its items outside a list.
+        el("div", { attrs: { role: "log", "aria-live": "polite", "aria-label": S.whispers_title } }, el("ul", { className: "whispers" })),
       );
       chat.panel.querySelector(".log").before(box);
     }

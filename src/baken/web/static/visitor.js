@@ -40,6 +40,8 @@ const ui = {
   queuePosition: $("queue-position"),
   queueWait: $("queue-wait"),
   queueOffer: $("queue-offer"),
+  queueOfferEstimate: $("queue-offer-estimate"),
+  queueOfferWaited: $("queue-offer-waited"),
   queueOfferButton: $("queue-offer-button"),
   queueMessageForm: $("queue-message-form"),
   queueMessageText: $("queue-message-text"),
@@ -60,6 +62,8 @@ const ui = {
   leaveYes: $("leave-yes"),
   leaveNo: $("leave-no"),
   endedBox: $("ended-box"),
+  endedText: $("ended-text"),
+  endedTextMessage: $("ended-text-message"),
   restartForm: $("restart-form"),
   restartNickname: $("restart-nickname"),
   // Return codes (issue 3).
@@ -90,9 +94,13 @@ const connection = new Connection(config.wsPath, { onFrame, onStatus });
 // Issue 5: the proof-of-work for the next start, solved in the background.
 const pow = new ProofOfWork();
 
+// The view's own copy of the texts: after a message was left from the queue the end of that chat
+// reads differently (see leftMessage), without changing the texts of the next chat.
+const viewStrings = { ...S };
+
 const view = new ConversationView({
   side: "visitor",
-  strings: S,
+  strings: viewStrings,
   lang: config.lang,
   maxChars: config.maxChars,
   send: (frame) => connection.send(frame),
@@ -180,7 +188,9 @@ function applyInfo(info) {
     stopWatchingWaiting();
     const focusWasInComposer = ui.composer.contains(document.activeElement);
     showView("ended");
-    setTitle(S.title_ended);
+    setTitle(leftMessage ? S.title_message_left : S.title_ended);
+    ui.endedText.hidden = leftMessage;
+    ui.endedTextMessage.hidden = !leftMessage;
     ui.queueBox.hidden = true;
     ui.composer.hidden = true;
     ui.leaveConfirm.hidden = true;
@@ -195,7 +205,24 @@ function applyInfo(info) {
     pow.prepare(); // a new chat can then start at once
     if (previous !== "ended") view.scrollToEnd();
     if (focusWasInComposer) ui.restartForm.querySelector("button").focus();
+    if (leftMessage && previous !== "ended") {
+      window.scrollTo(0, 0); // a new view: from its title
+      reveal(ui.queueMessageCode);
+    }
   }
+}
+
+/**
+ * Scroll the page (only if needed) so that `target` is wholly in view, with `from` at the top:
+ * below the top bar while that bar stays on screen (it stops doing so on short screens).
+ */
+function reveal(target, from = target) {
+  const bar = document.querySelector(".topbar");
+  const covered =
+    bar && getComputedStyle(bar).position === "sticky" ? bar.getBoundingClientRect().bottom : 0;
+  const rect = target.getBoundingClientRect();
+  if (rect.top >= covered && rect.bottom <= window.innerHeight) return;
+  window.scrollBy(0, from.getBoundingClientRect().top - covered - 8);
 }
 
 function setStatus(text) {
@@ -300,7 +327,13 @@ function onFrame(frame) {
     case "ack":
     case "typing":
     case "receipt":
-      if (frame.conversation_id === view.id) view.handle(frame);
+      if (frame.conversation_id === view.id) {
+        // An ack or receipt adds a status line; on a small screen that alone can take the log
+        // past "near the end", and the next message would then stay out of sight (issue 12).
+        const following = view.nearEnd();
+        view.handle(frame);
+        if (following) view.scrollToEnd();
+      }
       break;
     case "return_code":
       if (frame.conversation_id === view.id && typeof frame.code === "string") showCode(frame.code);
@@ -415,13 +448,20 @@ function enterChat(info) {
   counselorName = "";
   leaving = false;
   leftMessage = false;
+  viewStrings.event_ended_visitor = S.event_ended_visitor;
   resetCodeOffer();
   resetMessageOffer();
   if (info.id) view.setInfo(info);
   applyInfo(info);
   connection.stop(); // an ended chat's socket, kept for a code, is not needed any more
   connection.start();
-  ui.input.focus();
+  // Focus must not scroll the page: on a small or zoomed screen that hid the top of the waiting
+  // box (issue 12). A visitor in danger gets the box itself, so a phone keyboard does not open
+  // over the 112 alert; everyone else can type at once.
+  const urgent = state === "queued" && info.urgent === true;
+  (urgent ? ui.queueBox : ui.input).focus({ preventScroll: true });
+  window.scrollTo(0, 0); // a new view: from its title, not where the start button was
+  if (state === "queued") reveal(urgent ? ui.queueUrgent : ui.queuePosition, ui.queueBox);
 }
 
 ui.startForm.addEventListener("submit", (event) => {
@@ -442,10 +482,12 @@ ui.restartForm.addEventListener("submit", (event) => {
 function watchWaiting(estimate) {
   if (!config.offerMessageAfter || leftMessage || !ui.queueOffer.hidden) return;
   if (Number.isFinite(estimate) && estimate >= config.offerMessageAfter) {
-    offerMessage();
+    offerMessage(false);
     return;
   }
-  if (!offerTimer) offerTimer = setTimeout(offerMessage, config.offerMessageAfter * 1000);
+  if (!offerTimer) {
+    offerTimer = setTimeout(() => offerMessage(true), config.offerMessageAfter * 1000);
+  }
 }
 
 function stopWatchingWaiting() {
@@ -453,9 +495,13 @@ function stopWatchingWaiting() {
   offerTimer = 0;
 }
 
-function offerMessage() {
+/** waited: the visitor really waited this long; otherwise only the estimate is long. */
+function offerMessage(waited) {
   offerTimer = 0;
-  if (state === "queued") ui.queueOffer.hidden = false;
+  if (state !== "queued") return;
+  ui.queueOfferWaited.hidden = !waited;
+  ui.queueOfferEstimate.hidden = waited;
+  ui.queueOffer.hidden = false;
 }
 
 function resetMessageOffer() {
@@ -495,11 +541,15 @@ ui.queueMessageForm.addEventListener("submit", async (event) => {
     // The message is stored: show its code first, then stop waiting in line. The form goes, so
     // the same words are not left twice.
     leftMessage = true;
+    viewStrings.event_ended_visitor = S.event_left_for_message;
     ui.queueOffer.hidden = true;
     ui.queueMessageText.value = "";
     ui.queueMessageStatus.textContent = "";
     ui.queueMessageCode.querySelector('[data-role="code"]').textContent = data.code;
     ui.queueMessageCode.hidden = false;
+    // The form that had focus is gone: focus goes to the code, which is what to keep now.
+    ui.queueMessageCode.focus({ preventScroll: true });
+    reveal(ui.queueMessageCode);
     if (view.id && !leaving && connection.send({ type: "leave", conversation_id: view.id })) {
       leaving = true;
     }
@@ -615,7 +665,9 @@ ui.returnForm.addEventListener("submit", async (event) => {
   showFollowups(data && Array.isArray(data.mailbox) ? data.mailbox : []);
 });
 
-ui.destroyButton.addEventListener("click", async () => {
+ui.destroyButton.addEventListener("click", async (event) => {
+  // A submit button for the page without JavaScript (POST /return/destroy); here the JSON API.
+  event.preventDefault();
   const code = ui.returnCode.value;
   if (!code.trim()) {
     ui.returnStatus.textContent = S.code_empty;
