@@ -159,7 +159,7 @@ class World:
         author = owner_id or self.account("supervisor").id
 
         async def create(db: Database) -> str:
-            item = await CannedRepository(db).create(
+            item = await CannedRepository(db, master_key(self.server.settings)).create(
                 organisation_id, owner_id, "nl", "Groet", "Hallo, fijn dat je er bent.", author
             )
             return item.id

@@ -267,6 +267,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         everyone(Outcome(303, "http://127.0.0.1:9/neutral")), fixed("GET", "/exit", fresh=True)
     ),
     ("GET", "/api/service/status"): Route(everyone(OK), fixed("GET", "/api/service/status")),
+    # Issue 18: public availability for partner sites; an unknown organisation is a plain 404.
+    ("GET", "/api/availability"): Route(everyone(OK), fixed("GET", "/api/availability")),
+    # Issue 18: the poster's address leads to the entry page, whatever the code.
+    ("GET", "/c/{code:path}"): Route(everyone(Outcome(303, "/")), fixed("GET", "/c/school-2027")),
     ("POST", "/api/visitor/message"): Route(
         everyone(OK),
         fixed("POST", "/api/visitor/message", json={"text": "Hallo", "lang": "nl"}),
@@ -297,6 +301,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/return/destroy"): Route(
         everyone(OK),
         fixed("POST", "/return/destroy", form={**UNKNOWN_CODE, "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    # Issue 13: the chat without JavaScript acts only on the chat behind the visitor cookie, and
+    # names no conversation; anyone else (staff cookies too) gets the "chat has ended" page,
+    # which shows no chat and offers a new start (tests/test_nojs_chat.py reads its content).
+    ("GET", "/chat"): Route(everyone(OK), fixed("GET", "/chat?lang=nl")),
+    ("GET", "/chat/log"): Route(everyone(OK), fixed("GET", "/chat/log?lang=nl")),
+    ("POST", "/chat/send"): Route(
+        {**everyone(Outcome(409)), "visitor": Outcome(303, "/chat?lang=nl")},
+        fixed(
+            "POST",
+            "/chat/send",
+            form={"text": "Hallo", "client_msg_id": "authz-1", "lang": "nl"},
+            fresh=True,
+        ),
+        # The origin is checked before the cookie is read (a visitor's own chat refusing a
+        # cross-origin send or end: tests/test_nojs_chat.py); a fresh chat here would be data.
+        origin_as="anonymous",
+    ),
+    ("POST", "/chat/end"): Route(
+        everyone(Outcome(303, "/chat?lang=nl")),
+        fixed("POST", "/chat/end", form={"lang": "nl"}, fresh=True),
         origin_as="anonymous",
     ),
     # The feedback ticket is bound to the visitor cookie; without an open chat there is none.
@@ -1242,6 +1268,10 @@ def attempt(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, 
 
     async def run() -> dict[str, Any] | None:
         others = [await open_socket(world.server, "/ws/staff", t) for t in actor.online]
+        for other in others:
+            # The server counts a colleague as online once their welcome is sent; before
+            # that, a transfer to them may find them offline.
+            await other.expect("welcome", timeout=15)
         client = await open_socket(world.server, actor.path, actor.token)
         try:
             await client.expect("welcome")

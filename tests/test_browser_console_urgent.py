@@ -164,6 +164,11 @@ def test_an_urgent_visitor_is_unmistakable_from_queue_to_overview(
     visitor_send(danger, "Ik durf niet naar huis.")
     expect(panel.locator(".msg--theirs .msg__text")).to_have_text(["Ik durf niet naar huis."])
     expect(badge).to_be_visible()
+    # Issue 16: no visitor text or nickname in any notification, nor in the tab's title.
+    for note in notifications(anna):
+        assert "durf" not in note["title"] + note["body"], note
+        assert "Noor" not in note["title"] + note["body"] and "Sam" not in note["body"], note
+    assert "durf" not in anna.title() and "Noor" not in anna.title()
     anna.reload()
     panel = chat_panel(anna, danger_id)
     expect(panel.locator('[data-role="urgent"]')).to_be_visible()

@@ -58,7 +58,12 @@ def test_a_left_message_and_a_reply_appear_in_open_consoles_without_reload(
     # The visitor writes again with the code: the count goes up, live.
     answer = httpx.post(
         baken.base + "/api/visitor/mailbox",
-        json={"code": code_text.inner_text(), "text": "Het is dringend.", "lang": "nl"},
+        json={
+            "code": code_text.inner_text(),
+            "text": "Het is dringend.",
+            "lang": "nl",
+            "pow": baken.proof_of_work(),  # issue 16: the way back needs a proof
+        },
         headers={"Origin": baken.origin},
     )
     assert answer.status_code == 200, answer.text

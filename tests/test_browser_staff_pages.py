@@ -114,7 +114,7 @@ def test_the_navigation_reaches_every_page_of_the_role_and_axe_finds_nothing(
         assert_axe_clean(page, f"{role.value} on {item.path}")
 
     if staff_nav.RESEARCH in listed:
-        # A year with a report: its tables (one without a stub column) and charts.
+        # A year with a report: its tables and charts.
         page.goto(baken.base + f"/research?year={REPORT_YEAR}")
         expect(page.locator("#table-trend")).to_be_visible()
         assert_axe_clean(page, f"{role.value} on the report of {REPORT_YEAR}")

@@ -258,7 +258,11 @@ def test_health_readiness_and_metrics(sqlite_server: Server) -> None:
     assert httpx.get(sqlite_server.base + "/healthz").json() == {"status": "ok"}
     ready = httpx.get(sqlite_server.base + "/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok"},
+        "untrusted_forwarded_for": False,
+    }
     metrics = httpx.get(sqlite_server.base + "/metrics").text
     assert "baken_messages_stored_total " in metrics
     assert "baken_websockets_open " in metrics

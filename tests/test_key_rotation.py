@@ -19,11 +19,12 @@ from baken.crypto.keyfile import key_ring_path, load_or_create_master_key
 from baken.crypto.keyring import KeyRing, MasterKeyError, parse_configured, parse_ring, write_ring
 from baken.domain.conversation import Role
 from baken.store.audit_repo import AuditFilter, AuditLog
+from baken.store.canned_repo import CannedRepository
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
 from baken.store.key_rotation_repo import WRAPPED
 from baken.store.retention_repo import SHREDDED_KEY_ID
-from baken.store.staff_repo import StaffRepository
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
 from baken.store.tables import conversations
 from tests.staff_login_helpers import StaffBrowser
 from tests.support import (
@@ -97,7 +98,7 @@ def _rotation_scenario(tmp_path: Path, database_url: str) -> None:
     server = start_server(tmp_path, database_url=database_url)
     try:
         username = "rot-anna"
-        _staff_id, token = add_staff_with_role(server, Role.COUNSELOR, username, "Anna")
+        staff_id, token = add_staff_with_role(server, Role.COUNSELOR, username, "Anna")
         old_key_id = load_or_create_master_key("", tmp_path)[0].key_id
         conversation_id, visitor_token = server.start_visitor("Noor")
 
@@ -117,6 +118,11 @@ def _rotation_scenario(tmp_path: Path, database_url: str) -> None:
             await desk.send({"type": "consult_send", "to": "team", "text": "overleg"})
             await desk.expect("consult")
             db = Database(server.settings)
+            # Issue 16: a canned answer, sealed under the organisation's own wrapped key.
+            first_ring = load_or_create_master_key("", tmp_path)[0]
+            await CannedRepository(db, first_ring).create(
+                DEFAULT_ORGANISATION, None, "nl", "Groet", "Hallo, fijn dat je er bent.", staff_id
+            )
             async with db.reader.connect() as conn:
                 backup = await conn.scalar(
                     select(conversations.c.wrapped_key).where(conversations.c.id == conversation_id)
@@ -193,6 +199,10 @@ def _rotation_scenario(tmp_path: Path, database_url: str) -> None:
                 repo = ConversationRepository(db, CipherCache(ring))
                 texts = [m.text for m in await repo.messages_after(conversation_id, 0)]
                 assert [t for t in texts if t.startswith("bericht")] == sent
+                canned = await CannedRepository(db, ring).visible_to(DEFAULT_ORGANISATION, staff_id)
+                assert [(c.title, c.body) for c in canned] == [
+                    ("Groet", "Hallo, fijn dat je er bent.")
+                ]
                 page = await AuditLog(db).page(AuditFilter(kind=kinds.KEYS_ROTATE))
                 assert page and page[0].object_id == ring.key_id
                 assert old_key_id in (page[0].detail or "")

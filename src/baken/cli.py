@@ -55,6 +55,10 @@ def serve(
         from baken.devtools import reset_demo_counselor
 
         demo_login = asyncio.run(reset_demo_counselor(settings))
+    else:
+        from baken.keys.placement import warn_if_key_beside_database
+
+        warn_if_key_beside_database(settings)  # issue 16: key and database on one disk
     print_startup(console, settings, demo_login)
     from baken.web.gc_tuning import parse_thresholds
     from baken.web.server import TunedServer, uvicorn_config
@@ -243,3 +247,8 @@ app.command("purge")(purge)
 from baken.cli_org import org_app  # noqa: E402
 
 app.add_typer(org_app, name="org")
+
+# Posters and cards for a campaign (issue 18).
+from baken.cli_poster import poster  # noqa: E402
+
+app.command("poster")(poster)

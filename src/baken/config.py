@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Proxies whose X-Forwarded-For is believed, as IPs or CIDRs (JSON list); none by default.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Issue 18: partner sites whose pages may read /api/availability (CORS), as a JSON list of
+    # origins, e.g. ["https://school.example"]; none by default.
+    partner_origins: list[str] = Field(default_factory=list)
+    # Availability requests per address and minute before 429 (a school behind one address).
+    address_availability_per_minute: int = Field(default=600, ge=1)
+    # One computed availability answer is shared by every request for this long.
+    availability_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Proof-of-work before a chat starts (JSON API). Off only for load tests on loopback.
     proof_of_work: bool = True
     # Numbers a browser may have to try at normal load; doubled per level of load, up to max.
@@ -74,8 +81,19 @@ class Settings(BaseSettings):
     # Per address hash (in memory, per process): chat starts and returns, failed staff sign-ins.
     address_starts_per_10min: int = Field(default=20, ge=1)
     address_login_failures_per_10min: int = Field(default=30, ge=1)
-    # The no-JavaScript start form has no proof-of-work: a tight limit for everyone together.
+    # Issue 16: the way back with a proof (mailbox reads, left messages, destroying a code), per
+    # address hash; only requests whose proof-of-work holds are counted.
+    address_way_back_per_10min: int = Field(default=30, ge=1)
+    # Issue 16: every no-JavaScript form post together (start, return, the closed page's forms),
+    # per address hash, counted before the global form limit below.
+    address_forms_per_10min: int = Field(default=10, ge=1)
+    # The no-JavaScript forms have no proof-of-work: a tight limit for everyone together.
     form_starts_per_minute: int = Field(default=6, ge=1)
+    # Issue 16, slow clients (web/slow_clients.py): seconds to send a request's headers, and its
+    # body; connections per address still sending their headers.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_half_open_per_address: int = Field(default=64, ge=1)
     # Messages from all visitors together, per process.
     visitor_messages_per_second: int = Field(default=2000, ge=1)
     # --- registration (issue 6, docs/registration-form.md) ---
@@ -104,6 +122,23 @@ class Settings(BaseSettings):
     def _exit_url_is_absolute(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise ValueError("BAKEN_EXIT_URL must be an absolute http(s) URL")
+        return value
+
+    @field_validator("partner_origins")
+    @classmethod
+    def _partner_origins_are_origins(cls, value: list[str]) -> list[str]:
+        from urllib.parse import urlsplit
+
+        for origin in value:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("https", "http")
+                or not parts.hostname
+                or origin != f"{parts.scheme}://{parts.netloc}"
+            ):
+                raise ValueError(
+                    f"BAKEN_PARTNER_ORIGINS: {origin!r} is not an origin like https://example.org"
+                )
         return value
 
     @field_validator("public_url")

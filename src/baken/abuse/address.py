@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.types import Scope
+
+log = logging.getLogger(__name__)
 
 # The ASGI scope key that holds the keyed hash (or None). Only this, never the address.
 SCOPE_KEY = "baken.address_key"
@@ -87,6 +90,9 @@ class AddressKeys:
         self._clock = clock
         self._day = -1
         self._key = b""
+        # Issue 16: set by the first request with X-Forwarded-For from a peer that is not a
+        # trusted proxy; /readyz reports it.
+        self.untrusted_forwarding = False
 
     @property
     def day(self) -> int:
@@ -112,5 +118,21 @@ class AddressKeys:
             for name, value in scope.get("headers", ())
             if name == b"x-forwarded-for"
         ]
+        if forwarded and not self.untrusted_forwarding:
+            direct = _parse_hop(peer) if peer is not None else None
+            if direct is None or not _trusted(direct, self.proxies):
+                self._warn_untrusted_forwarding()
         address = client_address(peer, forwarded if self.proxies else (), self.proxies)
         return None if address is None else self.hash_of(address)
+
+    def _warn_untrusted_forwarding(self) -> None:
+        """Once: behind a proxy that is not in BAKEN_TRUSTED_PROXIES every visitor and counselor
+        has the proxy's address, so one person's wrong passwords or code guesses would spend
+        everyone's budget. No address in the message: logs never hold one."""
+        self.untrusted_forwarding = True
+        log.warning(
+            "Requests arrive with X-Forwarded-For from a peer that is not in "
+            "BAKEN_TRUSTED_PROXIES: the header is ignored and all clients behind that proxy "
+            "share one address for the throttles. Set BAKEN_TRUSTED_PROXIES to the proxy's "
+            "address (docs/operations.md)."
+        )

@@ -18,6 +18,7 @@ Nothing secret is ever stored: a credential's public key, its id, counter and tr
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ from fido2.webauthn import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+
+# fido2 logs every credential id it registers or accepts at INFO. The audit log already records
+# who used which passkey; the server log need not tie its lines to one person's device.
+logging.getLogger("fido2").setLevel(logging.WARNING)
 
 RP_NAME = "Baken"
 # How long the browser may take (the person finds their key, touches it, types a PIN); the

@@ -19,7 +19,7 @@ from baken.store.audit_repo import AuditLog
 from baken.store.staff_repo import StaffMember
 
 if TYPE_CHECKING:
-    from baken.realtime.chat_service import ChatService
+    from baken.realtime.live import Live
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,14 @@ async def record_silent_observe(audit: AuditLog, member: StaffMember, conversati
     return await record_open(audit, member, conversation_id, kinds.CONVERSATION_OBSERVE)
 
 
-async def before_transcript(service: ChatService, conn: Connection, conversation_id: str) -> bool:
+async def before_transcript(live: Live, conn: Connection, conversation_id: str) -> bool:
     """Run before a socket is sent a conversation's transcript; False: send none.
 
     A staff socket that starts reading a conversation is audited once (later syncs on the same
     socket only fetch what it missed); without that record, it is shown nothing. An expired
     transcript is answered with an empty, expired catch-up.
     """
-    record = await service.hub.conversation(conversation_id)
+    record = await live.hub.conversation(conversation_id)
     if record is not None and record.expired:
         conn.send(views.expired_transcript(record))
         return False
@@ -57,7 +57,7 @@ async def before_transcript(service: ChatService, conn: Connection, conversation
     first_read = isinstance(identity, StaffIdentity) and conversation_id not in conn.cursors
     if first_read and isinstance(identity, StaffIdentity):
         opened = await record_open(
-            service.audit, identity.member, conversation_id, kinds.CONVERSATION_READ
+            live.audit, identity.member, conversation_id, kinds.CONVERSATION_READ
         )
         if not opened:
             raise FrameError(

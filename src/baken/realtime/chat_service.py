@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from baken.abuse.lanes import LanedBucket
 from baken.audit import kinds as audit_kinds
 from baken.config import Settings
 from baken.crypto.code_hash import code_hash
@@ -18,7 +19,7 @@ from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.domain.text import TextError, validate_message_text
 from baken.i18n import DEFAULT_LANGUAGE
-from baken.realtime import audit_hooks, peer_messages, views
+from baken.realtime import audit_hooks, views
 from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.counselor_tools import TOOL_FRAME_TYPES, CounselorTools
@@ -37,8 +38,9 @@ from baken.realtime.frames import (
     TakeNext,
     Typing,
 )
-from baken.realtime.hub import Hub
+from baken.realtime.hub import VISITOR_LINK_KIND, Hub
 from baken.realtime.left_messages_push import LeftMessagesPush
+from baken.realtime.live import Live
 from baken.realtime.presence import Presence
 from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
 from baken.registration.case_links import join_code_thread
@@ -46,11 +48,11 @@ from baken.slow_hashing import run_hash
 from baken.store.audit_repo import AuditLog
 from baken.store.clock import iso_ms, utcnow
 from baken.store.conversation_repo import (
+    PAGE_SIZE,
     RECEIPT_COLUMNS,
     AtCapacity,
     ConversationRepository,
     NotQueued,
-    Transition,
 )
 from baken.store.message_writer import MessageWriter, WriteRejected
 from baken.store.records import ConversationRecord, StoredMessage
@@ -72,6 +74,10 @@ CODE_TRIES_PER_SECOND = 5.0
 CODE_TRIES_BURST = 20.0
 # A returning visitor waits this long for their own counselor before others take them next.
 PREFERRED_HOLD = timedelta(minutes=2)
+
+# The author key of every visitor message (Connection.author on a visitor socket): resends are
+# recognised per conversation, author and client_msg_id, so ids never collide across chats.
+VISITOR_AUTHOR = "v"
 
 BUSY_MESSAGE = "Very many messages right now; this one was not stored. Send it again shortly."
 
@@ -116,20 +122,25 @@ class ChatService:
         self.repo = repo
         self.broker = broker
         self.hub = Hub(repo, broker)
-        self.writer = MessageWriter(repo, self._committed)
         self._starting = 0  # queue entries being written, counted against the cap
         self.codes = ReturnCodeRepository(repo.db, repo.ciphers)
         self.audit = AuditLog(repo.db)
         # Who is online on any process (supervision); the counselor tools use it for transfers.
         self.presence = Presence(self.hub, broker)
-        self.tools = CounselorTools(self)
-        self.supervision = Supervision(self)
+        # What the tools share with this service; they get this, never the service itself.
+        self.live = Live(settings, repo, broker, self.hub, self.codes, self.audit, self.presence)
+        self.writer = MessageWriter(repo, self.live.committed)
+        self.tools = CounselorTools(self.live)
+        self.supervision = Supervision(self.live, self.tools)
         # Issue 12: consoles hear at once that a left message came in (made here, at start-up,
         # so that every process listens, not only one that served a left-message request).
         self.left_messages_push = LeftMessagesPush(self.hub, broker)
         # Return codes cost an argon2 hash each: bound the rate and the parallel work, globally
         # (there is no identity to limit per person, by design).
-        self._code_bucket = TokenBucket(CODE_TRIES_PER_SECOND, CODE_TRIES_BURST)
+        # Issue 16: a lane for requests with a proof-of-work, one for the rest (abuse/lanes.py).
+        self._code_bucket: LanedBucket | TokenBucket = LanedBucket(
+            CODE_TRIES_PER_SECOND, CODE_TRIES_BURST
+        )
         # Issue 5: all visitors' messages together, per process (a flood from many sockets).
         rate = float(settings.visitor_messages_per_second)
         self.visitor_messages = TokenBucket(rate, 2 * rate)
@@ -165,28 +176,6 @@ class ChatService:
 
     def count_rejected(self, code: str) -> None:
         self.rejected[code] = self.rejected.get(code, 0) + 1
-
-    # --- publishing -----------------------------------------------------------------------------
-
-    def _committed(self, stored: list[StoredMessage]) -> None:
-        # Other processes get the message sealed (peer_messages.py), so they need not read it back.
-        to_peers = self.broker.is_ready() is not None
-        for message in stored:
-            event: dict[str, Any] = {
-                "kind": "message",
-                "conversation_id": message.conversation_id,
-                "message": message,
-            }
-            if to_peers:
-                cipher = self.repo.ciphers.peek(message.conversation_id)
-                if cipher is not None:
-                    event["sealed"] = peer_messages.seal(cipher, message)
-            self.broker.publish(event)
-
-    def _transition(self, transition: Transition) -> ConversationRecord:
-        self.broker.publish({"kind": "conversation", "record": transition.conversation})
-        self._committed([transition.event])
-        return transition.conversation
 
     # --- visitors -------------------------------------------------------------------------------
 
@@ -232,7 +221,7 @@ class ChatService:
         self, conversation_id: str, ended_by: EndedBy
     ) -> ConversationRecord | None:
         transition = await self.repo.end(conversation_id, ended_by)
-        return None if transition is None else self._transition(transition)
+        return None if transition is None else self.live.transition(transition)
 
     # --- return codes -----------------------------------------------------------------------
 
@@ -292,7 +281,64 @@ class ChatService:
         await self.codes.destroy(code.id)
 
     def info(self, record: ConversationRecord) -> dict[str, Any]:
-        return views.conversation_info(record, self.hub.place_of(record.id))
+        live = self.hub.visitor_live.get(record.id)
+        return views.conversation_info(record, self.hub.place_of(record.id), live)
+
+    # --- the visitor's door without a socket (issue 13: web/nojs_chat_routes.py) -----------------
+
+    async def visitor_send(
+        self, conversation_id: str, client_msg_id: str, text: str
+    ) -> tuple[StoredMessage, bool]:
+        """A visitor's message posted as a form: the rules of a socket `send` frame (text check,
+        the global visitor rate, the group writer with its seq and resend detection), and the
+        same refusals (FrameError with the frame's codes). The caller has already tied the
+        conversation to the visitor's cookie. Returns the stored message and whether it was a
+        resend of one already stored."""
+        record = await self.hub.conversation(conversation_id)
+        if record is None or record.state is State.ENDED:
+            raise FrameError(
+                "conversation_ended", WRITE_ERRORS["conversation_ended"], client_msg_id
+            )
+        checked = self._checked_text(text, client_msg_id, visitor=True)
+        future = self.writer.submit(
+            conversation_id, VISITOR_AUTHOR, Sender.VISITOR, None, None, client_msg_id, checked
+        )
+        try:
+            return await future
+        except WriteRejected as exc:
+            message = WRITE_ERRORS.get(exc.code, WRITE_ERRORS["unavailable"])
+            raise FrameError(exc.code, message, client_msg_id) from None
+
+    def visitor_link(self, conversation_id: str, live: bool) -> None:
+        """The visitor is on a socket (live) or on the chat without JavaScript: tell every
+        process, whose hub tells the counselor (`visitor_live`). Only a change is published, so a
+        visitor who stays on one door costs nothing more; a socket visitor never did anything
+        else, so a socket counts as a change only after the chat without JavaScript was seen."""
+        if self.hub.visitor_live.get(conversation_id, True) == live:
+            return
+        wire = {"conversation_id": conversation_id, "live": live}
+        self.broker.publish({"kind": VISITOR_LINK_KIND, **wire, "wire": wire})
+
+    async def visitor_transcript(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Everything a visitor socket's sync from seq 0 would be sent, as the same message
+        views (the counselor's messages decrypted by the repository, as for the socket)."""
+        shown: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            batch = await self.repo.messages_after(conversation_id, after, PAGE_SIZE)
+            shown.extend(views.message(m, m.author == VISITOR_AUTHOR) for m in batch)
+            if len(batch) < PAGE_SIZE:
+                return shown
+            after = batch[-1].seq
+
+    def _checked_text(self, text: str, ref: str, *, visitor: bool) -> str:
+        try:
+            checked = validate_message_text(text, self.settings.max_message_chars)
+        except TextError as exc:
+            raise FrameError(exc.code, exc.message, ref) from None
+        if visitor and not self.visitor_messages.take(time.monotonic()):
+            raise FrameError("busy", BUSY_MESSAGE, ref)
+        return checked
 
     # --- staff ----------------------------------------------------------------------------------
 
@@ -308,7 +354,7 @@ class ChatService:
         # Published before the audit entry is written: the accept is committed either way, the
         # waiting visitors' new places should not wait for a second write, and a failing audit
         # write must not leave the other sockets and processes believing the chat still waits.
-        record = self._transition(transition)
+        record = self.live.transition(transition)
         await audit_hooks.record_open(
             self.audit, member, conversation_id, audit_kinds.CONVERSATION_ACCEPT
         )
@@ -353,7 +399,7 @@ class ChatService:
         transition = await self.repo.end(
             conversation_id, EndedBy.COUNSELOR, member.id, member.display_name, end_reason=reason
         )
-        return None if transition is None else self._transition(transition)
+        return None if transition is None else self.live.transition(transition)
 
     async def staff_conversations(self, member: StaffMember) -> list[ConversationRecord]:
         return await self.repo.active_for(member.id)
@@ -371,11 +417,13 @@ class ChatService:
         return not write or record.state is State.ACTIVE
 
     async def handle(self, conn: Connection, frame: object) -> None:
+        # Issue 16: pings count too, else a socket could flood the server with them. A client
+        # pings once every several seconds, far inside the budget of 30 frames a second.
+        if not conn.bucket.take(time.monotonic()):
+            raise FrameError("rate_limited", "Too many frames; slow down.")
         if isinstance(frame, Ping):
             conn.send({"type": "pong", "t": frame.t})
             return
-        if not conn.bucket.take(time.monotonic()):
-            raise FrameError("rate_limited", "Too many frames; slow down.")
         if isinstance(frame, TOOL_FRAME_TYPES):
             await self.tools.handle(conn, frame)
         elif isinstance(frame, SUPERVISION_FRAME_TYPES):
@@ -385,7 +433,7 @@ class ChatService:
         elif isinstance(frame, Sync):
             if not await self.may_act_on(conn, frame.conversation_id, write=False):
                 raise _not_participant(frame.type)
-            if not await audit_hooks.before_transcript(self, conn, frame.conversation_id):
+            if not await audit_hooks.before_transcript(self.live, conn, frame.conversation_id):
                 return
             self.hub.follow(conn, frame.conversation_id)
             self.hub.start_catch_up(conn, frame.conversation_id, frame.after_seq)
@@ -501,12 +549,7 @@ class ChatService:
                     "conversation_ended", WRITE_ERRORS["conversation_ended"], frame.client_msg_id
                 )
             raise _not_participant(frame.client_msg_id)
-        try:
-            text = validate_message_text(frame.text, self.settings.max_message_chars)
-        except TextError as exc:
-            raise FrameError(exc.code, exc.message, frame.client_msg_id) from None
-        if conn.is_visitor and not self.visitor_messages.take(time.monotonic()):
-            raise FrameError("busy", BUSY_MESSAGE, frame.client_msg_id)
+        text = self._checked_text(frame.text, frame.client_msg_id, visitor=conn.is_visitor)
         identity = conn.identity
         if isinstance(identity, StaffIdentity):
             sender, staff_id, name = (

@@ -22,7 +22,7 @@ from baken.store.consult_repo import ConsultMessage, ConsultRepository
 from baken.store.staff_repo import StaffMember, StaffRepository
 
 if TYPE_CHECKING:
-    from baken.realtime.chat_service import ChatService
+    from baken.realtime.live import Live
 
 TEAM = "team"
 
@@ -40,12 +40,11 @@ def consult_view(message: ConsultMessage) -> dict[str, Any]:
 
 
 class Consults:
-    def __init__(self, service: ChatService) -> None:
-        self.service = service
-        self.hub = service.hub
-        self.broker = service.broker
-        self.repo = ConsultRepository(service.repo.db, service.repo.ciphers)
-        self.staff = StaffRepository(service.repo.db)
+    def __init__(self, live: Live) -> None:
+        self.hub = live.hub
+        self.broker = live.broker
+        self.repo = ConsultRepository(live.repo.db, live.repo.ciphers)
+        self.staff = StaffRepository(live.repo.db)
         self.broker.subscribe(self.on_event)
 
     async def send(self, conn: Connection, member: StaffMember, frame: ConsultSend) -> None:

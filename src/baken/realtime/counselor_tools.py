@@ -42,7 +42,7 @@ from baken.store.records import ConversationRecord
 from baken.store.staff_repo import StaffMember, StaffRepository
 
 if TYPE_CHECKING:
-    from baken.realtime.chat_service import ChatService
+    from baken.realtime.live import Live
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +89,15 @@ def block_view(block: Block) -> dict[str, Any]:
 
 
 class CounselorTools:
-    def __init__(self, service: ChatService) -> None:
-        self.service = service
-        self.settings = service.settings
-        self.repo = service.repo
-        self.hub = service.hub
-        self.broker = service.broker
-        self.notes = NoteRepository(service.repo)
-        self.blocks = BlockRepository(service.repo.db)
-        self.staff = StaffRepository(service.repo.db)
+    def __init__(self, live: Live) -> None:
+        self.live = live
+        self.settings = live.settings
+        self.repo = live.repo
+        self.hub = live.hub
+        self.broker = live.broker
+        self.notes = NoteRepository(live.repo)
+        self.blocks = BlockRepository(live.repo.db)
+        self.staff = StaffRepository(live.repo.db)
         self.broker.subscribe(self.on_event)
 
     # --- frames ---------------------------------------------------------------------------------
@@ -138,8 +138,8 @@ class CounselorTools:
                 )
             except NotHeld:
                 raise _not_held(frame.type) from None
-            self.service._transition(transition)
-            self._release(record.counselor_id, record.id, "requeued")
+            self.live.transition(transition)
+            self.release(record.counselor_id, record.id, "requeued")
             conn.send({"type": "requeued", "conversation_id": record.id})
         elif isinstance(frame, SetEndReason):
             record = await self._oversee(member, frame.conversation_id, frame.type)
@@ -167,7 +167,7 @@ class CounselorTools:
 
     async def _colleagues(self, member: StaffMember) -> list[dict[str, Any]]:
         """Colleagues online on any process (shared presence), with how many chats they have."""
-        present = self.service.presence.online(member.organisation_id)
+        present = self.live.presence.online(member.organisation_id)
         online: dict[str, StaffMember] = {
             found.id: found
             for found in await self.staff.members(member.organisation_id)
@@ -207,7 +207,7 @@ class CounselorTools:
             or target.role not in CHAT_ROLES
         ):
             raise FrameError("unknown_colleague", "There is no such colleague.", ref)
-        if not self.service.presence.is_online(target.id):
+        if not self.live.presence.is_online(target.id):
             raise FrameError(
                 "colleague_offline",
                 f"{target.display_name} is not online; choose someone who is.",
@@ -237,15 +237,16 @@ class CounselorTools:
             except Exception:
                 # The chat is handed on already; the colleague can still be told in person.
                 log.exception("storing a transfer note failed")
-        self.service._transition(transition)
-        self._release(from_id, record.id, "transferred")
+        self.live.transition(transition)
+        self.release(from_id, record.id, "transferred")
         self._staff_frame(
             target.id,
             {"type": "transfer_in", "conversation_id": record.id, "from_staff_id": member.id},
         )
         conn.send({"type": "transferred", "conversation_id": record.id, "to_staff_id": target.id})
 
-    def _release(self, staff_id: str, conversation_id: str, reason: str) -> None:
+    def release(self, staff_id: str, conversation_id: str, reason: str) -> None:
+        """Tell a counselor's consoles that a chat is no longer theirs."""
         self._staff_frame(
             staff_id,
             {"type": "released", "conversation_id": conversation_id, "reason": reason},
@@ -261,7 +262,7 @@ class CounselorTools:
             duration = block_duration(frame.hours)
         except TextError as exc:
             raise FrameError(exc.code, exc.message, ref) from None
-        code_id = record.return_code_id or await self.service.codes.code_of(record.id)
+        code_id = record.return_code_id or await self.live.codes.code_of(record.id)
         block = await self.blocks.add(
             record.organisation_id,
             record.id,
@@ -280,7 +281,7 @@ class CounselorTools:
                 event_code=EVENT_ENDED_BLOCKED,
             )
             if transition is not None:
-                self.service._transition(transition)
+                self.live.transition(transition)
         conn.send({"type": "blocked", **block_view(block)})
 
     async def _unblock(self, conn: Connection, member: StaffMember, frame: Unblock) -> None:

@@ -36,6 +36,8 @@ from baken.store.records import ConversationRecord, StoredMessage
 log = logging.getLogger(__name__)
 
 QUEUE_FRAME_ENTRIES = 100
+# The broker event that says whether a visitor is on a socket or on the chat without JavaScript.
+VISITOR_LINK_KIND = "visitor_link"
 # Queue changes come in bursts (a campaign, a shift starting); one frame per burst is enough.
 QUEUE_COALESCE_SECONDS = 0.02
 
@@ -56,6 +58,9 @@ class Hub:
         self.connections: set[Connection] = set()
         # Queued and active conversations: the queue and the authorisation checks read this.
         self.open: dict[str, ConversationRecord] = {}
+        # Issue 13: per open conversation, whether its visitor has a live socket (False: the
+        # chat without JavaScript), as every process heard it from the broker. Absent: a socket.
+        self.visitor_live: dict[str, bool] = {}
         self._queue_task: asyncio.Task[None] | None = None
         self._last_queue_broadcast = float("-inf")
         self._positions: dict[str, int] | None = None
@@ -265,11 +270,28 @@ class Hub:
                 self._on_conversation(record)
         elif kind == "resync":
             self._spawn(self.resync())
+        elif kind == VISITOR_LINK_KIND:
+            self._on_visitor_link(str(event["conversation_id"]), bool(event["live"]))
         elif kind in ("typing", "receipt"):
             frame_text = dumps(event["frame"])
             for conn in self.by_conversation.get(event["frame"]["conversation_id"], ()):
                 if conn.side != event["frame"]["from"]:
                     conn.send_text(frame_text)
+
+    def _on_visitor_link(self, conversation_id: str, live: bool) -> None:
+        """The visitor moved between the socket and the chat without JavaScript: the staff
+        following the chat get its `conversation` frame again, with the new `visitor_live`."""
+        if self.visitor_live.get(conversation_id) == live:
+            return
+        self.visitor_live[conversation_id] = live
+        record = self.open.get(conversation_id)
+        if record is None:
+            return
+        info = views.conversation_info(record, None, live)
+        frame_text = dumps({"type": "conversation", "conversation": info})
+        for conn in self.by_conversation.get(conversation_id, ()):
+            if not conn.is_visitor:
+                conn.send_text(frame_text)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -336,7 +358,9 @@ class Hub:
             self.recent_accepts.append(record.accepted_at)
         if record.state is State.ENDED:
             self.open.pop(record.id, None)
+            live = self.visitor_live.pop(record.id, None)
         else:
+            live = self.visitor_live.get(record.id)
             self.open[record.id] = record
         if record.state is State.ACTIVE and record.counselor_id is not None:
             # Every tab of the counselor who took it follows it from the first line on.
@@ -348,7 +372,7 @@ class Hub:
             previous is not None and previous.state is State.QUEUED
         )
         frame_text = dumps(
-            {"type": "conversation", "conversation": views.conversation_info(record, None)}
+            {"type": "conversation", "conversation": views.conversation_info(record, None, live)}
         )
         for conn in self.by_conversation.get(record.id, ()):
             if conn.is_visitor and record.state is State.QUEUED:

@@ -24,8 +24,7 @@ from baken.store.staff_repo import StaffRepository
 from baken.store.supervision_repo import SupervisionRepository
 
 if TYPE_CHECKING:
-    from baken.realtime.chat_service import ChatService
-    from baken.realtime.presence import Presence
+    from baken.realtime.live import Live
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +35,17 @@ _TRIGGERS = frozenset({"message", "conversation", "receipt"})
 
 
 class Overview:
-    def __init__(self, service: ChatService, presence: Presence) -> None:
-        self.service = service
-        self.hub = service.hub
-        self.presence = presence
-        self.settings = service.settings
-        self.chats = SupervisionRepository(service.repo)
-        self.staff = StaffRepository(service.repo.db)
+    def __init__(self, live: Live) -> None:
+        self.hub = live.hub
+        self.presence = live.presence
+        self.settings = live.settings
+        self.chats = SupervisionRepository(live.repo)
+        self.staff = StaffRepository(live.repo.db)
         self.watchers: set[Connection] = set()
         self._pending: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
-        service.broker.subscribe(self.on_event)
-        presence.add_listener(self.changed)
+        live.broker.subscribe(self.on_event)
+        live.presence.add_listener(self.changed)
 
     def start(self) -> None:
         self._refresh = asyncio.get_running_loop().create_task(self._refresh_forever())

@@ -21,7 +21,7 @@ from baken.realtime import audit_hooks, views
 from baken.realtime.broker import Event
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.consults import Consults
-from baken.realtime.counselor_tools import OVERSEERS, note_view
+from baken.realtime.counselor_tools import OVERSEERS, CounselorTools, note_view
 from baken.realtime.frames import (
     ConsultHistory,
     ConsultSend,
@@ -41,7 +41,7 @@ from baken.store.records import ConversationRecord
 from baken.store.staff_repo import StaffMember
 
 if TYPE_CHECKING:
-    from baken.realtime.chat_service import ChatService
+    from baken.realtime.live import Live
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,14 @@ SUPERVISION_FRAME_TYPES = (
 
 
 class Supervision:
-    def __init__(self, service: ChatService) -> None:
-        self.service = service
-        self.hub = service.hub
-        self.broker = service.broker
-        self.notes = service.tools.notes
-        self.overview = Overview(service, service.presence)
-        self.consults = Consults(service)
+    def __init__(self, live: Live, tools: CounselorTools) -> None:
+        self.live = live
+        self.tools = tools
+        self.hub = live.hub
+        self.broker = live.broker
+        self.notes = tools.notes
+        self.overview = Overview(live)
+        self.consults = Consults(live)
         # Which conversations each socket observes (a socket may observe several at once).
         self.observing: dict[Connection, set[str]] = {}
         self.broker.subscribe(self.on_event)
@@ -130,7 +131,7 @@ class Supervision:
         watched = self.observing.setdefault(conn, set())
         if record.id not in watched:
             # Audited before the first line is shown; without the record, nothing is shown.
-            if not await audit_hooks.record_silent_observe(self.service.audit, member, record.id):
+            if not await audit_hooks.record_silent_observe(self.live.audit, member, record.id):
                 raise FrameError(
                     "unavailable", "The conversation cannot be opened right now; try again.", ref
                 )
@@ -229,23 +230,23 @@ class Supervision:
         try:
             # The transfer's transaction: of a take-over and a transfer, requeue or end of the
             # same chat at the same moment, exactly one changes it.
-            transition = await self.service.repo.transfer(
-                record.id, former, member.id, member.display_name, self.service.settings.max_chats
+            transition = await self.live.repo.transfer(
+                record.id, former, member.id, member.display_name, self.live.settings.max_chats
             )
         except AtCapacity:
             raise FrameError(
                 "at_capacity",
-                f"You already have {self.service.settings.max_chats} chats open.",
+                f"You already have {self.live.settings.max_chats} chats open.",
                 ref,
             ) from None
         except NotHeld:
             raise _not_held(ref) from None
         await audit_hooks.record_open(
-            self.service.audit, member, record.id, audit_kinds.CONVERSATION_JOIN
+            self.live.audit, member, record.id, audit_kinds.CONVERSATION_JOIN
         )
         # The visitor sees the same neutral "a colleague is taking over" line as a transfer.
-        self.service._transition(transition)
-        self.service.tools._release(former, record.id, "taken_over")
+        self.live.transition(transition)
+        self.tools.release(former, record.id, "taken_over")
         conn.send({"type": "taken_over", "conversation_id": record.id})
 
     # --- events ---------------------------------------------------------------------------------
@@ -273,7 +274,7 @@ class Supervision:
                 self.hub._spawn(self._refresh(str(event.get("conversation_id"))))
 
     async def _refresh(self, conversation_id: str) -> None:
-        record = await self.service.repo.get(conversation_id)
+        record = await self.live.repo.get(conversation_id)
         if record is not None:
             self._observed_changed(record)
 

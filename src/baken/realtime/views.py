@@ -10,7 +10,12 @@ from baken.store.clock import iso, iso_ms
 from baken.store.records import ConversationRecord, StoredMessage
 
 
-def conversation_info(record: ConversationRecord, place: QueuePlace | None) -> dict[str, Any]:
+def conversation_info(
+    record: ConversationRecord, place: QueuePlace | None, visitor_live: bool | None = None
+) -> dict[str, Any]:
+    """``visitor_live``: False once the visitor was seen using the chat without JavaScript (no
+    socket: replies reach them at their page's next refresh), True when they came back on a
+    socket after that, None when nothing but the socket was ever seen (issue 13)."""
     queued = record.state is State.QUEUED and place is not None
     return {
         "id": record.id,
@@ -31,6 +36,7 @@ def conversation_info(record: ConversationRecord, place: QueuePlace | None) -> d
             "counselor": record.counselor_delivered_seq,
         },
         "expired": record.expired,
+        "visitor_live": visitor_live,
     }
 
 

@@ -293,7 +293,7 @@ class _Builder:
         trend = Table(
             "trend",
             self.tx("t_trend"),
-            "",
+            self.tx("stub_year"),
             [
                 self.tx(key)
                 for key in ("chart_persons", "chart_victims", "chart_self", "chart_chats")

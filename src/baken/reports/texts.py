@@ -51,6 +51,7 @@ T: dict[str, Text] = {
     "stub_category": Text("categorie", "category"),
     "stub_measure": Text("telling", "measure"),
     "stub_month": Text("maand", "month"),
+    "stub_year": Text("jaar", "year"),
     "stub_gender": Text("gender", "gender"),
     "row_total": Text("totaal", "total"),
     # sections and tables

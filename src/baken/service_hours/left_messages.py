@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, insert, select
 
+from baken.abuse.lanes import LanedBucket
 from baken.auth.tokens import new_id
 from baken.crypto.code_hash import code_hash
 from baken.crypto.envelope import new_data_key
@@ -46,7 +47,8 @@ class LeftMessages:
         self.codes = chat.codes
         self.db = chat.repo.db
         self.master = chat.repo.ciphers.master
-        self._bucket = TokenBucket(TRIES_PER_SECOND, TRIES_BURST)
+        # Issue 16: a lane for requests with a proof-of-work, one for the rest (abuse/lanes.py).
+        self._bucket: LanedBucket | TokenBucket = LanedBucket(TRIES_PER_SECOND, TRIES_BURST)
 
     async def _hash(self, normalized: str) -> str:
         if not self._bucket.take(time.monotonic()):

@@ -15,12 +15,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from baken.crypto.envelope import MasterKey
 from baken.crypto.keyring import KeyRing
+from baken.crypto.organisation_cipher import organisation_wrap_context
 from baken.store.database import Database
 from baken.store.retention_repo import SHREDDED_KEY_ID
 from baken.store.tables import (
     consult_messages,
     conversations,
     installation_secrets,
+    organisation_keys,
     return_codes,
     staff_totp,
 )
@@ -81,6 +83,15 @@ WRAPPED: tuple[WrappedKeys, ...] = (
         staff_totp.c.secret,
         staff_totp.c.key_id,
         totp_context,
+    ),
+    # Issue 16: each organisation's key (canned answers).
+    WrappedKeys(
+        "organisation keys",
+        organisation_keys,
+        organisation_keys.c.organisation_id,
+        organisation_keys.c.wrapped_key,
+        organisation_keys.c.key_id,
+        organisation_wrap_context,
     ),
     # Supervision (issue 3): each consult message between staff has a key of its own.
     WrappedKeys(

@@ -50,6 +50,11 @@ def device_bucket(device_token: str) -> str:
     return "d:" + token_hash(device_token)
 
 
+def is_device_bucket(bucket: str) -> bool:
+    """The bucket of a browser that signed in to its account before (the device cookie)."""
+    return bucket.startswith("d:")
+
+
 class LoginRepository:
     def __init__(
         self,

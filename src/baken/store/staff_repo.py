@@ -75,6 +75,13 @@ class StaffRepository:
         # Injected in tests to step over the idle and absolute limits without waiting.
         self.clock = clock
 
+    async def organisation_exists(self, organisation_id: str) -> bool:
+        async with self.db.reader.connect() as conn:
+            found = await conn.scalar(
+                select(organisations.c.id).where(organisations.c.id == organisation_id)
+            )
+        return found is not None
+
     async def ensure_organisation(
         self, name: str, organisation_id: str = DEFAULT_ORGANISATION
     ) -> str:

@@ -264,7 +264,8 @@ mailbox_messages = Table(
 # --- counselor tools (issue 3, part 4) ---
 
 # Ready-made texts. owner_staff_id NULL: a team text, managed by supervisors and admins.
-# Bodies are plain text typed by staff for staff; they are not visitor data, so not encrypted.
+# Issue 16: title and body are sealed together under the organisation's key (organisation_keys,
+# crypto/organisation_cipher.py): they say how an organisation works, a stolen disk must not.
 canned_responses = Table(
     "canned_responses",
     metadata,
@@ -272,12 +273,21 @@ canned_responses = Table(
     Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
     Column("owner_staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), nullable=True),
     Column("lang", String(8), nullable=False),
-    Column("title", String(60), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(40), ForeignKey("staff.id"), nullable=True),
     Index("ix_canned_responses_org_owner", "organisation_id", "owner_staff_id"),
+)
+
+# Issue 16: one data key per organisation, wrapped by the master key (context "org:<id>").
+organisation_keys = Table(
+    "organisation_keys",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 # Private notes of staff on a conversation (kind "note", or "transfer" for the note handed to a

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from baken.abuse.address import AddressKeys
 from baken.config import Settings
@@ -26,10 +26,13 @@ from baken.store.database import Database
 from baken.store.migrate import upgrade_async
 from baken.web import (
     audit_routes,
+    availability_routes,
+    campaign_routes,
     canned_routes,
     case_link_routes,
     figures_routes,
     health,
+    nojs_chat_routes,
     passkey_routes,
     registration_routes,
     research_routes,
@@ -41,9 +44,11 @@ from baken.web import (
     visitor_routes,
 )
 from baken.web.abuse_guard import AbuseGuard, challenge_api
+from baken.web.compression import SelectiveGZip
 from baken.web.pages import error_page
 from baken.web.security import SecurityMiddleware
 from baken.web.services import Services
+from baken.web.slim_static import SlimStaticFiles
 from baken.web.socket_routes import staff_socket, visitor_socket
 from baken.web.staff_security import StaffSecurity, staff_repository
 from baken.web.templating import STATIC_DIR
@@ -117,6 +122,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/closed/answers", visitor_forms.read_answers_form, methods=["POST"])
     app.add_api_route("/return", visitor_forms.return_form, methods=["POST"])
     app.add_api_route("/return/destroy", visitor_forms.destroy_code_form, methods=["POST"])
+    # Issue 13: the chat without JavaScript (docs/protocol.md).
+    app.add_api_route(nojs_chat_routes.CHAT_PATH, nojs_chat_routes.chat_page, methods=["GET"])
+    app.add_api_route(nojs_chat_routes.LOG_PATH, nojs_chat_routes.log_page, methods=["GET"])
+    app.add_api_route("/chat/send", nojs_chat_routes.send_form, methods=["POST"])
+    app.add_api_route("/chat/end", nojs_chat_routes.end_form, methods=["POST"])
     app.add_api_route("/staff/login", staff_routes.login_page, methods=["GET"])
     app.add_api_route("/staff/login", staff_routes.login, methods=["POST"])
     app.add_api_route("/staff/logout", staff_routes.logout, methods=["POST"])
@@ -169,6 +179,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # Opening hours, closed state and messages left while closed (issue 3, part 2).
     hours = service_routes
     app.add_api_route("/api/service/status", hours.status_api, methods=["GET"])
+    # Issue 18: open, staffed and wait for partner sites (CORS for BAKEN_PARTNER_ORIGINS).
+    app.add_api_route("/api/availability", availability_routes.availability_api, methods=["GET"])
+    app.add_api_route("/c/{code:path}", campaign_routes.campaign_entry, methods=["GET"])
     app.add_api_route("/api/visitor/message", hours.leave_message_api, methods=["POST"])
     app.add_api_route("/api/visitor/mailbox", hours.visitor_mailbox_api, methods=["POST"])
     app.add_api_route("/api/left-messages", hours.waiting_messages_api, methods=["GET"])
@@ -187,12 +200,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/api/visitor/feedback", figs.feedback_api, methods=["POST"])
     app.add_api_websocket_route("/ws/visitor", visitor_socket)
     app.add_api_websocket_route("/ws/staff", staff_socket)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", SlimStaticFiles(directory=STATIC_DIR), name="static")  # issue 18
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)
     # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
     app.state.address_keys = AddressKeys(settings.trusted_proxies)
-    app.add_middleware(SecurityMiddleware, hsts=True, addresses=app.state.address_keys)
+    # Issue 18: gzip only where no secret is in the response (compression.py, BREACH).
+    app.add_middleware(SelectiveGZip)
+    app.add_middleware(
+        SecurityMiddleware, hsts=True, addresses=app.state.address_keys, error_page=_uncaught
+    )
     return app
 
 
@@ -216,3 +233,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s: %s", request.url.path, type(exc).__name__)
     return error_page(_lang(request), 500)
+
+
+async def _uncaught(scope: Scope, exc: Exception) -> Response:
+    """The 500 page, sent by SecurityMiddleware so that it carries the security headers."""
+    return await _server_error(Request(scope), exc)

@@ -81,7 +81,8 @@ async def _payload(request: Request, allowed: set[str]) -> dict[str, Any] | Resp
 
 
 def _repo(request: Request) -> CannedRepository:
-    return CannedRepository(services_of(request.app).db)
+    services = services_of(request.app)
+    return CannedRepository(services.db, services.chat.repo.ciphers.master)
 
 
 async def list_canned(request: Request) -> Response:

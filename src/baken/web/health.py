@@ -24,8 +24,14 @@ async def readyz(request: Request) -> Response:
     if broker_ok is not None:
         checks["redis"] = "ok" if broker_ok else "unavailable"
     ready = all(value == "ok" for value in checks.values())
+    # Issue 16: an operator sees here that a proxy's X-Forwarded-For is being ignored.
+    untrusted = bool(getattr(request.app.state.address_keys, "untrusted_forwarding", False))
     return JSONResponse(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
+        {
+            "status": "ready" if ready else "not_ready",
+            "checks": checks,
+            "untrusted_forwarded_for": untrusted,
+        },
         status_code=200 if ready else 503,
     )
 

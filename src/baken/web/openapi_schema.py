@@ -54,7 +54,15 @@ FORM_BODIES: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/closed/answers"): frozenset({"code", "lang"}),
     ("post", "/return"): frozenset({"code", "lang"}),
     ("post", "/return/destroy"): frozenset({"code", "lang"}),
+    # Issue 13: the chat without JavaScript.
+    ("post", "/chat/send"): frozenset({"text", "client_msg_id", "lang"}),
+    ("post", "/chat/end"): frozenset({"lang"}),
     ("post", "/staff/security/organisation"): frozenset({"require"}),
+}
+
+# (method, path) -> optional query parameters of routes that read them from the raw Request.
+QUERY_PARAMETERS: dict[tuple[str, str], frozenset[str]] = {
+    ("get", "/api/availability"): frozenset({"org"}),  # issue 18
 }
 
 
@@ -98,6 +106,10 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in names
                 if name not in declared
+            )
+            operation["parameters"].extend(
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                for name in sorted(QUERY_PARAMETERS.get((method, path), frozenset()))
             )
             keys = JSON_BODIES.get((method, path))
             if keys is not None and "requestBody" not in operation:

@@ -301,9 +301,9 @@ async def _sign_in_step(
         return _error(401, "restart")
     token, challenge, member = pending
     security = security_of(request.app)
-    if abuse_of(request.app).login_blocked(request) or await security.logins.blocked(
-        challenge.bucket
-    ):
+    if abuse_of(request.app).login_blocked(
+        request, challenge.bucket
+    ) or await security.logins.blocked(challenge.bucket):
         return _error(429, "throttled")
     return payload, token, challenge, member
 
@@ -352,7 +352,7 @@ async def sign_in(request: Request) -> Response:
         if not await repo.record_use(used.id, used.credential.sign_count, assertion.sign_count):
             raise PasskeyError("sign_count")
     except PasskeyError as exc:
-        abuse_of(request.app).login_failed(request)
+        abuse_of(request.app).login_failed(request, pending.bucket)
         await security.logins.record_failure(pending.bucket)
         await audit(
             request,

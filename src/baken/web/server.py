@@ -11,6 +11,7 @@ import uvicorn
 from baken.config import Settings
 from baken.web import gc_tuning
 from baken.web.app import create_app
+from baken.web.slow_clients import guarded_protocol
 
 
 class TunedServer(uvicorn.Server):
@@ -58,7 +59,14 @@ def uvicorn_config(
         host=settings.host,
         port=settings.port,
         loop=loop,
-        http="httptools",
+        # uvicorn's httptools protocol with time limits for headers and body and a cap on
+        # half-open connections per address (issue 16: slow clients).
+        http=guarded_protocol(
+            settings.header_timeout_seconds,
+            settings.body_timeout_seconds,
+            settings.max_half_open_per_address,
+            settings.trusted_proxies,
+        ),
         ws="websockets-sansio",
         # Compression costs CPU per frame and opens side channels on secrets; chat frames are small.
         ws_per_message_deflate=False,

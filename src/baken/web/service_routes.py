@@ -27,6 +27,7 @@ from baken.service_hours.store import ServiceHoursStore, VersionConflict
 from baken.store.clock import iso, iso_ms, utcnow
 from baken.store.return_code_repo import MailboxMessage
 from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
+from baken.web.abuse_guard import way_back_gate
 from baken.web.json_body import load_json
 from baken.web.origin import same_origin
 from baken.web.pages import error_page
@@ -215,9 +216,12 @@ async def read_answers(
 
 async def leave_message_api(request: Request) -> Response:
     """Leave an anonymous message; the answer is read later with the code this returns."""
-    data = await _visitor_json(request, {"text", "lang"})
+    data = await _visitor_json(request, {"text", "lang", "pow"})
     if isinstance(data, Response):
         return data
+    refused = await way_back_gate(request, data)  # issue 16: proof, then address budget
+    if refused is not None:
+        return refused
     lang = _request_lang(request, data)
     _ = translations(lang).gettext
     try:
@@ -229,9 +233,12 @@ async def leave_message_api(request: Request) -> Response:
 
 async def visitor_mailbox_api(request: Request) -> Response:
     """Read answers with a code (marked read once shown); optionally leave another message."""
-    data = await _visitor_json(request, {"code", "text", "lang"})
+    data = await _visitor_json(request, {"code", "text", "lang", "pow"})
     if isinstance(data, Response):
         return data
+    refused = await way_back_gate(request, data)  # issue 16: proof, then address budget
+    if refused is not None:
+        return refused
     _ = translations(_request_lang(request, data)).gettext
     try:
         answers = await read_answers(request, data.get("code"), data.get("text"))

@@ -36,6 +36,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     conn = Connection(websocket, VisitorIdentity(record.id))
+    # Issue 13: back on a socket after the chat without JavaScript: the counselor is told.
+    service.visitor_link(record.id, live=True)
     welcome = {
         "type": "welcome",
         "role": "visitor",

@@ -82,8 +82,9 @@ async def password_step(request: Request) -> Response:
     found = await services.staff.by_username(username)
     member, password_hash = found if found else (None, None)
     bucket = await throttle_bucket(request, security, username, member)
-    # Also per address hash (issue 5, "Abuse without identity"): many accounts from one place.
-    if abuse_of(request.app).login_blocked(request) or await security.logins.blocked(bucket):
+    # Also per address hash and account (issues 5 and 16): never for this account's own device.
+    guard = abuse_of(request.app)
+    if guard.login_blocked(request, bucket) or await security.logins.blocked(bucket):
         return render(
             "staff_login.html", lang, status_code=429, error="throttled", username=username
         )
@@ -92,7 +93,7 @@ async def password_step(request: Request) -> Response:
     # neither the answer nor its timing says whether an account exists.
     ok = await run_hash(verify_password, password_hash, password)
     if not ok or member is None or not member.active:
-        abuse_of(request.app).login_failed(request)
+        abuse_of(request.app).login_failed(request, bucket)
         await security.logins.record_failure(bucket)
         await audit(request, audit_kinds.LOGIN_FAILURE, member, detail="step=password")
         return render("staff_login.html", lang, status_code=401, error="invalid", username=username)
@@ -190,15 +191,15 @@ async def code_step(request: Request) -> Response:
         return render("staff_code.html", lang, status_code=403, error=None, **passkey.context)
     if not code:
         return render("staff_code.html", lang, status_code=400, error="required", **passkey.context)
-    if abuse_of(request.app).login_blocked(request) or await security.logins.blocked(
-        challenge.bucket
-    ):
+    if abuse_of(request.app).login_blocked(
+        request, challenge.bucket
+    ) or await security.logins.blocked(challenge.bucket):
         await security.logins.end_challenge(token)
         response = render("staff_login.html", lang, status_code=429, error="throttled", username="")
         clear_session_cookie(response, PENDING_COOKIE)
         return response
     if not await security.two_factor.verify(member.id, code):
-        abuse_of(request.app).login_failed(request)
+        abuse_of(request.app).login_failed(request, challenge.bucket)
         await security.logins.record_failure(challenge.bucket)
         await audit(request, audit_kinds.LOGIN_FAILURE, member, detail="step=code")
         if await security.logins.count_wrong_code(token) == 0:

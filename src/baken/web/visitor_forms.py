@@ -10,8 +10,11 @@ in this response itself and nowhere else: no redirect with the code in a URL or 
 answers as text, or an error with the visitor's typed text kept in the field. Every response is
 Cache-Control: no-store (web/security.py), so the code stays out of the browser's cache.
 
-The same-origin rule of the start form applies (web/origin.py). Coming back with a code is a
-start: without a proof-of-work it goes through the start form's tight limit (abuse_guard.form_gate).
+The same-origin rule of the start form applies (web/origin.py). A browser without JavaScript
+cannot solve a proof-of-work, so every form here goes through the forms' own limits
+(abuse_guard.form_gate: a budget per address, then a tight one for everyone together). They work
+as usual at normal load; under a flood they are what is refused first ("very busy, in danger call
+112"), never a visitor whose browser sends a proof over the JSON API (issue 16, docs/security.md).
 """
 
 from __future__ import annotations
@@ -106,6 +109,12 @@ async def _closed_page(request: Request, lang: str, status: int, forms: dict[str
     return _visitor_page(request, None, lang, status=status, closed=closed, forms=forms)
 
 
+def _busy(lang: str) -> str:
+    return translations(lang).gettext(
+        "It is very busy right now. Please try again in a minute. In danger now? Call 112."
+    )
+
+
 def _leave_problem(lang: str, exc: VisitorRefused) -> str:
     _ = translations(lang).gettext
     if exc.code == "text_empty":
@@ -128,6 +137,9 @@ async def leave_message_form(request: Request) -> Response:
         return await _closed_page(request, lang, 413, {"leave": {"error": problem}})
     lang = _lang(request, form)
     text = _text(form)
+    if not form_gate(request):
+        result = {"leave": {"text": text, "error": _busy(lang)}}
+        return _try_later(await _closed_page(request, lang, 429, result), 429, 60)
     try:
         code = await leave_message(request, text, lang)
     except VisitorRefused as exc:
@@ -159,6 +171,9 @@ async def read_answers_form(request: Request) -> Response:
     lang = _lang(request, form)
     _ = translations(lang).gettext
     raw = form.get("code", "")
+    if not form_gate(request):
+        result = {"answers": {"code": raw, "error": _busy(lang)}}
+        return _try_later(await _closed_page(request, lang, 429, result), 429, 60)
     try:
         answers = await read_answers(request, raw)
     except VisitorRefused as exc:
@@ -250,6 +265,8 @@ async def destroy_code_form(request: Request) -> Response:
     raw = form.get("code", "")
     if not raw.strip():
         return _return_page(request, lang, 400, {"error": _("Type your code first.")})
+    if not form_gate(request):
+        return _return_page(request, lang, 429, {"code": raw, "error": _busy(lang)}, 60)
     try:
         await services_of(request.app).chat.destroy_code(raw)
     except CodeError as exc:

@@ -19,7 +19,7 @@ from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, Vi
 from baken.store.clock import iso, iso_ms
 from baken.store.records import ConversationRecord
 from baken.store.return_code_repo import MailboxMessage
-from baken.web.abuse_guard import form_gate, visitor_gate
+from baken.web.abuse_guard import form_gate, visitor_gate, way_back_gate
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie, set_session_cookie
 from baken.web.json_body import load_json
 from baken.web.origin import same_origin
@@ -270,12 +270,15 @@ async def return_api(request: Request) -> Response:
 
 async def destroy_code_api(request: Request) -> Response:
     """The visitor ends their code for good. The answer is the same whether it existed or not."""
-    data = await _json_body(request, {"code"})
+    data = await _json_body(request, {"code", "pow"})
     if isinstance(data, JSONResponse):
         return data
     raw = data.get("code")
     if not isinstance(raw, str):
         return JSONResponse({"error": "code_empty", "message": "Type your code."}, 400)
+    refused = await way_back_gate(request, data)  # issue 16: proof, then address budget
+    if refused is not None:
+        return refused
     try:
         await services_of(request.app).chat.destroy_code(raw)
     except CodeError as exc:

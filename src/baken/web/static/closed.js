@@ -3,6 +3,12 @@
 // code is shown once and only lives on the screen. Texts go in with textContent only.
 // Both forms also work without JavaScript (POST /closed/message, /closed/answers: issue 12); here
 // they are sent as JSON instead, so the page stays as it is.
+// Issue 16: each post carries a proof-of-work (pow.js), solved in the background when the page
+// opens, as for a chat start; without one the server refuses the request before any other check.
+
+import { ProofOfWork } from "./pow.js";
+
+const pow = new ProofOfWork();
 
 const section = document.getElementById("view-closed");
 const S = (() => {
@@ -14,15 +20,29 @@ const S = (() => {
 })();
 const lang = (section && section.dataset.lang) || document.documentElement.lang || "nl";
 
-async function post(path, body) {
+async function send(path, body, proof) {
   const response = await fetch(path, {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ ...body, lang }),
+    body: JSON.stringify(proof ? { ...body, lang, pow: proof } : { ...body, lang }),
   });
   const data = await response.json().catch(() => ({}));
-  return { ok: response.ok, data };
+  return { ok: response.ok, status: response.status, data };
+}
+
+/** Post with a fresh proof; one more try with a new proof when the server refused the proof
+ * itself (expired while the page was open, or already used). */
+async function post(path, body) {
+  let result = null;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const proof = await pow.take();
+    result = await send(path, body, proof);
+    const error = result.data && result.data.error;
+    if (!(result.status === 400 && typeof error === "string" && error.startsWith("pow_"))) break;
+  }
+  pow.prepare(); // the next post can go at once
+  return result;
 }
 
 function problem(data) {
@@ -93,3 +113,5 @@ readForm?.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+if (section) pow.prepare();

@@ -317,6 +317,7 @@ function createChat(info, nicknameHint) {
     els: {
       urgent: urgentBadge,
       tabUrgent,
+      nolive: q('[data-role="nolive"]'),
       state: q(".chat-panel__state"),
       endButton: q('[data-action="end"]'),
       closeButton: q('[data-action="close"]'),
@@ -401,6 +402,8 @@ function applyChatInfo(chat, info) {
   chat.els.tabUrgent.hidden = !urgent;
   setText(chat.els.tabUrgent, urgent ? S.urgent_badge : "");
   const ended = chat.info.state === "ended";
+  // Issue 13: a visitor without JavaScript reads replies at their page's next refresh.
+  chat.els.nolive.hidden = ended || chat.info.visitor_live !== false;
   const focus = document.activeElement;
   const focusWillHide =
     ended &&

@@ -519,6 +519,7 @@ ui.queueOfferButton.addEventListener("click", () => {
   ui.queueOfferButton.hidden = true;
   ui.queueMessageForm.hidden = false;
   ui.queueMessageText.focus();
+  pow.prepare(); // issue 16: leaving a message carries a proof-of-work, solved while they type
 });
 
 ui.queueMessageForm.addEventListener("submit", async (event) => {
@@ -527,11 +528,14 @@ ui.queueMessageForm.addEventListener("submit", async (event) => {
   button.disabled = true;
   ui.queueMessageStatus.textContent = S.leaving_message;
   try {
+    const body = { text: ui.queueMessageText.value, lang: config.lang };
+    const proof = await pow.take();
+    if (proof) body.pow = proof;
     const response = await fetch("/api/visitor/message", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text: ui.queueMessageText.value, lang: config.lang }),
+      body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok || typeof data.code !== "string") {
@@ -675,8 +679,13 @@ ui.destroyButton.addEventListener("click", async (event) => {
     return;
   }
   ui.destroyButton.disabled = true;
+  ui.returnStatus.textContent = S.preparing;
+  // Issue 16: destroying a code is on the way back too, so it carries a proof-of-work.
+  const proof = await pow.take();
   ui.returnStatus.textContent = S.starting;
-  const response = await postJson("/api/visitor/code/destroy", { code });
+  const body = proof ? { code, pow: proof } : { code };
+  const response = await postJson("/api/visitor/code/destroy", body);
+  pow.prepare();
   ui.destroyButton.disabled = false;
   if (response && response.ok) {
     ui.returnCode.value = "";

@@ -1,0 +1,156 @@
+"""Availability for partner sites (issue 18, item 3; fields in docs/protocol.md).
+
+``GET /api/availability[?org=<id>]``: open or closed, the next opening, whether a counselor is
+online, and the expected wait in coarse bands. Public and the same for every caller: no cookie is
+read, nothing about anyone is in it. One answer per organisation is computed at most once per
+cache period and shared by every request in between, so a popular partner page costs the server a
+dictionary lookup per request (BAKEN_AVAILABILITY_CACHE_SECONDS, 5 by default); a flood from
+one address is refused with 429.
+
+CORS only for the origins in BAKEN_PARTNER_ORIGINS: any other origin gets the same answer without
+an Access-Control-Allow-Origin header (its page's script then cannot read it; no error page).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from baken.abuse.address import SCOPE_KEY
+from baken.abuse.throttle import KeyedLimit
+from baken.domain.conversation import Role, State
+from baken.domain.queue import service_rate, wait_seconds_at
+from baken.store.clock import iso, utcnow
+from baken.store.staff_repo import DEFAULT_ORGANISATION
+from baken.web.service_routes import hours_store
+from baken.web.services import services_of
+
+# Staff who take chats; a researcher or an administrator alone online is not "staffed".
+CHAT_ROLES = frozenset({Role.COUNSELOR.value, Role.SUPERVISOR.value})
+# Organisation ids are ours (e.g. "org_default"); anything else is unknown without asking the
+# database, so a flood of invented ids costs nothing.
+_ORG_ID = re.compile(r"[a-z0-9_-]{1,64}")
+# Wait bands in minutes: (upper bound in seconds, band); beyond the last: "over_30".
+BANDS = ((5 * 60, "under_5"), (15 * 60, "5_15"), (30 * 60, "15_30"))
+JSON = "application/json"
+_NOT_FOUND = orjson.dumps({"error": "not_found"})
+_TOO_MANY = orjson.dumps({"error": "try_later"})
+
+
+def wait_band(wait_seconds: int | None) -> str:
+    if wait_seconds is None:
+        return "unknown"
+    if wait_seconds <= 0:
+        return "none"
+    for limit, band in BANDS:
+        if wait_seconds < limit:
+            return band
+    return "over_30"
+
+
+@dataclass
+class _Cached:
+    body: bytes | None  # None: no such organisation
+    until: float
+
+
+@dataclass
+class Availability:
+    """The shared answers, and the flood limit (per process, in memory)."""
+
+    per_minute: int
+    answers: dict[str, _Cached] = field(default_factory=dict)
+    limit: KeyedLimit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limit = KeyedLimit(self.per_minute, 60.0)
+
+
+def availability_of(app: Any) -> Availability:
+    state: Availability | None = getattr(app.state, "availability", None)
+    if state is None:
+        settings = services_of(app).settings
+        state = Availability(settings.address_availability_per_minute)
+        app.state.availability = state
+    return state
+
+
+async def _organisation_exists(app: Any, organisation_id: str) -> bool:
+    if organisation_id == DEFAULT_ORGANISATION:
+        return True
+    return await services_of(app).staff.organisation_exists(organisation_id)
+
+
+async def compute(app: Any, organisation_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The answer for one organisation right now (what the cache holds)."""
+    now = now or utcnow()
+    chat = services_of(app).chat
+    config, _version = await hours_store(app).load(organisation_id)
+    is_open = not config.enabled or config.schedule.is_open(now)
+    opens = None if is_open else config.schedule.next_opening(now)
+    staffed = any(
+        member.role in CHAT_ROLES for member in chat.presence.online(organisation_id).values()
+    )
+    wait: str | None = None
+    if is_open:
+        if not staffed:
+            wait = "unknown"
+        else:
+            waiting = sum(
+                1
+                for record in chat.hub.open.values()
+                if record.state is State.QUEUED and record.organisation_id == organisation_id
+            )
+            # Where a visitor who starts now would stand: behind everyone waiting.
+            rate = service_rate(chat.hub.recent_accepts, now)
+            wait = "none" if waiting == 0 else wait_band(wait_seconds_at(waiting + 1, rate))
+    return {
+        "organisation": organisation_id,
+        "open": is_open,
+        "opens_at": iso(opens) if opens else None,
+        "staffed": staffed,
+        "wait": wait,
+        "updated_at": iso(now),
+        "max_age": services_of(app).settings.availability_cache_seconds,
+    }
+
+
+def _cors_headers(request: Request) -> dict[str, str]:
+    # The answer depends on Origin only in this header; caches must keep them apart.
+    headers = {"Vary": "Origin"}
+    origin = request.headers.get("origin")
+    if origin and origin in services_of(request.app).settings.partner_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+    return headers
+
+
+async def availability_api(request: Request) -> Response:
+    state = availability_of(request.app)
+    headers = _cors_headers(request)
+    key: str | None = request.scope.get(SCOPE_KEY)
+    if key is not None and not state.limit.hit(key, time.monotonic()):
+        headers["Retry-After"] = "60"
+        return Response(_TOO_MANY, status_code=429, media_type=JSON, headers=headers)
+    organisation_id = request.query_params.get("org") or DEFAULT_ORGANISATION
+    if not _ORG_ID.fullmatch(organisation_id):
+        return Response(_NOT_FOUND, status_code=404, media_type=JSON, headers=headers)
+    now = time.monotonic()
+    cached = state.answers.get(organisation_id)
+    if cached is None or cached.until <= now:
+        body: bytes | None = None
+        if await _organisation_exists(request.app, organisation_id):
+            body = orjson.dumps(await compute(request.app, organisation_id))
+        if len(state.answers) >= 1000:
+            state.answers.clear()
+        seconds = services_of(request.app).settings.availability_cache_seconds
+        cached = state.answers[organisation_id] = _Cached(body, now + seconds)
+    if cached.body is None:
+        return Response(_NOT_FOUND, status_code=404, media_type=JSON, headers=headers)
+    return Response(cached.body, media_type=JSON, headers=headers)

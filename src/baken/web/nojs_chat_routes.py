@@ -1,0 +1,267 @@
+"""The visitor's chat without JavaScript (issue 13, item 5; docs/protocol.md, "The chat without
+JavaScript").
+
+A visitor whose browser runs no script reaches GET /chat: the visitor page sends them there with a
+<meta http-equiv=refresh> inside <noscript>, which a browser that runs scripts ignores. While
+waiting, the page refreshes itself every few seconds (place and estimate). In the chat, the
+transcript is a page of its own (GET /chat/log) in an <iframe> that refreshes itself, so the
+message box around it keeps what the visitor is typing. Sending is a form (POST /chat/send,
+Post/Redirect/Get) with a `client_msg_id` made here, one per rendered form: a double submit is one
+message. Ending is a second step (GET /chat?end=ask, then POST /chat/end).
+
+Every action goes through the chat service, as the socket's frames do: the same text check,
+global visitor rate, writer (encryption, seq) and resend detection. The conversation is always
+the one behind the visitor's own cookie, never one named in the request. The no-JS GETs and posts
+of one conversation share a token bucket: a refresh storm gets a calm page, not the database.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections import OrderedDict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from baken.domain.conversation import EndedBy
+from baken.domain.rate import TokenBucket
+from baken.i18n import translations
+from baken.realtime.frames import FrameError
+from baken.store.records import ConversationRecord
+from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
+from baken.web.origin import same_origin
+from baken.web.pages import error_page
+from baken.web.services import services_of
+from baken.web.templating import render
+from baken.web.ui_strings import visitor_strings
+from baken.web.visitor_forms import FormTooLarge, _form, _lang, _text, _try_later
+from baken.web.visitor_routes import EXIT_PATH
+
+CHAT_PATH = "/chat"
+LOG_PATH = "/chat/log"
+# Waiting: the whole page; in the chat: only the transcript frame (the message box stays put).
+QUEUE_REFRESH_SECONDS = 5
+LOG_REFRESH_SECONDS = 5
+# Per conversation: a page and its frame refreshing every 5 s take 0.4 a second; a person
+# pressing "Refresh" and sending stays far below this. Only a storm runs the bucket dry.
+REQUESTS_PER_SECOND = 1.0
+REQUEST_BURST = 20.0
+STORM_RETRY_SECONDS = 10
+MAX_BUCKETS = 20_000
+_CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class _Buckets:
+    """One token bucket per conversation, the least recently used dropped beyond a bound."""
+
+    def __init__(self) -> None:
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, conversation_id: str) -> bool:
+        bucket = self._buckets.pop(conversation_id, None)
+        if bucket is None:
+            bucket = TokenBucket(REQUESTS_PER_SECOND, REQUEST_BURST)
+        self._buckets[conversation_id] = bucket
+        while len(self._buckets) > MAX_BUCKETS:
+            self._buckets.popitem(last=False)
+        return bucket.take(time.monotonic())
+
+
+def _buckets(request: Request) -> _Buckets:
+    state = request.app.state
+    if not hasattr(state, "nojs_buckets"):
+        state.nojs_buckets = _Buckets()
+    buckets: _Buckets = state.nojs_buckets
+    return buckets
+
+
+async def _own_conversation(request: Request) -> ConversationRecord | None:
+    """The open conversation behind the visitor's cookie; its counselor hears that this visitor
+    has no live connection (only the first time: ChatService.visitor_link)."""
+    chat = services_of(request.app).chat
+    token = request.cookies.get(VISITOR_COOKIE)
+    record = await chat.visitor_conversation(token) if token else None
+    if record is not None:
+        chat.visitor_link(record.id, live=False)
+    return record
+
+
+def _event_text(strings: dict[str, str], message: dict[str, Any]) -> str:
+    text = strings.get(f"event_{message['event']}") or strings["event_unknown"]
+    return text.replace("{name}", message.get("name") or strings["counselor"])
+
+
+def _page(
+    request: Request,
+    lang: str,
+    record: ConversationRecord | None,
+    status: int = 200,
+    form_id: str | None = None,
+    **context: Any,
+) -> Response:
+    services = services_of(request.app)
+    strings = visitor_strings(translations(lang).gettext)
+    info = services.chat.info(record) if record else None
+    wait = info["estimated_wait_seconds"] if info else None
+    return render(
+        "nojs_chat.html",
+        lang,
+        status_code=status,
+        conversation=info,
+        wait_text=_wait_text(strings, wait),
+        # A fresh id for every form rendered: the same form sent twice is one message.
+        client_msg_id=form_id or secrets.token_urlsafe(16),
+        max_chars=services.settings.max_message_chars,
+        exit_path=EXIT_PATH,
+        emergency_number="112",
+        queue_refresh=QUEUE_REFRESH_SECONDS,
+        **context,
+    )
+
+
+def _wait_text(strings: dict[str, str], seconds: int | None) -> str:
+    """The estimate in the words and rounding visitor.js uses (waitText)."""
+    if seconds is None or seconds < 0:
+        return ""
+    if seconds <= 60:
+        return strings["wait_under_minute"]
+    minutes = -(-seconds // 60)
+    if minutes > 60:
+        return strings["wait_over_hour"]
+    shown = minutes if minutes <= 10 else -(-minutes // 5) * 5
+    return strings["wait_minutes"].replace("{n}", str(shown))
+
+
+def _storm(request: Request, lang: str, record: ConversationRecord | None) -> Response:
+    notice = translations(lang).gettext(
+        "You are refreshing very often. Please wait a few seconds. In danger now? Call 112."
+    )
+    page = _page(request, lang, record, status=429, storm=True, notice=notice)
+    return _try_later(page, 429, STORM_RETRY_SECONDS)
+
+
+def _ended_page(request: Request, lang: str, status: int, notice: str | None) -> Response:
+    response = _page(request, lang, None, status=status, notice=notice, ended=True)
+    if request.cookies.get(VISITOR_COOKIE):
+        clear_session_cookie(response, VISITOR_COOKIE)
+    return response
+
+
+async def chat_page(request: Request) -> Response:
+    """GET /chat: waiting (refreshing itself), the chat (transcript frame, message box, end), the
+    second step of ending (`?end=ask`), or the ended page."""
+    lang = _lang(request)
+    record = await _own_conversation(request)
+    if record is None:
+        # Ended (by either side, or quick exit elsewhere), or never started.
+        return _ended_page(request, lang, 200, None)
+    if not _buckets(request).take(record.id):
+        return _storm(request, lang, record)
+    return _page(request, lang, record, confirm_end=request.query_params.get("end") == "ask")
+
+
+async def log_page(request: Request) -> Response:
+    """GET /chat/log: the transcript so far, for the frame on the chat page; refreshes itself
+    while the chat is open."""
+    lang = _lang(request)
+    record = await _own_conversation(request)
+    if record is None:
+        return render("nojs_log.html", lang, messages=[], refresh=None, ended=True)
+    if not _buckets(request).take(record.id):
+        notice = translations(lang).gettext(
+            "You are refreshing very often. Please wait a few seconds. In danger now? Call 112."
+        )
+        page = render(
+            "nojs_log.html",
+            lang,
+            status_code=429,
+            messages=[],
+            refresh=STORM_RETRY_SECONDS,
+            notice=notice,
+        )
+        return _try_later(page, 429, STORM_RETRY_SECONDS)
+    strings = visitor_strings(translations(lang).gettext)
+    shown = []
+    for message in await services_of(request.app).chat.visitor_transcript(record.id):
+        if message["event"]:
+            shown.append({"kind": "event", "text": _event_text(strings, message)})
+        else:
+            own = message["sender"] == "visitor"
+            who = strings["you"] if own else (message["name"] or strings["counselor"])
+            kind = "own" if own else "counselor"
+            shown.append({"kind": kind, "who": who, "text": message["text"] or ""})
+    return render("nojs_log.html", lang, messages=shown, refresh=LOG_REFRESH_SECONDS, ended=False)
+
+
+def _send_problem(lang: str, code: str) -> str:
+    _ = translations(lang).gettext
+    problems = {
+        "text_empty": _("Please type a message first."),
+        "text_too_long": _("Your message is too long. Please make it shorter."),
+        "busy": _("Very busy right now. Your message was not sent. Please send it again."),
+        "conversation_ended": _("This chat has ended. Your message was not sent."),
+    }
+    return problems.get(code, _("Something went wrong. Please try again."))
+
+
+async def send_form(request: Request) -> Response:
+    """POST /chat/send: form (`text`, `client_msg_id`, `lang`) → 303 to the chat page, or the
+    chat page with the problem and the typed text kept."""
+    lang = _lang(request)
+    services = services_of(request.app)
+    if not same_origin(request, services.settings.allowed_origins):
+        return error_page(lang, 403)
+    record = await _own_conversation(request)
+    try:
+        form = await _form(request)
+    except FormTooLarge:
+        problem = _send_problem(lang, "text_too_long")
+        return _page(request, lang, record, status=413, problem=problem)
+    lang = _lang(request, form)
+    text = _text(form)
+    if record is None:
+        return _ended_page(request, lang, 409, _send_problem(lang, "conversation_ended"))
+    client_msg_id = form.get("client_msg_id", "")
+    if not _CLIENT_MSG_ID.match(client_msg_id):
+        return error_page(lang, 400)
+    if not _buckets(request).take(record.id):
+        return _storm(request, lang, record)
+    try:
+        await services.chat.visitor_send(record.id, client_msg_id, text)
+    except FrameError as exc:
+        if exc.code == "conversation_ended":
+            return _ended_page(request, lang, 409, _send_problem(lang, exc.code))
+        status = 429 if exc.code == "busy" else (503 if exc.code == "unavailable" else 400)
+        # The same id in the form again: should the first try have been stored after all,
+        # sending the kept text once more cannot store it twice.
+        page = _page(
+            request,
+            lang,
+            record,
+            status=status,
+            problem=_send_problem(lang, exc.code),
+            text=text,
+            form_id=client_msg_id,
+        )
+        return _try_later(page, status)
+    return RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303)
+
+
+async def end_form(request: Request) -> Response:
+    """POST /chat/end (the second step): ends the visitor's own chat, then 303 to the ended page."""
+    lang = _lang(request)
+    services = services_of(request.app)
+    if not same_origin(request, services.settings.allowed_origins):
+        return error_page(lang, 403)
+    try:
+        form = await _form(request)
+    except FormTooLarge:
+        return error_page(lang, 400)
+    lang = _lang(request, form)
+    record = await _own_conversation(request)
+    if record is not None:
+        await services.chat.end_for_visitor(record.id, EndedBy.VISITOR)
+    return RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303)
