@@ -380,8 +380,9 @@ async def _answer(client: Client) -> dict[str, Any]:
 
 
 async def _still_open(client: Client) -> None:
-    await client.send({"type": "ping", "t": 7})
-    await client.expect("pong", t=7)
+    # Pings count in the frame budget (issue 16): after a burst, the ping may first be told to wait.
+    pong = await _exchange(client, orjson.dumps({"type": "ping", "t": 7}).decode(), "pong")
+    assert pong["t"] == 7
 
 
 def test_ids_of_other_types_and_injections_in_frames(server: Server, admin: str) -> None:

@@ -48,7 +48,7 @@ def _parse_hop(text: str) -> Address | None:
         return None
 
 
-def _trusted(address: Address, proxies: Sequence[Network]) -> bool:
+def is_trusted(address: Address, proxies: Sequence[Network]) -> bool:
     return any(address.version == net.version and address in net for net in proxies)
 
 
@@ -60,7 +60,7 @@ def client_address(
     if peer is None:
         return None
     current = _parse_hop(peer)
-    if current is None or not _trusted(current, proxies):
+    if current is None or not is_trusted(current, proxies):
         return current
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
     for hop in reversed(hops):
@@ -68,7 +68,7 @@ def client_address(
         if address is None:
             return current
         current = address
-        if not _trusted(address, proxies):
+        if not is_trusted(address, proxies):
             return address
     return current
 
@@ -120,7 +120,7 @@ class AddressKeys:
         ]
         if forwarded and not self.untrusted_forwarding:
             direct = _parse_hop(peer) if peer is not None else None
-            if direct is None or not _trusted(direct, self.proxies):
+            if direct is None or not is_trusted(direct, self.proxies):
                 self._warn_untrusted_forwarding()
         address = client_address(peer, forwarded if self.proxies else (), self.proxies)
         return None if address is None else self.hash_of(address)

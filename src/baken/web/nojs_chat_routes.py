@@ -32,12 +32,11 @@ from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.store.records import ConversationRecord
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.templating import render
 from baken.web.ui_strings import visitor_strings
-from baken.web.visitor_forms import FormTooLarge, _form, _lang, _text, _try_later
+from baken.web.visitor_forms import _lang, _text, _try_later, posted_form
 from baken.web.visitor_routes import EXIT_PATH
 
 CHAT_PATH = "/chat"
@@ -210,17 +209,18 @@ def _send_problem(lang: str, code: str) -> str:
 async def send_form(request: Request) -> Response:
     """POST /chat/send: form (`text`, `client_msg_id`, `lang`) → 303 to the chat page, or the
     chat page with the problem and the typed text kept."""
-    lang = _lang(request)
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
-    record = await _own_conversation(request)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
+
+    async def too_long(lang: str) -> Response:
+        record = await _own_conversation(request)
         problem = _send_problem(lang, "text_too_long")
         return _page(request, lang, record, status=413, problem=problem)
-    lang = _lang(request, form)
+
+    posted = await posted_form(request, too_long)
+    if isinstance(posted, Response):
+        return posted
+    form, lang = posted
+    record = await _own_conversation(request)
     text = _text(form)
     if record is None:
         return _ended_page(request, lang, 409, _send_problem(lang, "conversation_ended"))
@@ -252,15 +252,11 @@ async def send_form(request: Request) -> Response:
 
 async def end_form(request: Request) -> Response:
     """POST /chat/end (the second step): ends the visitor's own chat, then 303 to the ended page."""
-    lang = _lang(request)
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(lang, 400)
-    lang = _lang(request, form)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    _, lang = posted
     record = await _own_conversation(request)
     if record is not None:
         await services.chat.end_for_visitor(record.id, EndedBy.VISITOR)

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from baken.abuse.address import Network, parse_networks
+from baken.abuse.address import Network, is_trusted, parse_networks
 
 _KEY = secrets.token_bytes(32)
 
@@ -61,7 +61,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             address = ip_address(host)
         except ValueError:
             return None
-        if any(address.version == net.version and address in net for net in self.trusted):
+        if is_trusted(address, self.trusted):
             return None
         return _hashed(host)
 

@@ -19,6 +19,7 @@ as usual at normal load; under a flood they are what is refused first ("very bus
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -86,6 +87,25 @@ def _lang(request: Request, form: dict[str, str] | None = None) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
+TooLarge = Callable[[str], Awaitable[Response]]
+
+
+async def posted_form(
+    request: Request, too_large: TooLarge | None = None
+) -> tuple[dict[str, str], str] | Response:
+    """What every visitor form starts with: the same-origin check, the bounded form, and the
+    language it asks for. A Response when the form is refused: 403 from elsewhere; too large →
+    ``too_large(lang)`` where the form has a gentler answer, else 400."""
+    lang = _lang(request)
+    if not same_origin(request, services_of(request.app).settings.allowed_origins):
+        return error_page(lang, 403)
+    try:
+        form = await _form(request)
+    except FormTooLarge:
+        return await too_large(lang) if too_large is not None else error_page(lang, 400)
+    return form, _lang(request, form)
+
+
 def _text(form: dict[str, str]) -> str:
     # Browsers send a textarea's line breaks as CRLF; the page (and the JSON API) counts and
     # stores them as LF, so the same text fits the same limit either way.
@@ -127,15 +147,15 @@ def _leave_problem(lang: str, exc: VisitorRefused) -> str:
 async def leave_message_form(request: Request) -> Response:
     """POST /closed/message: form (`text`, `lang`) → the page with the new code, or the error
     with the text kept. Each post that is stored is a new message with a new code."""
-    lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
+
+    async def too_long(lang: str) -> Response:
         problem = translations(lang).gettext("Your message is too long. Please make it shorter.")
         return await _closed_page(request, lang, 413, {"leave": {"error": problem}})
-    lang = _lang(request, form)
+
+    posted = await posted_form(request, too_long)
+    if isinstance(posted, Response):
+        return posted
+    form, lang = posted
     text = _text(form)
     if not form_gate(request):
         result = {"leave": {"text": text, "error": _busy(lang)}}
@@ -161,14 +181,10 @@ def _code_problem(lang: str, code: str) -> str:
 async def read_answers_form(request: Request) -> Response:
     """POST /closed/answers: form (`code`, `lang`) → the page with the answers not read yet
     (then marked read, as over the JSON API), or the error with the code kept."""
-    lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(lang, 400)
-    lang = _lang(request, form)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    form, lang = posted
     _ = translations(lang).gettext
     raw = form.get("code", "")
     if not form_gate(request):
@@ -204,14 +220,10 @@ async def return_form(request: Request) -> Response:
     chat page is this response itself. A visitor whose chat is still open (a second press, a
     resent form) is sent back to it: no second chat, the code is not used again."""
     services = services_of(request.app)
-    lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(lang, 400)
-    lang = _lang(request, form)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    form, lang = posted
     _ = translations(lang).gettext
     token = request.cookies.get(VISITOR_COOKIE)
     if token and await services.chat.visitor_conversation(token) is not None:
@@ -253,14 +265,10 @@ async def return_form(request: Request) -> Response:
 async def destroy_code_form(request: Request) -> Response:
     """POST /return/destroy (the form's second button): the same answer whether the code existed
     or not, as POST /api/visitor/code/destroy."""
-    lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    try:
-        form = await _form(request)
-    except FormTooLarge:
-        return error_page(lang, 400)
-    lang = _lang(request, form)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    form, lang = posted
     _ = translations(lang).gettext
     raw = form.get("code", "")
     if not raw.strip():
