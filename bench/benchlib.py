@@ -241,6 +241,9 @@ def start_server(
     # Every bench visitor comes from 127.0.0.1 and starts without solving a proof-of-work, so
     # the start-time abuse limits (issue 5) are lifted; the per-message limits stay on.
     env["BAKEN_PROOF_OF_WORK"] = "false"
+    # Visitors are started before the counselors' sockets open (issue 15's "open only when
+    # staffed" would send them to the closed page).
+    env["BAKEN_OPEN_NEEDS_STAFF"] = "false"
     env["BAKEN_ADDRESS_STARTS_PER_10MIN"] = "100000000"
     # Thousands of sockets from one address open at once: not a slowloris (issue 16).
     env["BAKEN_MAX_HALF_OPEN_PER_ADDRESS"] = "100000000"
@@ -480,10 +483,12 @@ def cookie_value(headers: Sequence[tuple[str, str]], name: str) -> str | None:
 
 
 async def visitor_start(
-    server: Server, lang: str = "nl", proof: dict[str, Any] | None = None
+    server: Server, lang: str = "nl", proof: dict[str, Any] | None = None, prefix: str = ""
 ) -> tuple[str, str]:
     """POST /api/visitor/start → (conversation id, visitor session token); `proof`: a solved
-    proof-of-work, for a server that asks one."""
+    proof-of-work, for a server that asks one; `prefix`: an organisation's entry, "/o/<slug>"
+    (issue 14; "" is the default organisation's). The visitor socket needs no prefix: the
+    cookie names the conversation, and the visitor page opens ``/ws/visitor`` at every entry."""
     payload: dict[str, Any] = {"nickname": None, "lang": lang}
     if proof is not None:
         payload["pow"] = proof
@@ -491,12 +496,12 @@ async def visitor_start(
     status, hdrs, resp = await http_request(
         server.port,
         "POST",
-        "/api/visitor/start",
+        f"{prefix}/api/visitor/start",
         body=body,
         headers={"Origin": server.origin, "Content-Type": "application/json"},
     )
     if status != 200:
-        raise BenchError(f"POST /api/visitor/start → HTTP {status}: {resp[:300]!r}")
+        raise BenchError(f"POST {prefix}/api/visitor/start → HTTP {status}: {resp[:300]!r}")
     token = cookie_value(hdrs, VISITOR_COOKIE)
     if not token:
         raise BenchError(f"POST /api/visitor/start set no {VISITOR_COOKIE} cookie: {hdrs!r}")

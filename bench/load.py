@@ -14,6 +14,12 @@ see whether the generator kept up.
     .venv/bin/python bench/load.py                      # both targets, 1000 conv, 2000 msg/s, 60 s
     .venv/bin/python bench/load.py --target relay --duration 10
     .venv/bin/python bench/load.py --database-url postgresql+asyncpg://… --json pg.json
+    .venv/bin/python bench/load.py --organisations 1,10 --json orgs.json   # issue 14, Baken only
+
+``--organisations N`` (issue 14) spreads the conversations round-robin over N organisations
+(visitor i starts at organisation i mod N's entry, and its counselor belongs to that
+organisation); ``--organisations 1,10`` runs Baken with each in one invocation and compares the
+p99 (target: 10 within 5 % of 1).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from typing import Any
 import orjson
 
 import benchlib as bl
+import organisations as orgs
 import security_churn
 from benchlib import BenchError, Server
 
@@ -144,11 +151,13 @@ async def setup_pair(
     timeout: float,
     staff_server: Server | None = None,
     proof_pool: ProcessPoolExecutor | None = None,
+    prefix: str = "",
 ) -> tuple[Pair, int]:
     """Visitor i on `server`, counselor i on `staff_server` (another process: --processes 2).
-    With `proof_pool` (--security on) the visitor first solves the server's proof-of-work."""
+    With `proof_pool` (--security on) the visitor first solves the server's proof-of-work.
+    `prefix`: the entry of the visitor's organisation (the counselor must belong to it)."""
     proof = None if proof_pool is None else await security_churn.solve_proof(server, proof_pool)
-    conv_id, vtoken = await bl.visitor_start(server, proof=proof)
+    conv_id, vtoken = await bl.visitor_start(server, proof=proof, prefix=prefix)
     visitor = await bl.open_lean(server, "/ws/visitor", bl.VISITOR_COOKIE, vtoken, timeout=timeout)
     welcome = await wait_for(visitor, "welcome", timeout)
     heartbeat = int(welcome.get("heartbeat") or 20)
@@ -414,11 +423,24 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     db = "relay (memory)"
     churn: security_churn.Churn | None = None
     login: tuple[str, str] | None = None
+    n_orgs = args.organisations[0]
+    prefixes = [""] * n
     if target == "baken":
         db = "PostgreSQL" if args.database_url else "SQLite (default)"
         t = time.monotonic()
-        staff_tokens = await make_counselors(data_dir, args.database_url, n)
+        if n_orgs == 1:
+            staff_tokens = await make_counselors(data_dir, args.database_url, n)
+        else:
+            # Conversation i belongs to organisation i mod N, and so does counselor i.
+            made = await orgs.create(
+                data_dir,
+                args.database_url,
+                [orgs.share(n, n_orgs, k) for k in range(n_orgs)],
+            )
+            staff_tokens = [made[i % n_orgs].tokens[i // n_orgs] for i in range(n)]
+            prefixes = [made[i % n_orgs].prefix for i in range(n)]
         result["counselor_setup_s"] = round(time.monotonic() - t, 1)
+        result["organisations"] = n_orgs
         if args.security is not None:
             churn = security_churn.Churn(
                 security=args.security in ("on", "interleave"),
@@ -497,7 +519,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                     return
                 try:
                     pair, heartbeat = await setup_pair(
-                        server, i, staff_tokens[i], 60.0, staff_server, proof_pool
+                        server, i, staff_tokens[i], 60.0, staff_server, proof_pool, prefixes[i]
                     )
                 except (TimeoutError, BenchError, OSError) as e:
                     setup_errors.append(f"pair {i}: {e!r}")
@@ -888,6 +910,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         row("generator send lag max", lat("gen_lag", "max_ms")),
         row("drain after last send", lambda r: bl.fmt(r.get("drain_s"), " s")),
     ]
+    if any(r.get("organisations", 1) > 1 for r in results):
+        rows.insert(1, row("organisations", lambda r: bl.fmt(r.get("organisations"))))
     print()
     print(
         f"Load: {args.conversations:,} conversations, {args.rate:,.0f} msg/s offered, "
@@ -963,7 +987,19 @@ def main() -> int:
         "--phase-second phases within each of --repeat runs (see bench/security_churn.py)",
     )
     ap.add_argument("--phase", type=float, default=10.0, help="with --security interleave, s")
-    ap.add_argument("--repeat", type=int, default=1, help="with --security both: runs of each")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --security both, or several --organisations counts: runs of each",
+    )
+    ap.add_argument(
+        "--organisations",
+        type=orgs.parse_counts,
+        default=[1],
+        help="issue 14: spread the conversations over N organisations; '1,10' runs Baken with "
+        "each (alternating with --repeat) and compares the p99 (the first is the baseline)",
+    )
     ap.add_argument("--churn-starts", type=float, default=1.0, help="chat starts per second")
     ap.add_argument("--churn-returns", type=float, default=0.2, help="code tries per second")
     ap.add_argument("--churn-logins", type=float, default=2.0, help="staff sign-ins per minute")
@@ -1005,6 +1041,11 @@ def main() -> int:
         ap.error("--phase must be positive and fit twice into --duration")
     if args.processes == 2 and not args.database_url:
         ap.error("--processes 2 needs --database-url (PostgreSQL): SQLite is for one process")
+    if len(args.organisations) > 1 and (args.security is not None or args.target == "relay"):
+        ap.error(
+            "--organisations with several counts compares Baken with itself: "
+            "no --security, no --target relay"
+        )
 
     # With two servers nothing is pinned: four busy parties share two cores.
     pinned = bl.pin_generator() if args.processes == 1 else False
@@ -1026,12 +1067,48 @@ def main() -> int:
             return compare_security(args)
         if args.security == "interleave":
             return compare_phases(args)
+        if len(args.organisations) > 1:
+            return compare_organisations(args)
         return bl.run_targets(args, run_target, report, verdicts)
     finally:
         restore()
 
 
 SECURITY_COST_LIMIT = 1.05  # issue 5: the security work adds at most 5 % to the p99
+ORGANISATIONS_LIMIT = 1.05  # issue 14: p99 with 10 organisations within 5 % of one
+
+
+def compare_organisations(args: argparse.Namespace) -> int:
+    """--organisations 1,10: Baken with each count (alternating with --repeat; the relay has no
+    organisations and is left out); compares the median end-to-end p99 with the first count's."""
+    if args.target == "both":
+        print("(the relay has no organisations: Baken only)", file=sys.stderr)
+    results = orgs.run_each(args, run_target)
+    report(results, args)
+    metrics = {
+        "e2e_p50_ms": lambda r: r.get("e2e", {}).get("p50_ms"),
+        "e2e_p99_ms": lambda r: r.get("e2e", {}).get("p99_ms"),
+        "e2e_p999_ms": lambda r: r.get("e2e", {}).get("p999_ms"),
+        "persisted_rate": lambda r: r.get("persisted_rate"),
+    }
+
+    def valid(r: dict[str, Any]) -> bool:
+        return generator_ok(r) and (r.get("other_cpu") or 0.0) < 0.10
+
+    comparison = orgs.compare(results, metrics, "e2e_p99_ms", ORGANISATIONS_LIMIT, valid)
+    # A faster run that lost messages or met errors is no pass.
+    broken = [r["target"] for r in results if r.get("lost", 1) or r.get("errors_total", 1)]
+    if broken:
+        comparison["verdict"] = f"MISS (lost messages or errors in {', '.join(broken)})"
+    full = args.conversations >= TARGET_CONVERSATIONS and args.rate >= TARGET_RATE
+    if not full or args.duration < TARGET_DURATION:
+        comparison["verdict"] = comparison["verdict"].lower() + " (n/a: not the target load)"
+    units = {"e2e_p50_ms": " ms", "e2e_p99_ms": " ms", "e2e_p999_ms": " ms", "persisted_rate": "/s"}
+    orgs.print_comparison(
+        comparison, "Organisations (issue 14): the same load spread over more organisations", units
+    )
+    write_comparison(args, results, "organisations_comparison", comparison)
+    return 0
 
 
 def write_comparison(

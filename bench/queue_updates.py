@@ -8,11 +8,19 @@ position (one less than before); the accepted chat is then ended (outside the ti
 the counselor has room for the next.
 So the queue always holds at least ``--waiting`` visitors while an accept is timed.
 Target: p99 ≤ 100 ms with 2,000 waiting. Baken only (the reference relay has no queue).
+
+With ``--organisations N`` (issue 14) the visitors start round-robin at N organisations' entries
+and the accepts go round-robin too, each by a counselor of that organisation: an accept is timed
+until every waiting visitor of THAT organisation has its new place, and any place change that
+reaches a visitor of another organisation is counted as unexpected (it must not happen).
+``--organisations 1,10`` runs both in one invocation and compares them (target: 10 at least as
+fast as 1).
 (Not named ``queue.py``: every bench script runs with bench/ first on ``sys.path``, where such a
 file would shadow the standard library's ``queue`` that asyncio imports.)
 
     .venv/bin/python bench/queue_updates.py --json bench/results/queue-sqlite.json
     .venv/bin/python bench/queue_updates.py --waiting 200 --accepts 20      # a quick look
+    .venv/bin/python bench/queue_updates.py --organisations 1,10 --json queue-orgs.json
 """
 
 from __future__ import annotations
@@ -30,11 +38,13 @@ from typing import Any
 import orjson
 
 import benchlib as bl
+import organisations as orgs
 from benchlib import BenchError
 
 TARGET_WAITING = 2000
 TARGET_ACCEPTS = 200
 TARGET_P99_MS = 100.0
+ORGANISATIONS_LIMIT = 1.0  # issue 14: with more organisations at least as fast as with one
 
 
 class Round:
@@ -56,13 +66,32 @@ class Round:
             self.done.set_result(None)
 
 
+class Strays:
+    """Place frames to visitors the running accept should not move (another organisation's)."""
+
+    def __init__(self) -> None:
+        self.counting = False  # only while accepts are timed (set-up moves places too)
+        self.moved = 0  # a different place: the isolation failure this bench looks for
+        self.same_place = 0  # the same place, a new wait estimate: allowed, reported
+        self.samples: list[str] = []
+
+
 class Waiting:
     """One queued visitor's socket and the last position the server told it."""
 
-    def __init__(self, ws: bl.LeanWs, conversation_id: str, position: int) -> None:
+    def __init__(
+        self,
+        ws: bl.LeanWs,
+        conversation_id: str,
+        position: int,
+        organisation: int = 0,
+        strays: Strays | None = None,
+    ) -> None:
         self.ws = ws
         self.id = conversation_id
         self.position = position
+        self.organisation = organisation  # index in the run's organisations
+        self.strays = strays
         self.expected = position  # the position the running accept should bring
         self.updated_ns = 0  # when `expected` arrived (0: not yet)
         self.frames = 0
@@ -80,6 +109,16 @@ class Waiting:
             return
         if conversation_id != self.id or not isinstance(position, int):
             return
+        strays = self.strays
+        if self.round is None and strays is not None and strays.counting:
+            if position == self.position:
+                strays.same_place += 1
+            else:
+                strays.moved += 1
+                if len(strays.samples) < 10:
+                    strays.samples.append(
+                        f"organisation {self.organisation}: place {self.position} → {position}"
+                    )
         self.frames += 1
         self.position = position
         if position <= self.expected and not self.updated_ns:
@@ -88,8 +127,14 @@ class Waiting:
                 self.round.one_updated()
 
 
-async def open_visitor(server: bl.Server, timeout: float) -> Waiting:
-    conversation_id, token = await bl.visitor_start(server)
+async def open_visitor(
+    server: bl.Server,
+    timeout: float,
+    organisation: orgs.BenchOrganisation | None = None,
+    strays: Strays | None = None,
+) -> Waiting:
+    prefix = organisation.prefix if organisation else ""
+    conversation_id, token = await bl.visitor_start(server, prefix=prefix)
     ws = await bl.open_lean(server, "/ws/visitor", bl.VISITOR_COOKIE, token, timeout=timeout)
     deadline = time.monotonic() + timeout
     while True:
@@ -98,7 +143,8 @@ async def open_visitor(server: bl.Server, timeout: float) -> Waiting:
             info = frame["conversations"][0]
             if info.get("state") != "queued" or not isinstance(info.get("position"), int):
                 raise BenchError(f"visitor not queued: {info}")
-            return Waiting(ws, conversation_id, info["position"])
+            index = organisation.index if organisation else 0
+            return Waiting(ws, conversation_id, info["position"], index, strays)
         if frame.get("type") == "error":
             raise BenchError(f"error frame before welcome: {frame}")
 
@@ -120,14 +166,17 @@ async def staff_reply(ws: bl.LeanWs, wanted: str, ref_id: str, timeout: float) -
 async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = bl.make_data_dir(target)
     total = args.waiting + args.accepts
+    n_orgs = args.organisations[0]
     result: dict[str, Any] = {
         "target": target,
         "waiting_wanted": args.waiting,
         "accepts_wanted": args.accepts,
         "database": "PostgreSQL" if args.database_url else "SQLite (default)",
         "baken_queue_max": args.queue_max,
+        "organisations": n_orgs,
     }
-    tokens = await bench_counselor(data_dir, args.database_url)
+    # One counselor per organisation (BAKEN_MAX_CHATS=1: it ends each chat before the next).
+    organisations = await orgs.create(data_dir, args.database_url, [1] * n_orgs)
     server = bl.start_server(
         target,
         data_dir,
@@ -147,7 +196,9 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     print(f"[{target}] server pid {server.pid} on port {server.port}", file=sys.stderr, flush=True)
     sampler = bl.RssSampler(server.pid)
     visitors: list[Waiting] = []
-    staff: bl.LeanWs | None = None
+    staff: list[bl.LeanWs] = []
+    strays = Strays()
+    smallest_line = total
     closes: list[str] = []
     samples_ns: list[int] = []
     accepted_ns: list[int] = []
@@ -165,16 +216,20 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         sem = asyncio.Semaphore(args.concurrency)
         errors: list[str] = []
 
-        async def one() -> None:
+        async def one(i: int) -> None:
             async with sem:
                 if len(errors) >= 20:
                     return
                 try:
-                    visitor = await open_visitor(server, 60.0)
+                    visitor = await open_visitor(server, 60.0, organisations[i % n_orgs], strays)
                 except Exception as e:
                     errors.append(repr(e))
                     return
                 visitor.ws.on_frame = visitor.on_frame
+                # A place frame that came right behind the welcome (another start got in
+                # before this one) waits in the queue: without it the position would be stale.
+                while not visitor.ws.queue.empty():
+                    visitor.on_frame(visitor.ws.queue.get_nowait(), time.monotonic_ns())
                 visitor.ws.on_close = closes.append
                 visitors.append(visitor)
                 if len(visitors) % 500 == 0:
@@ -191,35 +246,56 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                     i += 1
 
         pinger = asyncio.create_task(ping_all())
-        await asyncio.wait_for(asyncio.gather(*(one() for _ in range(total))), args.setup_timeout)
+        await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(total))), args.setup_timeout)
         result["setup_s"] = round(time.monotonic() - t0, 1)
         result["connected"] = len(visitors)
         result["setup_errors"] = errors[:20]
         if len(visitors) < total:
             raise BenchError(f"only {len(visitors)} of {total} visitors connected: {errors[:3]}")
-        staff = await bl.open_lean(server, "/ws/staff", bl.STAFF_COOKIE, tokens[0])
-        await _welcome(staff)
+        for organisation in organisations:
+            ws = await bl.open_lean(server, "/ws/staff", bl.STAFF_COOKIE, organisation.tokens[0])
+            staff.append(ws)
+            await _welcome(ws)
         result["rss_connected_mb"] = round(sampler.sample() / 1e6, 1)
-        print(f"[{target}] {len(visitors)} waiting; {args.accepts} accepts", file=sys.stderr)
+        print(
+            f"[{target}] {len(visitors)} waiting at {n_orgs} organisation(s); "
+            f"{args.accepts} accepts",
+            file=sys.stderr,
+        )
 
         busy, _waited = await bl.wait_quiet(args.wait_quiet)
         result["pre_run_other_cpu"] = round(busy, 3)
+        # Each organisation's line counts only its own visitors: places 1 … its size.
+        wrong = []
+        for organisation in organisations:
+            places = sorted(v.position for v in visitors if v.organisation == organisation.index)
+            if places != list(range(1, len(places) + 1)):
+                wrong.append(f"{organisation.slug}: {places[:5]}… of {len(places)}")
+        result["places_per_organisation_ok"] = not wrong
+        if wrong:
+            result["places_per_organisation_wrong"] = wrong[:10]
 
         # ---- timed: accept the head of the queue, wait for every position, end it, repeat
         g0, s0, b0 = time.process_time(), sampler.cpu_seconds(), bl.busy_seconds()
         w0 = time.monotonic()
         timed_s = 0.0
-        for _ in range(args.accepts):
-            queued = sorted(visitors, key=lambda v: v.position)
+        strays.counting = True
+        for j in range(args.accepts):
+            k = j % n_orgs  # accepts go round-robin over the organisations
+            counselor = staff[k]
+            queued = sorted((v for v in visitors if v.organisation == k), key=lambda v: v.position)
             head, rest = queued[0], queued[1:]
+            smallest_line = min(smallest_line, len(rest))
             this_round = Round(len(rest))
+            for v in visitors:
+                v.round = None
             for v in rest:
                 v.expected = v.position - 1
                 v.updated_ns = 0
                 v.round = this_round
             sent_ns = time.monotonic_ns()
-            staff.send_text(orjson.dumps({"type": "accept", "conversation_id": head.id}))
-            accepted_ns.append(await staff_reply(staff, "accepted", head.id, 30.0) - sent_ns)
+            counselor.send_text(orjson.dumps({"type": "accept", "conversation_id": head.id}))
+            accepted_ns.append(await staff_reply(counselor, "accepted", head.id, 30.0) - sent_ns)
             # Poll rather than await this_round.done: a generator core that goes idle between
             # frames makes every server write pay for waking it (measured: p50 175 instead of
             # 90 ms on this VM), which a server talking to remote phones never pays.
@@ -243,12 +319,13 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             visitors.remove(head)
             head.ws.on_frame = None
             frame = {"type": "end", "conversation_id": head.id, "reason": "helped"}
-            staff.send_text(orjson.dumps(frame))
-            await staff_reply(staff, "ended", head.id, 30.0)
+            counselor.send_text(orjson.dumps(frame))
+            await staff_reply(counselor, "ended", head.id, 30.0)
             await asyncio.sleep(args.gap)
             if len(samples_ns) % 50 == 0:
                 print(f"  {len(samples_ns)} accepts", file=sys.stderr, flush=True)
         window = time.monotonic() - w0
+        strays.counting = False
         g1, s1, b1 = time.process_time(), sampler.cpu_seconds(), bl.busy_seconds()
         result["window_s"] = round(window, 1)
         result["server_cpu"] = round((s1 - s0) / window, 3)
@@ -264,7 +341,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         if pinger is not None:
             pinger.cancel()
         await sampler.stop()
-        sockets = [v.ws for v in visitors] + ([staff] if staff else [])
+        sockets = [v.ws for v in visitors] + staff
         await bl.close_lean(sockets, timeout=20)
         result["server_exit_code"] = bl.stop_server(server)
 
@@ -280,6 +357,11 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             "rss_peak_mb": round(sampler.peak / 1e6, 1),
             "unexpected_closes": len(closes),
             "close_samples": closes[:10],
+            # issue 14: the fewest waiting visitors one timed accept had to update (its line)
+            "waiting_per_accept_min": smallest_line if samples_ns else None,
+            "unexpected_place_frames": strays.moved,
+            "unexpected_place_samples": strays.samples,
+            "estimate_only_frames_other_visitors": strays.same_place,
         }
     )
     log = server.log_text()
@@ -311,23 +393,14 @@ async def _welcome(ws: bl.LeanWs) -> None:
             raise BenchError(f"error frame before welcome: {frame}")
 
 
-async def bench_counselor(data_dir: Path, database_url: str | None) -> list[str]:
-    """One counselor account with a live session (no argon2 login), as load.py makes them."""
-    from baken.config import Settings
-    from baken.devtools import create_bench_counselors
-
-    kwargs: dict[str, Any] = {"data_dir": data_dir}
-    if database_url:
-        kwargs["database_url"] = database_url
-    return list(await create_bench_counselors(Settings(**kwargs), 1))
-
-
 def verdict(r: dict[str, Any], args: argparse.Namespace) -> str:
     p99 = r["update_latency"]["p99_ms"]
     ok = (
         not r.get("aborted")
         and r.get("accept_timeouts", 1) == 0
         and r.get("unexpected_closes", 1) == 0
+        and r.get("unexpected_place_frames", 1) == 0
+        and r.get("places_per_organisation_ok", False)
         and p99 is not None
         and p99 <= TARGET_P99_MS
     )
@@ -361,6 +434,17 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
             ["other processes' CPU (cores 0–1)", pct(r.get("other_cpu"))],
             ["unexpected closes", bl.fmt(r.get("unexpected_closes"))],
         ]
+        if r.get("organisations", 1) > 1:
+            rows += [
+                ["organisations (visitors, accepts round-robin)", bl.fmt(r["organisations"])],
+                ["fewest waiting in the accepted line", bl.fmt(r.get("waiting_per_accept_min"))],
+                ["places count own organisation only", str(r.get("places_per_organisation_ok"))],
+                ["place changes to other organisations", bl.fmt(r.get("unexpected_place_frames"))],
+                [
+                    "estimate-only frames to other organisations",
+                    bl.fmt(r.get("estimate_only_frames_other_visitors")),
+                ],
+            ]
         print()
         print(
             f"Queue: {args.waiting:,} waiting (+{args.accepts} to accept), "
@@ -373,7 +457,13 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
             print(f"ABORTED: {r['aborted']}")
         if r.get("server_gc"):
             print(f"server GC: {r['server_gc']}")
-        for key in ("setup_errors", "close_samples", "late_samples"):
+        for key in (
+            "setup_errors",
+            "close_samples",
+            "late_samples",
+            "places_per_organisation_wrong",
+            "unexpected_place_samples",
+        ):
             if r.get(key):
                 print(f"{key}: {r[key][:5]}")
         if r.get("server_log_tail"):
@@ -397,6 +487,19 @@ def main() -> int:
     ap.add_argument("--nice", type=int, default=-10, help="niceness (root only)")
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument(
+        "--organisations",
+        type=orgs.parse_counts,
+        default=[1],
+        help="issue 14: N organisations (visitors and accepts round-robin); '1,10' runs both "
+        "and compares them (the first is the baseline)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with several --organisations counts: runs of each, alternating the order",
+    )
+    ap.add_argument(
         "--gc-trace",
         action="store_true",
         help="diagnosis: record the server's garbage-collector pauses (a sitecustomize hook)",
@@ -412,7 +515,58 @@ def main() -> int:
         f"RLIMIT_NOFILE {nofile}",
         file=sys.stderr,
     )
+    if len(args.organisations) > 1:
+        return compare_organisations(args)
     return bl.run_targets(args, run_target, report, verdict)
+
+
+def compare_organisations(args: argparse.Namespace) -> int:
+    """--organisations 1,10: each count in turn (alternating with --repeat); issue 14 wants the
+    updates with more organisations at least as fast as with one."""
+    results = orgs.run_each(args, run_target)
+    report(results, args)
+    update = {
+        "p50_ms": lambda r: r["update_latency"]["p50_ms"],
+        "p99_ms": lambda r: r["update_latency"]["p99_ms"],
+        "max_ms": lambda r: r["update_latency"]["max_ms"],
+    }
+
+    def valid(r: dict[str, Any]) -> bool:
+        return (r.get("other_cpu") or 0.0) < 0.10
+
+    comparison = orgs.compare(results, update, "p99_ms", ORGANISATIONS_LIMIT, valid)
+    # Faster but wrong is a miss: a place change leaking to another organisation, a line that
+    # counts other organisations' visitors, or a visitor never updated.
+    broken = [
+        r["target"]
+        for r in results
+        if r.get("unexpected_place_frames", 1)
+        or not r.get("places_per_organisation_ok", False)
+        or r.get("accept_timeouts", 1)
+    ]
+    if broken:
+        comparison["verdict"] = f"MISS (wrong updates in {', '.join(broken)})"
+    if args.waiting < TARGET_WAITING or args.accepts < TARGET_ACCEPTS:
+        comparison["verdict"] = (
+            comparison["verdict"].lower() + " (n/a: fewer visitors or accepts than the target)"
+        )
+    orgs.print_comparison(
+        comparison,
+        "Organisations (issue 14): time until every waiting visitor of the accepted line has "
+        "its new place",
+        {name: " ms" for name in update},
+    )
+    if args.json:
+        out = {
+            "machine": bl.machine_info(),
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "results": results,
+            "verdicts": {r["target"]: verdict(r, args) for r in results},
+            "organisations_comparison": comparison,
+        }
+        args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2))
+        print(f"\nwrote {args.json}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -179,6 +179,17 @@ def login_with_form(page: Page, server: Server, username: str) -> None:
     expect(page).to_have_url(server.base + "/staff")
 
 
+def open_when_known(page: Page, url: str) -> None:
+    """A new organisation reaches the server's entry within its 5-second snapshot (issue 14):
+    load the page until it answers (a state, polled), or fail."""
+    for _ in range(200):
+        response = page.goto(url)
+        if response is not None and response.status == 200:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{url} never answered")
+
+
 def open_console(context: BrowserContext, server: Server, display_name: str = "Anna") -> Page:
     """The counselor console of a new counselor, signed in through the login form."""
     username = "c-" + secrets.token_hex(4)

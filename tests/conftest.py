@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +21,26 @@ def _postgres_or_skip() -> None:
     if IN_CI:
         pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432, and CI must test against it")
     pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (CI runs these)")
+
+
+@contextmanager
+def server_on(kind: str, tmp: Path, **overrides: Any) -> Iterator[Server]:
+    """A fresh server on SQLite or PostgreSQL (its own database, dropped after), for fixtures
+    parametrised over both."""
+    if kind == "sqlite":
+        srv = start_server(tmp, **overrides)
+        try:
+            yield srv
+        finally:
+            srv.stop()
+        return
+    _postgres_or_skip()
+    with postgres_database() as url:
+        srv = start_server(tmp, database_url=url, **overrides)
+        try:
+            yield srv
+        finally:
+            srv.stop()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

@@ -30,7 +30,7 @@ from baken.devtools import enrol_second_factor
 from baken.domain.conversation import Role
 from baken.store.database import Database
 from baken.store.migrate import upgrade
-from baken.store.staff_repo import StaffRepository
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
 from baken.web.server import uvicorn_config
 
 PASSWORD = "correct horse battery staple"
@@ -161,6 +161,15 @@ def start_server(tmp: Path, database_url: str = "", **overrides: Any) -> Server:
         # Tests place conversations years back (reports); the server's own retention timer must
         # not shred them halfway through a test. Retention is tested on its own (test_retention).
         retention_days=overrides.pop("retention_days", 36_500),
+        # The same for the timeouts sweep (issue 15): a visitor a test started over HTTP and left
+        # waiting must not leave the queue halfway through a later test on a shared server.
+        # tests/test_timeouts.py drives the sweep itself, with its own clock.
+        queue_gone_seconds=overrides.pop("queue_gone_seconds", 3600),
+        # Most tests start a visitor before any counselor signs in; "open only when staffed"
+        # (issue 15) is tested on its own (tests/test_open_needs_staff.py).
+        open_needs_staff=overrides.pop("open_needs_staff", False),
+        active_gone_minutes=overrides.pop("active_gone_minutes", 24 * 60),
+        idle_minutes=overrides.pop("idle_minutes", 24 * 60),
         # Abuse limits (issue 5) count per address, and every test client is 127.0.0.1; each
         # start would also cost a proof-of-work. They are tested on their own (test_abuse_*.py,
         # the browser tests turn the proof-of-work on): here they are out of the way.
@@ -295,7 +304,12 @@ async def counselor(server: Server, token: str) -> Client:
 
 
 def add_staff_with_role(
-    server: Server, role: Role, username: str | None = None, display_name: str = "Rita"
+    server: Server,
+    role: Role,
+    username: str | None = None,
+    display_name: str = "Rita",
+    organisation_id: str = DEFAULT_ORGANISATION,
+    languages: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """Create a staff member with the given role, an authenticator set up through the real
     enrolment steps, and a live session; returns (id, token)."""
@@ -305,7 +319,14 @@ def add_staff_with_role(
         db = Database(server.settings)
         try:
             repo = StaffRepository(db)
-            member = await repo.create(username, display_name, _PASSWORD_HASH, role)
+            member = await repo.create(
+                username,
+                display_name,
+                _PASSWORD_HASH,
+                role,
+                organisation_id=organisation_id,
+                languages=languages,
+            )
             secret = await enrol_second_factor(db, master_key(server.settings), member.id)
             return member.id, await repo.start_session(member.id), secret
         finally:
@@ -333,6 +354,23 @@ def add_staff_without_factor(
 
     staff_id: str = run_async(create())
     return staff_id
+
+
+def add_organisation(server: Server, slug_prefix: str, name: str) -> tuple[str, str]:
+    """A new organisation with a unique slug (issue 14); returns (slug, id)."""
+    slug = f"{slug_prefix}-{secrets.token_hex(3)}"
+
+    async def add() -> str:
+        from baken.store.organisation_repo import OrganisationRepository
+
+        db = Database(server.settings)
+        try:
+            return (await OrganisationRepository(db).add(slug, name)).id
+        finally:
+            await db.dispose()
+
+    organisation_id: str = run_async(add())
+    return slug, organisation_id
 
 
 def master_key(settings: Settings) -> MasterKey:

@@ -166,7 +166,7 @@ def test_report_views_downloads_and_exports_are_audited(
     assert download.status_code == 200
     assert [(r.kind, r.object_id, r.detail) for r in records(server, researcher_id)] == [
         (kinds.REPORT_VIEW, "2021", None),
-        (kinds.REPORT_DOWNLOAD, "2021", "fmt=csv"),
+        (kinds.REPORT_DOWNLOAD, "2021", "fmt=csv rule=first-seen"),
     ]
 
     monkeypatch.setenv("BAKEN_DATA_DIR", str(server.settings.data_dir))
@@ -180,7 +180,7 @@ def test_report_views_downloads_and_exports_are_audited(
     exports = records(server, kind=kinds.REPORT_EXPORT)
     assert len(exports) == before + 1
     assert exports[-1].actor_role == "operator" and exports[-1].actor_id.startswith("os:")  # type: ignore[union-attr]
-    assert exports[-1].detail == "fmt=json threshold=5"
+    assert exports[-1].detail == "fmt=json threshold=5 rule=first-seen"
 
 
 def test_sign_ins_are_audited_and_unknown_usernames_are_not_written_down(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,10 +32,18 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from baken.config import Settings
+from baken.domain.conversation import Role
 from baken.realtime import frames as frame_module
 from baken.service_hours.form import form_from_document
+from baken.store.block_repo import BlockRepository
+from baken.store.database import Database
+from baken.store.invitation_repo import InvitationRepository
+from baken.store.organisation_repo import OrganisationRepository
+from baken.store.staff_repo import DEFAULT_ORGANISATION as DEFAULT_ORG
+from baken.store.staff_repo import StaffRepository
 from baken.web.app import create_app
-from tests.authz_world import PARTNER, PRINCIPALS, World
+from baken.web.organisation_forms import form_of
+from tests.authz_world import PARTNER, PRINCIPALS, World, in_db
 from tests.registration_helpers import World as RegistrationWorld
 from tests.registration_helpers import utc
 from tests.support import Client, Server, open_socket, run_async, start_server
@@ -232,6 +241,75 @@ def own_passkey_owner(who: str) -> str:
     return who if who in ALL_STAFF else "colleague"
 
 
+def fresh_organisation(world: World, active: bool = True) -> str:
+    """A new organisation of its own (issue 14), so that disabling it or giving it a host name
+    touches nothing the other attempts use; its id."""
+
+    async def add(db: Database) -> str:
+        repo = OrganisationRepository(db)
+        made = await repo.add("authz-" + secrets.token_hex(4), "Hulplijn")
+        if not active:
+            await repo.set_active(made.id, False)
+        return made.id
+
+    return in_db(world.server, add)
+
+
+def own_organisation_form(world: World, who: str) -> dict[str, str]:
+    """The own-organisation form as the page fills it in: saving it changes nothing."""
+    account = world.accounts.get(who)
+    organisation_id = account.organisation_id if account else DEFAULT_ORG
+
+    async def read(db: Database) -> dict[str, str]:
+        found = await OrganisationRepository(db).by_id(organisation_id)
+        assert found is not None
+        return form_of(found)
+
+    return in_db(world.server, read)
+
+
+def platform_req(action: str, organisation_id: str, **form: str) -> Req:
+    return Req("POST", f"/staff/organisations/{organisation_id}/{action}", form=form)
+
+
+def invited(world: World, used: bool = False) -> tuple[str, str]:
+    """Issue 15: an account of the default organisation waiting for its one-time link (or one
+    that already used it); (staff id, raw token of the link)."""
+
+    async def make(db: Database) -> tuple[str, str]:
+        member = await StaffRepository(db).create(
+            "inv-" + secrets.token_hex(4), "Noor", "!not-a-hash", Role.COUNSELOR, DEFAULT_ORG
+        )
+        links = InvitationRepository(db)
+        token = await links.issue(member.id, None)
+        if used:
+            await links.redeem(token, "!not-a-hash")
+        return member.id, token
+
+    return in_db(world.server, make)
+
+
+def invite_req(world: World, method: str, used: bool = False) -> Req:
+    form = {"new": INVITED_PASSWORD, "again": INVITED_PASSWORD} if method == "POST" else None
+    return Req(method, f"/staff/invite/{invited(world, used)[1]}", form=form)
+
+
+def new_account_form() -> dict[str, str]:
+    return {"username": "new-" + secrets.token_hex(4), "display_name": "Noor", "role": "counselor"}
+
+
+def lifted_block(world: World) -> str:
+    block_id = world.block("counselor")
+    staff_id = world.account("supervisor").id
+    in_db(world.server, lambda db: BlockRepository(db).lift(block_id, staff_id))
+    return block_id
+
+
+def lift_req(block_id: str) -> Req:
+    return Req("POST", f"/staff/blocks/{block_id}/lift")
+
+
+INVITED_PASSWORD = "zeven groene kikkers zingen"
 CANNED_BODY = {"scope": "personal", "lang": "nl", "title": "Groet", "body": "Hallo!"}
 CANNED_EDIT = {"lang": "nl", "title": "Groet", "body": "Hallo, fijn dat je er bent."}
 UNKNOWN_CODE = {"code": "appel banaan citroen druif"}
@@ -270,7 +348,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Issue 18: public availability for partner sites; an unknown organisation is a plain 404.
     ("GET", "/api/availability"): Route(everyone(OK), fixed("GET", "/api/availability")),
     # Issue 18: the poster's address leads to the entry page, whatever the code.
-    ("GET", "/c/{code:path}"): Route(everyone(Outcome(303, "/")), fixed("GET", "/c/school-2027")),
+    ("GET", "/c/{code:path}"): Route(
+        everyone(Outcome(303, "/?c=school-2027")), fixed("GET", "/c/school-2027")
+    ),
+    # Issue 18: the partner launcher script, public and the same for everyone.
+    ("GET", "/launcher.js"): Route(everyone(OK), fixed("GET", "/launcher.js")),
+    # Issue 18: the self-check stores nothing and changes nothing, so it needs no origin check.
+    ("GET", "/check"): Route(everyone(OK), fixed("GET", "/check")),
+    ("POST", "/check"): Route(
+        everyone(OK),
+        fixed("POST", "/check", form={"lang": "nl", "promise": "yes"}),
+        origin_as="anonymous",
+    ),
+    # Issue 18: the disguise's homework page, fetched by cover.js.
+    ("GET", "/cover"): Route(everyone(OK), fixed("GET", "/cover")),
     ("POST", "/api/visitor/message"): Route(
         everyone(OK),
         fixed("POST", "/api/visitor/message", json={"text": "Hallo", "lang": "nl"}),
@@ -413,10 +504,319 @@ ROUTES: dict[tuple[str, str], Route] = {
                 lambda w, _: Req("POST", f"/staff/accounts/{w.account('colleague').id}/promote"),
                 NOT_FOUND,
             ),
+            # Issue 15: role, two-step reset and a new one-time link, on the same path.
+            Case(
+                "admin, the same role again (nothing changes)",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/accounts/{w.account('colleague').id}/role",
+                    form={"role": "counselor"},
+                ),
+                Outcome(303, "/staff/accounts?done=role&lang=nl"),
+            ),
+            Case(
+                "admin, a role that does not exist",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/accounts/{w.account('colleague').id}/role",
+                    form={"role": "owner"},
+                ),
+                BAD_REQUEST,
+            ),
+            Case(
+                "partner admin, the role of this organisation's account",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/accounts/{w.account('counselor').id}/role",
+                    form={"role": "admin"},
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner supervisor, the role of this organisation's account",
+                "partner_supervisor",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/accounts/{w.account('counselor').id}/role",
+                    form={"role": "admin"},
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, resetting two-step sign-in of an account",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/accounts/{w.create_account(Role.COUNSELOR, DEFAULT_ORG).id}/reset-2fa",
+                ),
+                Outcome(303, "/staff/accounts?done=reset-2fa&lang=nl"),
+            ),
+            Case(
+                "partner admin, resetting two-step sign-in of this organisation's account",
+                "partner_admin",
+                lambda w, _: Req("POST", f"/staff/accounts/{w.account('counselor').id}/reset-2fa"),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, a new link for an account waiting for its link",
+                "admin",
+                lambda w, _: Req("POST", f"/staff/accounts/{invited(w)[0]}/new-link"),
+                OK,
+            ),
+            Case(
+                "admin, a new link for an account that is set up",
+                "admin",
+                lambda w, _: Req("POST", f"/staff/accounts/{w.account('colleague').id}/new-link"),
+                BAD_REQUEST,
+            ),
+            Case(
+                "partner admin, a new link for this organisation's account",
+                "partner_admin",
+                lambda w, _: Req("POST", f"/staff/accounts/{invited(w)[0]}/new-link"),
+                NOT_FOUND,
+            ),
         ),
         origin_as="admin",
     ),
+    # Issue 15: an administrator makes an account of their own organisation (the page shows the
+    # one-time link); the link is its own credential, whoever's session comes along.
+    ("POST", "/staff/accounts"): Route(
+        staff_page(("admin",)),
+        lambda _w, _who: Req("POST", "/staff/accounts", form=new_account_form()),
+        cases=(
+            Case(
+                "admin, a username already in use",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/accounts",
+                    form={**new_account_form(), "username": w.account("colleague").username},
+                ),
+                BAD_REQUEST,
+            ),
+            Case(
+                "partner admin: an account of their own organisation",
+                "partner_admin",
+                lambda _w, _: Req("POST", "/staff/accounts", form=new_account_form()),
+                OK,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("GET", "/staff/invite/{token}"): Route(
+        everyone(OK),
+        lambda w, _who: invite_req(w, "GET"),
+        cases=(
+            Case(
+                "partner admin, a link of this organisation: the link counts, not the session",
+                "partner_admin",
+                lambda w, _: invite_req(w, "GET"),
+                OK,
+            ),
+            Case("a used link", "anonymous", lambda w, _: invite_req(w, "GET", True), Outcome(410)),
+            Case("an unknown link", "anonymous", fixed("GET", "/staff/invite/nothing"), NOT_FOUND),
+        ),
+    ),
+    ("POST", "/staff/invite/{token}"): Route(
+        everyone(Outcome(303, "/staff/enrol")),
+        lambda w, _who: invite_req(w, "POST"),
+        cases=(
+            Case(
+                "partner admin, a link of this organisation: the link counts, not the session",
+                "partner_admin",
+                lambda w, _: invite_req(w, "POST"),
+                Outcome(303, "/staff/enrol"),
+            ),
+            Case(
+                "a used link", "anonymous", lambda w, _: invite_req(w, "POST", True), Outcome(410)
+            ),
+            Case(
+                "an unknown link",
+                "anonymous",
+                fixed("POST", "/staff/invite/nothing", form={"new": "x", "again": "x"}),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="anonymous",
+    ),
+    # Issue 15: the organisation's visitor blocks, for supervisors and administrators.
+    ("GET", "/staff/blocks"): Route(
+        staff_page(("supervisor", "admin")), fixed("GET", "/staff/blocks")
+    ),
+    ("POST", "/staff/blocks/{block_id}/lift"): Route(
+        staff_page(("supervisor", "admin"), Outcome(303, "/staff/blocks?done=lifted&lang=nl")),
+        lambda w, _who: lift_req(w.block("counselor")),
+        cases=(
+            Case(
+                "partner supervisor, this organisation's block",
+                "partner_supervisor",
+                lambda w, _: lift_req(w.block("counselor")),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner admin, this organisation's block",
+                "partner_admin",
+                lambda w, _: lift_req(w.block("counselor")),
+                NOT_FOUND,
+            ),
+            Case(
+                "supervisor, a block already lifted: calm, nothing changes",
+                "supervisor",
+                lambda w, _: lift_req(lifted_block(w)),
+                Outcome(303, "/staff/blocks?done=already&lang=nl"),
+            ),
+            Case(
+                "admin, a block that does not exist",
+                "admin",
+                fixed("POST", "/staff/blocks/b_nobody/lift"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="supervisor",
+    ),
     ("GET", "/staff/audit"): Route(staff_page(("admin",)), fixed("GET", "/staff/audit")),
+    # Organisations (issue 14): an administrator's own; every one for platform administrators,
+    # who are the default organisation's administrators ("admin" here; "partner_admin" is an
+    # organisation's own administrator, refused on every platform page with 403).
+    ("GET", "/staff/organisation"): Route(
+        staff_page(("admin",)), fixed("GET", "/staff/organisation")
+    ),
+    ("POST", "/staff/organisation"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/organisation?done=unchanged&lang=nl")),
+        lambda w, who: Req("POST", "/staff/organisation", form=own_organisation_form(w, who)),
+        cases=(
+            Case(
+                "partner admin, naming this organisation in the form: only their own",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/organisation",
+                    form={
+                        **own_organisation_form(w, "partner_admin"),
+                        "organisation_id": DEFAULT_ORG,
+                    },
+                ),
+                Outcome(303, "/staff/organisation?done=unchanged&lang=nl"),
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("GET", "/staff/organisations"): Route(
+        staff_page(("admin",)),
+        fixed("GET", "/staff/organisations"),
+        cases=(
+            Case("partner admin", "partner_admin", fixed("GET", "/staff/organisations"), FORBIDDEN),
+        ),
+    ),
+    ("POST", "/staff/organisations"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/organisations?done=added&lang=nl")),
+        lambda _w, _who: Req(
+            "POST",
+            "/staff/organisations",
+            form={"slug": "authz-" + secrets.token_hex(4), "name": "Hulplijn"},
+        ),
+        cases=(
+            Case(
+                "partner admin",
+                "partner_admin",
+                fixed("POST", "/staff/organisations", form={"slug": "authz-p", "name": "P"}),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, a slug already in use",
+                "admin",
+                fixed("POST", "/staff/organisations", form={"slug": "default", "name": "D"}),
+                BAD_REQUEST,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("POST", "/staff/organisations/{organisation_id}/disable"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/organisations?done=disabled&lang=nl")),
+        lambda w, _who: platform_req("disable", fresh_organisation(w)),
+        cases=(
+            Case(
+                "partner admin, this organisation",
+                "partner_admin",
+                fixed("POST", f"/staff/organisations/{DEFAULT_ORG}/disable"),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, their own organisation",
+                "partner_admin",
+                fixed("POST", f"/staff/organisations/{PARTNER}/disable"),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, the default organisation",
+                "admin",
+                fixed("POST", f"/staff/organisations/{DEFAULT_ORG}/disable"),
+                BAD_REQUEST,
+            ),
+            Case(
+                "admin, an organisation that does not exist",
+                "admin",
+                fixed("POST", "/staff/organisations/org_nobody/disable"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("POST", "/staff/organisations/{organisation_id}/enable"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/organisations?done=enabled&lang=nl")),
+        lambda w, _who: platform_req("enable", fresh_organisation(w, active=False)),
+        cases=(
+            Case(
+                "partner admin, a disabled organisation",
+                "partner_admin",
+                lambda w, _: platform_req("enable", fresh_organisation(w, active=False)),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, an organisation that does not exist",
+                "admin",
+                fixed("POST", "/staff/organisations/org_nobody/enable"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("POST", "/staff/organisations/{organisation_id}/host"): Route(
+        staff_page(("admin",), Outcome(303, "/staff/organisations?done=host&lang=nl")),
+        lambda w, _who: platform_req(
+            "host", fresh_organisation(w), host=f"chat-{secrets.token_hex(4)}.example.org"
+        ),
+        cases=(
+            Case(
+                "partner admin, this organisation",
+                "partner_admin",
+                lambda w, _: platform_req("host", DEFAULT_ORG, host="chat.kaping.example.org"),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, their own organisation",
+                "partner_admin",
+                lambda w, _: platform_req("host", PARTNER, host="chat.partner.example.org"),
+                FORBIDDEN,
+            ),
+            Case(
+                "admin, not a host name",
+                "admin",
+                lambda w, _: platform_req("host", fresh_organisation(w), host="https://x.org/"),
+                BAD_REQUEST,
+            ),
+            Case(
+                "admin, an organisation that does not exist",
+                "admin",
+                lambda w, _: platform_req("host", "org_nobody", host="chat.niemand.example.org"),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="admin",
+    ),
     # Passkeys (issue 16): everyone has their own, and only sees and removes those.
     ("GET", "/staff/security"): Route(staff_page(ALL_STAFF), fixed("GET", "/staff/security")),
     ("POST", "/staff/security/organisation"): Route(
@@ -486,6 +886,18 @@ ROUTES: dict[tuple[str, str], Route] = {
         {**everyone(FORBIDDEN), "admin": Outcome(303, "/staff/hours?saved=1&lang=nl")},
         lambda w, _who: Req("POST", "/staff/hours", form=hours_form(w)),
         origin_as="admin",
+    ),
+    # Issue 18: campaign counts of the member's own organisation.
+    ("GET", "/staff/campaigns"): Route(
+        staff_page(("supervisor", "admin")), fixed("GET", "/staff/campaigns")
+    ),
+    # Wellbeing (issue 15, item 6): one's own day; supervisors also the team's totals. An empty
+    # form shows that the request got past the checks of who is asking (400: no choice made).
+    ("GET", "/staff/wellbeing"): Route(staff_page(CHAT_ROLES), fixed("GET", "/staff/wellbeing")),
+    ("POST", "/staff/wellbeing/share"): Route(
+        staff_page(CHAT_ROLES, BAD_REQUEST),
+        fixed("POST", "/staff/wellbeing/share", form={}),
+        origin_as="counselor",
     ),
     ("GET", "/staff/figures"): Route(
         staff_page(("supervisor", "admin")), fixed("GET", "/staff/figures")
@@ -1156,6 +1568,35 @@ FRAMES: dict[str, FrameRule] = {
             Foreign("partner_counselor", "unknown_colleague", kind="peer"),
         ),
     ),
+    # Wellbeing (issue 15, item 6): a heavy mark only on a chat one took part in; the rest is
+    # about the sender alone (a talk request reaches the organisation's supervisors only:
+    # tests/test_wellbeing.py).
+    "heavy_mark": FrameRule(
+        STAFF_SENDERS,
+        _c("heavy_mark"),
+        "ended",
+        "heavy_marked",
+        foreign=(
+            Foreign("counselor", NOT_PARTICIPANT),
+            Foreign("supervisor", NOT_PARTICIPANT),
+            Foreign("partner_counselor", NOT_PARTICIPANT),
+            Foreign("partner_supervisor", NOT_PARTICIPANT),
+        ),
+    ),
+    "talk_request": FrameRule(
+        STAFF_SENDERS, lambda o: {"type": "talk_request"}, ok="talk_request_sent"
+    ),
+    "pause": FrameRule(STAFF_SENDERS, lambda o: {"type": "pause", "minutes": 0}, ok="pause_state"),
+    "wellbeing_get": FrameRule(STAFF_SENDERS, lambda o: {"type": "wellbeing_get"}, ok="wellbeing"),
+    # Issue 19, item 2: a dismissed indicator is counted; only the chat's own counselor gets its
+    # signals, so only they may dismiss one (no overseer, nobody of another organisation).
+    "signals_feedback": FrameRule(
+        STAFF_SENDERS,
+        _c("signals_feedback", label="deception"),
+        "active",
+        "signals_feedback_saved",
+        foreign=(*STAFF_PARTICIPANT_ONLY, Foreign("partner_counselor", NOT_PARTICIPANT)),
+    ),
     "consult_history": FrameRule(
         STAFF_SENDERS,
         lambda o: {"type": "consult_history", "peer": o.peer},
@@ -1415,6 +1856,30 @@ def test_the_queue_shows_only_the_organisations_own_visitors(world: World) -> No
             await partner.close()
 
     run_async(run())
+
+
+def test_every_object_of_an_organisation_is_tried_from_another_organisation() -> None:
+    """Issue 14, the "other organisation" column: every route that names an object (an id in its
+    path) and every frame a staff member sends about a conversation is tried by staff of the
+    partner organisation too, and must be refused like a missing object. Routes without an
+    object in their path act on the caller's own organisation (lists, settings, figures): the
+    isolation property test (tests/test_organisation_isolation.py) covers those."""
+    routes = [
+        f"{method} {path}"
+        for (method, path), route in ROUTES.items()
+        if "{" in path
+        and not path.startswith("/c/")  # a campaign code names no object of anyone
+        and not path.startswith("/research/")  # the year: each organisation reports its own
+        and not any(case.who.startswith("partner_") for case in route.cases)
+    ]
+    frames = [
+        kind
+        for kind, rule in FRAMES.items()
+        if rule.kind != "none"
+        and any(sender != "visitor" for sender in rule.senders)
+        and not any(f.actor.startswith("partner_") for f in rule.foreign)
+    ]
+    assert routes == [] and frames == [], f"no partner-organisation case: {routes + frames}"
 
 
 def test_the_matrix_is_documented() -> None:

@@ -382,7 +382,8 @@ def test_markup_in_nickname_and_messages_is_shown_as_text(baken: Server, people:
     for page, log in ((visitor, visitor_log), (console, counselor_log)):
         for tag in ("img", "script", "svg", "b"):
             expect(log.locator(tag)).to_have_count(0)
-        expect(page.locator("main img, main svg")).to_have_count(0)
+        # The one picture in main is our own: the language picker's globe (issue 14).
+        expect(page.locator("main img, main svg:not(.langs__icon)")).to_have_count(0)
     visitor.reload()  # and once more from the server's copy
     expect(texts(visitor_log)).to_have_text([*payloads, reply])
     expect(visitor_log.locator("img, script, svg, b")).to_have_count(0)
@@ -515,15 +516,21 @@ def test_english_browser_gets_english_and_the_language_link_switches(
     expect(visitor.locator("#start-button")).to_have_text("Start chat")
     expect(visitor.locator("#quick-exit")).to_have_text("Quick exit")
     expect(visitor.locator("a.danger-link")).to_have_text("Acute danger? Call 112")
-    language = visitor.locator("a.lang-link")
+    # Issue 14: the picker lists every visitor language in its own name.
+    picker = visitor.locator("details.langs summary")
+    language = visitor.locator(".langs a[hreflang=nl]")
+    english = visitor.locator(".langs a[hreflang=en]")
     expect(language).to_have_text("Nederlands")
     expect(language).to_have_attribute("lang", "nl")
+    expect(english).to_have_attribute("aria-current", "true")
 
+    picker.click()
     language.click()
     expect(html).to_have_attribute("lang", "nl")
     expect(title).to_have_text(t("nl", "Chat with a counselor"))
     expect(visitor.locator("#start-button")).to_have_text(t("nl", "Start chat"))
-    expect(language).to_have_text("English")
+    expect(language).to_have_attribute("aria-current", "true")
+    language = english
 
     # The chosen language holds for the chat started from it, also after a reload.
     start_chat(visitor, baken, open_page=False)
@@ -534,6 +541,7 @@ def test_english_browser_gets_english_and_the_language_link_switches(
     expect(visitor.locator("#queue-position")).to_have_text(t("nl", "You are next in line."))
 
     # And back to English in the middle of the chat: same chat, English words.
+    picker.click()
     language.click()
     expect(html).to_have_attribute("lang", "en")
     expect(title).to_have_text("Waiting for a counselor")

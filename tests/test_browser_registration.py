@@ -70,11 +70,16 @@ def test_counselor_registers_a_chat_end_to_end(baken: Server, people: People) ->
     form = panel.locator(".reg-form")
     expect(field(form, "trafficking_request")).to_be_visible()
     expect(field(form, "gender").locator("legend")).to_have_text("Gender")
+    # Origin (codebook 2026.2) is on the form, in the page language.
+    expect(field(form, "origin").locator("legend")).to_have_text("Herkomst")
+    africa = field(form, "origin").locator('select option[value="africa"]')
+    expect(africa).to_have_text("Afrika")  # a list: more than a few groups
     choose(form, "trafficking_request", "ja")
     choose(form, "victim_assessment", "geen slachtoffer")
     saved(form)
     # Only the fields that apply are shown: "not a victim" hides the exploitation types.
     expect(field(form, "exploitation_types")).to_be_hidden()
+    expect(field(form, "origin")).to_be_hidden()  # victims only
 
     # A value the server refuses is shown at its field, clearly and for screen readers too.
     age = field(form, "age").locator("input")
@@ -149,6 +154,7 @@ def test_counselor_registers_a_chat_end_to_end(baken: Server, people: People) ->
     assert stored["values"]["age"] == 15 and stored["values"]["is_minor"] == "yes"
     assert stored["values"]["contact_role"] == "unknown"
     assert stored["values"]["exploitation_types"] is None
+    assert stored["values"]["origin"] is None
     # Chromium logs every 4xx answer as a console error; the refused saves above were meant.
     unexpected = [e for e in people.script_errors if "status of 422" not in e]
     assert not unexpected, unexpected

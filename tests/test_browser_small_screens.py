@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from baken.domain.conversation import Role
 from baken.store.clock import utcnow
+from baken.store.staff_repo import DEFAULT_ORGANISATION
 from tests.browser_support import (
     WAIT_MS,
     NeutralSite,
@@ -364,7 +365,8 @@ def test_the_offer_to_leave_a_message_fits_the_moment_and_leaving_one_stops_noth
     # Real accepts would all fall within the last seconds and promise a short wait.
     app: Any = own_baken._server.config.app  # the FastAPI app of this in-process server
     hub = app.state.baken.chat.hub
-    hub.recent_accepts.extend([utcnow() - timedelta(minutes=minutes) for minutes in (50, 30, 10)])
+    accepts = hub.recent_accepts[DEFAULT_ORGANISATION]
+    accepts.extend([utcnow() - timedelta(minutes=minutes) for minutes in (50, 30, 10)])
     assert own_baken.settings.offer_message_after_seconds == 600
     estimate_text = t(
         "nl",

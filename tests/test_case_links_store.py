@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 
 from baken.config import Settings
 from baken.registration.case_links import case_of, join_code_thread, link_to_earlier
-from baken.reports.service import make_report
+from baken.reports.service import Rule, make_report
 from baken.store.staff_repo import DEFAULT_ORGANISATION
 from baken.store.tables import cases, conversations
 from tests.registration_helpers import World, database_settings, utc
@@ -149,6 +149,7 @@ async def test_first_seen_in_year_counts_linked_persons_once_across_two_years(
         threshold=1,
         lang="en",
         on=date(2026, 6, 1),
+        rule=Rule.FIRST_REQUEST,
     )
     rows = {r.label: [c.value for c in r.cells] for r in report.table("headline").rows}
     assert report.table("headline").columns[:2] == ["2021", "2022"]
@@ -156,3 +157,20 @@ async def test_first_seen_in_year_counts_linked_persons_once_across_two_years(
     assert rows["Victims (any reporter)"] == [2, 3, 1, 50.0]
     assert rows["Self-reporting victims"] == [1, 3, 2, 200.0]
     assert rows["Chats with a help request about human trafficking"] == [2, 5, 3, 150.0]
+    # First-seen (CKM): p2 came into view in 2021 and counts there, with the victim values of
+    # the 2022 chat in which the request was made.
+    seen = await make_report(
+        world.db,
+        organisation_id=DEFAULT_ORGANISATION,
+        organisation_name="Test helpline",
+        year=2022,
+        threshold=1,
+        lang="en",
+        on=date(2026, 6, 1),
+        rule=Rule.FIRST_SEEN,
+    )
+    rows = {r.label: [c.value for c in r.cells] for r in seen.table("headline").rows}
+    assert rows["Persons with a help request about human trafficking"][:3] == [3, 2, -1]
+    assert rows["Victims (any reporter)"][:3] == [3, 2, -1]
+    assert rows["Self-reporting victims"][:3] == [2, 2, 0]
+    assert rows["Returning victims (seen before, help request this year)"][:2] == [0, 3]

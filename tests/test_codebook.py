@@ -8,7 +8,14 @@ from pathlib import Path
 from sqlalchemy import Integer, SmallInteger
 
 from baken.registration import codebook
-from baken.registration.codebook import CODEBOOK_VERSION, FIELDS, MAX_MULTI_CODE, UNKNOWN, Kind
+from baken.registration.codebook import (
+    CODEBOOK_VERSION,
+    CODEBOOK_VERSIONS,
+    FIELDS,
+    MAX_MULTI_CODE,
+    UNKNOWN,
+    Kind,
+)
 from baken.registration.codebook_doc import render
 from baken.store.tables import registrations
 
@@ -32,7 +39,7 @@ META_COLUMNS = {
 
 
 def test_every_field_is_bilingual_and_allows_unknown() -> None:
-    assert CODEBOOK_VERSION == "2026.1"
+    assert CODEBOOK_VERSION == "2026.2"
     ids = [f.id for f in FIELDS]
     assert len(ids) == len(set(ids))
     for f in FIELDS:
@@ -127,10 +134,15 @@ def test_migration_creates_the_same_field_columns() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     frozen = dict(module._FIELD_COLUMNS)
-    assert list(frozen) == [f.id for f in FIELDS]
+    first = [f for f in FIELDS if f.since == CODEBOOK_VERSIONS[0]]
+    assert list(frozen) == [f.id for f in first]
     assert {k for k, multi in frozen.items() if multi} == {
-        f.id for f in FIELDS if f.kind is Kind.MULTI
+        f.id for f in first if f.kind is Kind.MULTI
     }
+    # A field of a later codebook version gets its column in a migration of its own.
+    later = ROOT / "src/baken/store/migrations/versions/0013_registration_origin.py"
+    assert [f.id for f in FIELDS if f.since != CODEBOOK_VERSIONS[0]] == ["origin"]
+    assert 'sa.Column("origin", sa.SmallInteger(), nullable=True)' in later.read_text()
 
 
 def test_docs_codebook_matches_the_code() -> None:

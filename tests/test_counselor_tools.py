@@ -567,3 +567,28 @@ def test_canned_bad_input_is_refused_clearly(
     assert response.status_code == status
     assert response.json()["error"] == code
     assert api(sqlite_server, anna, "GET", "/api/canned").json()["canned"] == []
+
+
+@pytest.mark.parametrize("lang", ["pl", "ro", "bg", "uk", "ar"])
+def test_canned_answers_can_be_written_in_every_visitor_language(
+    sqlite_server: Server, lang: str
+) -> None:
+    """Issue 14: so a counselor can insert one in the visitor's own language."""
+    _a, anna = sqlite_server.add_staff()
+    body = {
+        "pl": "Dzień dobry.",
+        "ro": "Bună ziua.",
+        "bg": "Здравей.",
+        "uk": "Привіт.",
+        "ar": "مرحبا.",
+    }
+    made = api(
+        sqlite_server,
+        anna,
+        "POST",
+        "/api/canned",
+        json={"lang": lang, "title": "hoi", "body": body[lang]},
+    )
+    assert made.status_code == 201, made.text
+    listed = api(sqlite_server, anna, "GET", "/api/canned").json()["canned"]
+    assert [(c["lang"], c["body"]) for c in listed] == [(lang, body[lang])]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from baken.config import Settings
 from baken.crypto.keyfile import load_or_create_master_key
@@ -19,7 +20,7 @@ from baken.reports.model import Report
 from baken.reports.service import make_report
 from baken.store.database import Database
 from baken.store.staff_repo import DEFAULT_ORGANISATION
-from baken.store.tables import cases, conversations, registrations
+from baken.store.tables import cases, conversations, registrations, report_persons
 from tests.registration_helpers import database_settings
 from tests.support import run_async
 
@@ -82,6 +83,7 @@ def test_rows_are_valid_conversations_and_registrations(seeded: Settings) -> Non
                         .order_by(registrations.c.conversation_id)
                     )
                 ).all()  # fmt: skip
+                persons_before = await _person_rows(conn, case_ids)
             async with db.writer.begin() as conn:
                 for case_id in case_ids:
                     await refresh_case(conn, case_id)
@@ -94,12 +96,25 @@ def test_rows_are_valid_conversations_and_registrations(seeded: Settings) -> Non
                         .order_by(registrations.c.conversation_id)
                     )
                 ).all()  # fmt: skip
+                persons_after = await _person_rows(conn, case_ids)
             assert [tuple(r) for r in before] == [tuple(r) for r in after]
             assert any(r.report_year for r in before)
+            # The seed's numpy derivation of report_persons agrees with the repository's.
+            assert persons_before == persons_after
+            assert len(persons_before) > len(case_ids)  # some cases span two years
         finally:
             await db.dispose()
 
     run_async(check())
+
+
+async def _person_rows(conn: AsyncConnection, case_ids: Sequence[str]) -> list[tuple[object, ...]]:
+    rows = await conn.execute(
+        select(report_persons)
+        .where(report_persons.c.case_id.in_(case_ids))
+        .order_by(report_persons.c.case_id, report_persons.c.year)
+    )
+    return [tuple(row) for row in rows]
 
 
 def _report(settings: Settings, year: int) -> Report:

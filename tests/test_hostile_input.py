@@ -68,7 +68,14 @@ JSON_ROUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("POST", "/api/left-messages/{id}/reply", ()),
     ("PUT", "/api/service-hours", ("version",)),
 )
-FORM_ROUTES = ("/start", "/staff/login", "/staff/login/code", "/staff/password", "/staff/hours")
+FORM_ROUTES = (
+    "/start",
+    "/staff/login",
+    "/staff/login/code",
+    "/staff/password",
+    "/staff/hours",
+    "/staff/accounts",  # issue 15
+)
 
 
 @pytest.fixture(scope="module")

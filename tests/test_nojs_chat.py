@@ -58,7 +58,7 @@ def _log_texts(server: Server, token: str) -> list[str]:
     """The transcript frame's message texts, in order."""
     page = _get(server, "/chat/log?lang=nl", token)
     assert page.status_code == 200, page.text
-    texts = re.findall(r'<p class="msg__text">(.*?)</p>', page.text, re.S)
+    texts = re.findall(r'<p class="msg__text"[^>]*>(.*?)</p>', page.text, re.S)
     return [html.unescape(text) for text in texts]
 
 

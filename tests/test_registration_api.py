@@ -43,7 +43,7 @@ def test_codebook_is_served_to_staff_in_their_language(server: Server) -> None:
                    headers={"Cookie": f"__Host-baken_s={token}"})  # fmt: skip
     assert nl.status_code == 200
     body = nl.json()
-    assert body["version"] == "2026.1"
+    assert body["version"] == "2026.2"
     gender = next(f for f in body["fields"] if f["id"] == "gender")
     assert (
         gender["label"] == "Gender" and {"id": "unknown", "label": "onbekend"} in gender["values"]

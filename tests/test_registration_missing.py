@@ -21,7 +21,7 @@ def test_missing_follows_the_answers_and_the_codebook_conditions(server: Server)
     empty = httpx.get(url, headers=headers).json()
     everything = missing_fields({})
     assert empty["missing"] == everything
-    assert len(everything) == 21 and "age" not in everything
+    assert len(everything) == 22 and "age" not in everything  # 22 with origin (2026.2)
 
     refused = httpx.put(url, json={"version": 0, "values": {}, "complete": True}, headers=headers)
     assert refused.status_code == 422
@@ -51,6 +51,7 @@ def test_missing_follows_the_answers_and_the_codebook_conditions(server: Server)
     ).json()
     # "Not a victim": the exploitation questions no longer apply, so they are not missing.
     assert "exploitation_types" not in not_a_victim["missing"]
+    assert "origin" not in not_a_victim["missing"]
     assert "victim_assessment" not in not_a_victim["missing"]
     assert "contact_role" in not_a_victim["missing"]
     assert httpx.get(url, headers=headers).json()["missing"] == not_a_victim["missing"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from baken.config import Settings
-from baken.registration.codebook import code, mask
+from baken.registration.codebook import CODEBOOK_VERSION, code, mask
 from baken.registration.repository import VersionConflict
 from baken.registration.validation import validate
 from baken.store.tables import cases, conversations, registration_changes, registrations
@@ -45,7 +45,7 @@ async def test_first_save_creates_a_case_and_links_the_conversation(world: World
     conversation_id = await world.conversation(utc(2021, 3, 1, 20))
     saved = await world.register(conversation_id, None, trafficking_request="yes", age=15)
     assert saved.version == 1
-    assert saved.codebook_version == "2026.1"
+    assert saved.codebook_version == CODEBOOK_VERSION == "2026.2"
     assert saved.values["age"] == 15
     async with world.db.reader.connect() as conn:
         linked = await conn.scalar(

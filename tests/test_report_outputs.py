@@ -130,7 +130,7 @@ def test_report_command_writes_every_format(seeded: Path, tmp_path: Path, fmt: s
         assert pages(data) >= 6
     elif fmt == "json":
         parsed = json.loads(data)
-        assert parsed["year"] == 2021 and parsed["codebook_version"] == "2026.1"
+        assert parsed["year"] == 2021 and parsed["codebook_version"] == "2026.2"
         headline = parsed["sections"][1]["tables"][0]["rows"][0]["cells"]
         assert headline[1]["value"] > 200
     elif fmt == "csv":
@@ -152,6 +152,9 @@ def test_report_refuses_a_year_without_data_and_a_future_year(seeded: Path) -> N
     low = runner.invoke(app, ["report", "--year", "2021", "--threshold", "0"], env=env)
     assert low.exit_code == 2
     assert "at least 1" in low.output
+    nowhere = runner.invoke(app, ["report", "--year", "2021", "--org", "nergens"], env=env)
+    assert nowhere.exit_code == 1  # issue 14: an organisation that does not exist
+    assert "no organisation 'nergens'" in nowhere.output
 
 
 def test_report_to_stdout(seeded: Path) -> None:
@@ -162,6 +165,29 @@ def test_report_to_stdout(seeded: Path) -> None:
     )
     assert result.exit_code == 0
     assert result.stdout.startswith("table,title,row,column,value,suppressed")
+
+
+def test_report_command_takes_the_counting_rule(seeded: Path) -> None:
+    env = {"BAKEN_DATA_DIR": str(seeded)}
+    persons = {}
+    for rule in ("first-seen", "first-request"):
+        result = runner.invoke(
+            app,
+            ["report", "--year", "2020", "--format", "json", "--out", "-", "--rule", rule],
+            env=env,
+        )
+        assert result.exit_code == 0, result.output
+        parsed = json.loads(result.stdout)
+        assert parsed["rule"] == rule
+        persons[rule] = parsed["sections"][1]["tables"][0]["rows"][0]["cells"][1]["value"]
+    # The demo data has people who first ask in a later year, so the rules differ.
+    assert persons["first-seen"] != persons["first-request"]
+    default = runner.invoke(
+        app, ["report", "--year", "2020", "--format", "csv", "--out", "-"], env=env
+    )
+    assert default.stdout.splitlines()[1].endswith(",rule,,first-seen,0")
+    wrong = runner.invoke(app, ["report", "--year", "2020", "--rule", "first-ever"], env=env)
+    assert wrong.exit_code == 2
 
 
 def test_demo_seed_refuses_bad_years_and_a_used_seed(seeded: Path) -> None:

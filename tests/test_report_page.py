@@ -49,10 +49,23 @@ def test_researcher_sees_the_report_with_charts_and_downloads(seeded_server: Ser
     html = page.text
     assert "Research report" in html
     assert 'id="table-headline"' in html and 'id="table-gender_type"' in html
-    assert "2026.1" in html
+    assert "2026.2" in html
     # Charts are same-origin images, no inline script or style anywhere (the CSP allows none).
-    charts = re.findall(r'src="(/research/2021/chart/[a-z_]+\.png\?lang=en)"', html)
+    charts = [
+        src.replace("&amp;", "&")
+        for src in re.findall(
+            r'src="(/research/2021/chart/[a-z_]+\.png\?lang=en&amp;rule=first-seen)"', html
+        )
+    ]
     assert charts
+    assert '<option value="first-seen" selected>' in html
+    older = httpx.get(
+        seeded_server.base + "/research?year=2021&lang=en&rule=first-request",
+        headers=_cookie(token),
+    )
+    assert older.status_code == 200
+    assert "Counting rule: first-request" in older.text
+    assert '<option value="first-request" selected>' in older.text
     assert "<script" not in html.split("</head>")[1]
     assert "style=" not in html and "<style" not in html
     png = httpx.get(seeded_server.base + charts[0], headers=_cookie(token))

@@ -23,6 +23,7 @@ from baken.reports.suppression import (
     check_threshold,
     one_way,
     protect,
+    protect_cross,
     tree,
     two_way,
 )
@@ -180,3 +181,118 @@ def test_threshold_one_hides_nothing_and_below_one_is_refused() -> None:
             check_threshold(bad)
         with pytest.raises(ThresholdError):
             protect(shape.network, bad)
+
+
+# --- cross tables within margins that their one-way tables publish ------------------------------
+
+
+def one_way_hidden(values: list[int], threshold: int) -> tuple[set[int], bool, bool]:
+    shape = one_way(values)
+    guard = protect(shape.network, threshold)
+    hidden = {k for k, i in enumerate(shape.cells) if i in guard.suppressed}
+    return hidden, guard.withheld, shape.total in guard.suppressed
+
+
+def cross_leaks(matrix: list[list[int]], threshold: int) -> list[str]:
+    """The attacker's view of gender, type and their (possibly coarsened) cross table: unknowns
+    are the original cells, so merged cells and margins are sums of them."""
+    rows, columns = len(matrix), len(matrix[0])
+    row_totals = [sum(r) for r in matrix]
+    column_totals = [sum(r[j] for r in matrix) for j in range(columns)]
+    row_hidden, row_withheld, total_hidden = one_way_hidden(row_totals, threshold)
+    column_hidden, column_withheld, _ = one_way_hidden(column_totals, threshold)
+    if row_withheld or column_withheld:
+        return []  # the report then withholds the cross table whole (tests/test_report_attacker.py)
+    guard = protect_cross(matrix, row_hidden, column_hidden, threshold, total_hidden=total_hidden)
+    # The merged table agrees with the original one.
+    for g, group in enumerate(guard.rows):
+        for h, cols in enumerate(guard.columns):
+            assert guard.matrix[g][h] == sum(matrix[i][j] for i in group for j in cols)
+    # What is published, each as (sum over original cells, value or None, floor).
+    facts: list[tuple[str, list[tuple[int, int]], int | None, int]] = []
+    for i in range(rows):
+        cells = [(i, j) for j in range(columns)]
+        facts.append((f"row {i}", cells, None if i in row_hidden else row_totals[i], 1))
+    for j in range(columns):
+        cells = [(i, j) for i in range(rows)]
+        facts.append((f"column {j}", cells, None if j in column_hidden else column_totals[j], 1))
+    grand = [(i, j) for i in range(rows) for j in range(columns)]
+    facts.append(("total", grand, None if total_hidden else sum(row_totals), 1))
+    for g, group in enumerate(guard.rows):
+        for h, cols in enumerate(guard.columns):
+            cells = [(i, j) for i in group for j in cols]
+            hidden = (g, h) in guard.hidden
+            value = guard.matrix[g][h]
+            if not hidden:
+                assert not 0 < value < threshold, "a small inner cell is published"
+            facts.append(
+                (f"cell {g},{h}", cells, None if hidden else value, 0 if guard.withheld else 1)
+            )
+    n = rows * columns
+    constraints = []
+    for _, cells, known, floor in facts:
+        row = np.zeros(n)
+        for i, j in cells:
+            row[i * columns + j] = 1
+        if known is None:
+            constraints.append(LinearConstraint(row, floor, np.inf))
+        else:
+            constraints.append(LinearConstraint(row, known, known))
+    found: list[str] = []
+    for name, cells, known, _ in facts:
+        if known is not None:
+            continue
+        objective = np.zeros(n)
+        for i, j in cells:
+            objective[i * columns + j] = -1
+        result = milp(
+            objective,
+            integrality=np.ones(n, dtype=np.int64),
+            bounds=Bounds(0, BIG),
+            constraints=constraints,
+        )
+        assert result.status == 0, result.message
+        best = -float(result.fun)
+        if 0 < best < threshold:
+            found.append(f"{name} at most {best:g}")
+    return found
+
+
+skewed = st.sampled_from([0, 0, 0, 1, 1, 2, 3, 4, 6, 9])
+cross_matrices = st.tuples(st.integers(2, 4), st.integers(2, 6)).flatmap(
+    lambda shape: st.lists(
+        st.lists(skewed, min_size=shape[1], max_size=shape[1]),
+        min_size=shape[0],
+        max_size=shape[0],
+    )
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cross_matrices, st.integers(0, 60), st.sampled_from([3, 5, 10]))
+def test_cross_tables_within_published_margins(
+    matrix: list[list[int]], big: int, threshold: int
+) -> None:
+    matrix[0][0] += big  # a dominant cell, as in most real years
+    assert cross_leaks(matrix, threshold) == []
+
+
+def test_a_cross_table_merges_categories_instead_of_hiding_a_margin() -> None:
+    matrix = [[10, 6, 0, 9, 1, 1], [0, 1, 2, 1, 1, 2], [0, 0, 0, 2, 0, 0], [3, 0, 6, 0, 0, 0]]
+    row_hidden, _, _ = one_way_hidden([sum(r) for r in matrix], 5)
+    assert row_hidden == {1, 2}  # 7 and 2: the other rows (27 and 9) are published
+    guard = protect_cross(matrix, row_hidden, {1, 4, 5}, 5)
+    assert not guard.withheld and guard.coarsened
+    assert guard.rows == ((0,), (1,), (2,), (3,))
+    assert guard.columns == ((0,), (1,), (2,), (3,), (4, 5))  # the 1 + 1 and 1 + 2 columns
+    assert cross_leaks(matrix, 5) == []
+
+
+def test_a_cross_table_that_cannot_be_coarsened_enough_is_withheld() -> None:
+    # Row 0 is 25 + 3 = 28 with the 25 published as its column: the 3 is pinned, and merging
+    # its column with either other one leaves it pinned (28 − 25 again).
+    matrix = [[25, 3, 0], [0, 0, 9]]
+    guard = protect_cross(matrix, set(), {1, 2}, 5)
+    assert guard.withheld
+    assert guard.hidden == {(i, j) for i in range(2) for j in range(3)}
+    assert cross_leaks(matrix, 5) == []

@@ -60,26 +60,42 @@ def assert_staff_error_page(response: httpx.Response, status: int, home: str) ->
 def test_each_role_sees_exactly_the_pages_it_may_open() -> None:
     paths = {role: [page.path for page in staff_nav.pages_for(role)] for role in Role}
     assert paths == {
-        Role.COUNSELOR: ["/staff", "/staff/password", "/staff/security"],
+        Role.COUNSELOR: ["/staff", "/staff/wellbeing", "/staff/password", "/staff/security"],
         Role.SUPERVISOR: [
             "/staff",
+            "/staff/wellbeing",
             "/research",
             "/staff/figures",
+            "/staff/campaigns",
+            "/staff/blocks",
             "/staff/password",
             "/staff/security",
         ],
         Role.ADMIN: [
             "/staff",
+            "/staff/wellbeing",
             "/research",
             "/staff/figures",
+            "/staff/campaigns",
+            "/staff/blocks",
             "/staff/hours",
             "/staff/accounts",
+            "/staff/organisation",
             "/staff/audit",
             "/staff/password",
             "/staff/security",
         ],
         Role.RESEARCHER: ["/research", "/staff/password", "/staff/security"],
     }
+    # Platform administrators (the default organisation's) also manage every organisation.
+    platform = [page.path for page in staff_nav.pages_for(Role.ADMIN, platform=True)]
+    after = paths[Role.ADMIN].index("/staff/organisation") + 1
+    assert platform == [
+        *paths[Role.ADMIN][:after],
+        "/staff/organisations",
+        *paths[Role.ADMIN][after:],
+    ]
+    assert staff_nav.pages_for(Role.SUPERVISOR, platform=True) == staff_nav.pages_for("supervisor")
     assert staff_nav.home_for(Role.RESEARCHER) is staff_nav.RESEARCH
     assert staff_nav.home_for("counselor") is staff_nav.CONSOLE
 
@@ -89,7 +105,8 @@ def test_listed_pages_open_and_the_others_give_the_staff_error_page(
     srv: Server, tokens: dict[Role, str], role: Role
 ) -> None:
     token = tokens[role]
-    listed = [page.path for page in staff_nav.pages_for(role)]
+    # These accounts are of the default organisation: its administrator is a platform one.
+    listed = [page.path for page in staff_nav.pages_for(role, platform=role is Role.ADMIN)]
     home = staff_nav.home_for(role).path
     for page in staff_nav.PAGES:
         response = get(srv, page.path, token)

@@ -22,10 +22,12 @@ from baken.audit.kinds import (
 from baken.auth.passwords import PasswordPolicyError, check_policy, hash_password
 from baken.config import Settings
 from baken.domain.conversation import Role
+from baken.domain.languages import parse_languages
 from baken.logging_setup import configure
 from baken.store import migrate
 from baken.store.audit_repo import AuditLog, audit_account_created
 from baken.store.database import Database
+from baken.store.organisation_repo import OrganisationRepository
 from baken.store.staff_repo import StaffRepository, UsernameTaken
 
 app = typer.Typer(help="Baken: anonymous online help chat.", no_args_is_help=True)
@@ -99,6 +101,10 @@ def print_startup(out: Console, settings: Settings, demo_login: tuple[str, str] 
         out.print(line, soft_wrap=True)
 
 
+class NoSuchOrganisation(Exception):
+    pass
+
+
 @user_app.command("add")
 def user_add(
     username: str,
@@ -107,6 +113,12 @@ def user_add(
         Role.COUNSELOR, help="counselor, supervisor, admin or researcher (reports only, no chats)."
     ),
     password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+    organisation: str = typer.Option(
+        "default", "--org", help="The organisation's slug (baken org list); default: default."
+    ),
+    languages: str = typer.Option(
+        "", "--languages", help="Languages the member speaks, e.g. nl,en,pl (take-next prefers)."
+    ),
 ) -> None:
     """Add a staff account."""
     if password_stdin:
@@ -129,13 +141,29 @@ def user_add(
         try:
             repo = StaffRepository(db)
             await repo.ensure_organisation(settings.organisation_name)
-            member = await repo.create(username, display_name, hash_password(password), role)
+            found = await OrganisationRepository(db).by_slug(organisation)
+            if found is None:
+                raise NoSuchOrganisation(organisation)
+            member = await repo.create(
+                username,
+                display_name,
+                hash_password(password),
+                role,
+                organisation_id=found.id,
+                languages=parse_languages(languages),
+            )
             await audit_account_created(db, member)
         finally:
             await db.dispose()
 
     try:
         asyncio.run(add())
+    except NoSuchOrganisation:
+        console.print(f"[red]There is no organisation {organisation!r} (baken org list).[/red]")
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     except UsernameTaken:
         console.print(f"[red]The username {username!r} is already taken.[/red]")
         raise typer.Exit(2) from None
@@ -252,3 +280,13 @@ app.add_typer(org_app, name="org")
 from baken.cli_poster import poster  # noqa: E402
 
 app.command("poster")(poster)
+
+# Indicator detection: evaluate on a labelled set, detect over a file (issue 19).
+from baken.cli_signals import signals_app  # noqa: E402
+
+app.add_typer(signals_app, name="signals")
+
+# Anonymised microdata for researchers: HTCDS export and k-anonymity check (issue 20).
+from baken.cli_export import export_app  # noqa: E402
+
+app.add_typer(export_app, name="export")

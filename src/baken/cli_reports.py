@@ -24,7 +24,7 @@ from baken.config import Settings
 from baken.store import migrate
 from baken.store.audit_repo import AuditLog
 from baken.store.database import Database
-from baken.store.staff_repo import DEFAULT_ORGANISATION
+from baken.store.organisation_repo import OrganisationRepository
 
 demo_app = typer.Typer(help="Synthetic demo data (never real data).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -42,6 +42,12 @@ class Lang(StrEnum):
     EN = "en"
 
 
+class CountingRule(StrEnum):
+    # Mirrors baken.reports.queries.Rule; kept here so the CLI loads no report code up front.
+    FIRST_SEEN = "first-seen"
+    FIRST_REQUEST = "first-request"
+
+
 def report(
     year: int = typer.Option(..., help="The year to report on, e.g. 2021."),
     format: Format = typer.Option(Format.PDF, "--format", help="html, pdf, csv or json."),
@@ -50,9 +56,18 @@ def report(
     ),
     threshold: int = typer.Option(5, help="Counts below this are suppressed (at least 1)."),
     lang: Lang = typer.Option(Lang.NL, help="Language of the report: nl or en."),
+    rule: CountingRule = typer.Option(
+        CountingRule.FIRST_SEEN,
+        "--rule",
+        help="first-seen (CKM: the year a person first came into view) or first-request "
+        "(the year of their first help request about trafficking).",
+    ),
+    organisation: str = typer.Option(
+        "default", "--org", help="The organisation's slug (baken org list)."
+    ),
 ) -> None:
     """Make the yearly report from the registrations (never from conversation texts)."""
-    from baken.reports.service import ReportError, make_report
+    from baken.reports.service import ReportError, Rule, make_report
 
     if threshold < 1:
         console.print("[red]The suppression threshold must be at least 1.[/red]")
@@ -63,20 +78,27 @@ def report(
     async def run() -> bytes:
         db = Database(settings)
         try:
+            # Issue 14: each organisation reports on its own registrations, under its own name.
+            found = await OrganisationRepository(db).by_slug(organisation)
+            if found is None:
+                raise ReportError(
+                    "no_organisation", f"there is no organisation {organisation!r} (baken org list)"
+                )
             made = await make_report(
                 db,
-                organisation_id=DEFAULT_ORGANISATION,
-                organisation_name=settings.organisation_name,
+                organisation_id=found.id,
+                organisation_name=found.name,
                 year=year,
                 threshold=threshold,
                 lang=lang.value,
+                rule=Rule(rule.value),
             )
             await AuditLog(db).record(
                 kinds.REPORT_EXPORT,
-                kinds.Actor.operator(),
+                kinds.Actor.operator().for_organisation(found.id),
                 kinds.REPORT,
                 str(year),
-                f"fmt={format.value} threshold={threshold}",
+                f"fmt={format.value} threshold={threshold} rule={rule.value}",
             )
         finally:
             await db.dispose()

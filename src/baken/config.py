@@ -41,6 +41,22 @@ class Settings(BaseSettings):
     # instead (issue 3); 0 = never offer.
     offer_message_after_seconds: int = Field(default=600, ge=0, le=24 * 3600)
     max_message_chars: int = Field(default=4000, ge=1, le=100_000)
+    # Issue 15: "open" for visitors means inside opening hours AND a counselor or supervisor of
+    # the organisation signed in to the console; otherwise the closed page (leave a message, the
+    # numbers, 112). Off only for tests and benchmarks that start visitors before any staff.
+    open_needs_staff: bool = True
+    # --- nothing left hanging (issue 15, src/baken/realtime/timeouts.py) ---
+    # A waiting visitor whose connection is gone this long leaves the queue.
+    queue_gone_seconds: int = Field(default=60, ge=10, le=3600)
+    # An active chat closes when the visitor is gone this long, or nobody wrote for idle_minutes;
+    # both sides are warned timeout_warning_minutes before.
+    active_gone_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
+    timeout_warning_minutes: int = Field(default=2, ge=1, le=60)
+    # Counselor wellbeing (issue 15, docs/wellbeing.md): the pause offered after a heavy chat, and
+    # a gentle reminder after this long in chats without a break (0 = never).
+    wellbeing_pause_minutes: int = Field(default=10, ge=1, le=60)
+    break_reminder_minutes: int = Field(default=120, ge=0, le=24 * 60)
     heartbeat_seconds: int = Field(default=20, ge=1, le=300)
     log_level: str = "info"
     # Garbage-collector thresholds for `baken serve` (src/baken/web/gc_tuning.py); "" = defaults.
@@ -96,6 +112,9 @@ class Settings(BaseSettings):
     max_half_open_per_address: int = Field(default=64, ge=1)
     # Messages from all visitors together, per process.
     visitor_messages_per_second: int = Field(default=2000, ge=1)
+    # Issue 19: indicator detections for the chat's counselor (docs/signals.md); off = no
+    # `signals` frames (and a clean comparison in the chat benchmark).
+    signals: bool = True
     # --- registration (issue 6, docs/registration-form.md) ---
     # A counselor cannot close an ended chat's panel before its registration is complete. Ending
     # the chat itself is never held up: the visitor is always let go.

@@ -14,7 +14,7 @@ from baken.domain.conversation import Role
 from baken.store.clock import utcnow
 from baken.store.database import Database
 from baken.store.migrate import upgrade_async
-from baken.store.staff_repo import StaffRepository
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
 from baken.store.two_factor_repo import TwoFactorRepository
 
 DEMO_USERNAME = "demo"
@@ -85,16 +85,21 @@ async def enrol_second_factor(
     return secret
 
 
-async def create_bench_counselors(settings: Settings, count: int) -> list[str]:
+async def create_bench_counselors(
+    settings: Settings, count: int, organisation_id: str = DEFAULT_ORGANISATION
+) -> list[str]:
     """Counselor accounts with a live session each; returns the session tokens (cookie values).
 
     Logging 1,000 counselors in through argon2 would measure password hashing, not the chat.
+    Another organisation than the default must exist already (the benchmarks add it first).
     """
     await upgrade_async(settings)
     db = Database(settings)
     try:
         repo = StaffRepository(db)
         await repo.ensure_organisation(settings.organisation_name)
+        if not await repo.organisation_exists(organisation_id):
+            raise ValueError(f"no organisation {organisation_id!r}")
         # One hash, many accounts: the benchmark never logs in with these passwords.
         password_hash = hash_password(secrets.token_urlsafe(16))
         # Sessions exist only for accounts with a second factor (issue 5), so each gets one.
@@ -103,7 +108,11 @@ async def create_bench_counselors(settings: Settings, count: int) -> list[str]:
         tokens = []
         for index in range(count):
             member = await repo.create(
-                f"bench-{suffix}-{index}", f"Counselor {index}", password_hash, Role.COUNSELOR
+                f"bench-{suffix}-{index}",
+                f"Counselor {index}",
+                password_hash,
+                Role.COUNSELOR,
+                organisation_id=organisation_id,
             )
             await enrol_second_factor(db, master, member.id)
             tokens.append(await repo.start_session(member.id))

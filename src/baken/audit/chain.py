@@ -25,6 +25,8 @@ class AuditRecord:
     object_id: str | None
     detail: str | None
     hash: str = ""
+    # Issue 14: whose record this is (None: the installation's own, e.g. the operator's CLI).
+    organisation_id: str | None = None
 
 
 def _timestamp(value: datetime) -> str:
@@ -45,6 +47,9 @@ def canonical(record: AuditRecord) -> str:
             record.object_type,
             record.object_id,
             record.detail,
+            # Only records that have an organisation carry it, so the records written before
+            # organisations were data keep their hashes.
+            *([record.organisation_id] if record.organisation_id is not None else []),
         ],
         ensure_ascii=True,
         separators=(",", ":"),

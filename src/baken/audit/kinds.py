@@ -37,6 +37,15 @@ PASSKEY_REMOVE = "passkey.remove"
 PASSKEY_USE = "passkey.use"
 PASSKEY_FAIL = "passkey.fail"
 ORGANISATION_PASSKEYS = "organisation.passkeys"
+# Organisations as data (issue 14): made, changed (detail: the settings' names), disabled,
+# enabled again, or deleted while still empty.
+ORGANISATION_ADD = "organisation.add"
+ORGANISATION_CHANGE = "organisation.change"
+ORGANISATION_DISABLE = "organisation.disable"
+ORGANISATION_ENABLE = "organisation.enable"
+ORGANISATION_DELETE = "organisation.delete"
+# Issue 15: a supervisor or administrator lifting a visitor block (detail: the reason code).
+BLOCK_LIFT = "block.lift"
 # The audit log itself, retention and keys.
 AUDIT_VIEW = "audit.view"
 RETENTION_PURGE = "retention.purge"
@@ -67,6 +76,12 @@ ALL_KINDS = (
     PASSKEY_USE,
     PASSKEY_FAIL,
     ORGANISATION_PASSKEYS,
+    ORGANISATION_ADD,
+    ORGANISATION_CHANGE,
+    ORGANISATION_DISABLE,
+    ORGANISATION_ENABLE,
+    ORGANISATION_DELETE,
+    BLOCK_LIFT,
     AUDIT_VIEW,
     RETENTION_PURGE,
     KEYS_ROTATE,
@@ -80,6 +95,7 @@ STAFF = "staff"
 KEY = "key"
 PASSKEY = "passkey"
 ORGANISATION = "organisation"
+BLOCK = "block"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +104,17 @@ class Actor:
 
     id: str | None
     role: str | None
+    # Issue 14: the organisation the record belongs to; its administrators see it.
+    organisation_id: str | None = None
 
     @classmethod
     def of(cls, member: StaffMember) -> Actor:
-        return cls(member.id, member.role.value)
+        return cls(member.id, member.role.value, member.organisation_id)
+
+    def for_organisation(self, organisation_id: str | None) -> Actor:
+        """The same actor, recording an action on one organisation's objects (the operator's
+        command line acts for any organisation)."""
+        return Actor(self.id, self.role, organisation_id)
 
     @classmethod
     def operator(cls) -> Actor:

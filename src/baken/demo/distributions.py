@@ -138,6 +138,17 @@ REGION: Weights = (
     ("abroad", 0.02),
     ("unknown", 0.08),
 )
+# Synthetic shares, not measured anywhere.
+ORIGIN: Weights = (
+    ("netherlands", 0.55),
+    ("eu_central_eastern", 0.1),
+    ("eu_other", 0.03),
+    ("europe_non_eu", 0.04),
+    ("africa", 0.07),
+    ("asia", 0.04),
+    ("americas", 0.03),
+    ("unknown", 0.14),
+)
 # Chats cluster in the evening and at night (hour of day, local time).
 HOUR_WEIGHTS = (
     3, 2, 1.5, 1, 0.5, 0.3, 0.3, 0.5, 0.8, 1, 1, 1,

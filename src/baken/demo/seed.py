@@ -6,9 +6,9 @@ valid conversations for every other part of Baken. On SQLite the rows go in thro
 library driver with ``executemany`` in large transactions (a million registrations in well under
 two minutes); other databases get batched SQLAlchemy Core inserts.
 
-The report bookkeeping (``cases.first_request_at`` and the representative registration's
-``report_year``/``report_month``) is computed here with the same rule as
-``baken.registration.repository.refresh_case``.
+The report bookkeeping (``cases.first_request_at``, the representative registration's
+``report_year``/``report_month`` and the ``report_persons`` rows) is computed here with the same
+rule as ``baken.registration.repository.refresh_case``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ from baken.config import Settings
 from baken.crypto.envelope import MasterKey, new_data_key
 from baken.crypto.keyfile import load_or_create_master_key
 from baken.demo import distributions as d
-from baken.registration.codebook import CODEBOOK_VERSION, FIELDS, code, get, mask
+from baken.registration.codebook import CODEBOOK_VERSION, FIELDS, UNKNOWN, Kind, code, get, mask
 from baken.registration.periods import REPORT_TIMEZONE, year_bounds
+from baken.registration.person_values import PERSON_FIELDS
 from baken.store.database import Database
 from baken.store.migrate import upgrade_async
 from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
-from baken.store.tables import cases, conversations, registrations
+from baken.store.tables import cases, conversations, registrations, report_persons
 
 Progress = Callable[[str, int, int], None]
 IntArray = NDArray[np.int64]
@@ -141,6 +142,7 @@ def _personas(rng: np.random.Generator, n: int) -> dict[str, IntArray]:
     v["referrals"] = _pick_sets(rng, d.REFERRALS, "referrals", n)
     v["language"] = _pick(rng, d.LANGUAGE, "language", n)
     v["region"] = _pick(rng, d.REGION, "region", n)
+    v["origin"] = _pick(rng, d.ORIGIN, "origin", n)
     # Fields that do not apply to someone who is not a victim are stored empty.
     not_victim = v["victim_assessment"] == code("victim_assessment", "not_victim")
     for f in FIELDS:
@@ -275,6 +277,102 @@ def _local_months(times: IntArray, years: IntArray) -> IntArray:
     return months
 
 
+@dataclass
+class PersonYears:
+    """Rows of ``report_persons``, column-wise (see registration/person_values.py)."""
+
+    case: IntArray
+    year: IntArray
+    seen_year: IntArray
+    seen_month: IntArray
+    request_year: IntArray  # -1: never
+    request_month: IntArray
+    request: IntArray
+    counted_first_seen: IntArray  # -1 except on the row of the first request's year
+    counted_first_request: IntArray
+    returning_year: IntArray  # -1 unless first seen earlier and asked again this year
+    values: dict[str, IntArray]
+
+
+def _known(field_id: str, column: IntArray) -> NDArray[np.bool_]:
+    kind = get(field_id).kind
+    known: NDArray[np.bool_] = column != NULL
+    if kind is not Kind.INT:
+        known &= column != 0
+    if kind is Kind.MULTI:
+        known &= column != mask(field_id, UNKNOWN)
+    return known
+
+
+def person_years(g: Generated, u: Units) -> PersonYears:
+    """Same rule as person_values.person_years: per case and local year with a registration, the
+    latest known value of every field up to the end of that year."""
+    case = np.concatenate(g.conv_case)
+    time = np.concatenate(g.conv_time)
+    year = np.concatenate(g.conv_year)
+    position = np.arange(case.size)
+    ordered = np.lexsort((position, time, case))
+    s_case, s_year = case[ordered], year[ordered]
+    case_start = np.flatnonzero(np.r_[True, s_case[1:] != s_case[:-1]])
+    start_of = np.repeat(case_start, np.diff(np.r_[case_start, case.size]))
+    group_start = np.flatnonzero(
+        np.r_[True, (s_case[1:] != s_case[:-1]) | (s_year[1:] != s_year[:-1])]
+    )
+    group_last = np.r_[group_start[1:], case.size] - 1
+    row_case = s_case[group_start]
+    first_seen = time[ordered[case_start]]
+    seen_year = np.repeat(year[ordered[case_start]], np.diff(np.r_[case_start, case.size]))
+    seen_month = _local_months(first_seen, year[ordered[case_start]])
+    seen_month = np.repeat(seen_month, np.diff(np.r_[case_start, case.size]))
+    request_at = u.case_first_request[row_case]
+    has_request = request_at != NULL
+    request_year = np.full(row_case.size, NULL, dtype=np.int64)
+    request_month = np.full(row_case.size, NULL, dtype=np.int64)
+    if has_request.any():
+        years = _local_years(request_at[has_request])
+        request_year[has_request] = years
+        request_month[has_request] = _local_months(request_at[has_request], years)
+    yes = g.column("trafficking_request")[ordered] == code("trafficking_request", "yes")
+    request = np.maximum.reduceat(yes.astype(np.int64), group_start)
+    values: dict[str, IntArray] = {}
+    sorted_position = np.arange(case.size)
+    for field_id in PERSON_FIELDS:
+        column = g.column(field_id)[ordered]
+        known_at = np.where(_known(field_id, column), sorted_position, -1)
+        last_known = np.maximum.accumulate(known_at)[group_last]
+        # Nothing known yet in this case: the first explicit "unknown", if any.
+        big = case.size
+        first_set = np.minimum.reduceat(np.where(column != NULL, sorted_position, big), case_start)
+        first_set = np.repeat(first_set, np.diff(np.r_[case_start, case.size]))[group_last]
+        in_case = last_known >= start_of[group_last]
+        chosen = np.where(in_case, last_known, np.where(first_set <= group_last, first_set, -1))
+        values[field_id] = np.where(chosen >= 0, column[np.maximum(chosen, 0)], NULL)
+    row_year = s_year[group_start]
+    row_seen = seen_year[group_start]
+    anchor = row_year == request_year
+    return PersonYears(
+        case=row_case,
+        year=row_year,
+        seen_year=row_seen,
+        seen_month=seen_month[group_start],
+        request_year=request_year,
+        request_month=request_month,
+        request=request,
+        counted_first_seen=np.where(anchor, row_seen, NULL),
+        counted_first_request=np.where(anchor, request_year, NULL),
+        returning_year=np.where((request == 1) & (row_seen < row_year), row_year, NULL),
+        values=values,
+    )
+
+
+def _local_years(times: IntArray) -> IntArray:
+    low = int(np.datetime64(int(times.min()), "us").astype(object).year) - 1
+    high = int(np.datetime64(int(times.max()), "us").astype(object).year) + 1
+    starts = np.array([_micros(year_bounds(y)[0]) for y in range(low, high + 2)])
+    found: IntArray = low + np.searchsorted(starts, times, side="right") - 1
+    return found
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
@@ -289,9 +387,10 @@ def _nullable(column: IntArray) -> list[int | None]:
 
 
 def _rows(
-    g: Generated, u: Units, master: MasterKey, organisation: str
+    g: Generated, u: Units, p: PersonYears, master: MasterKey, organisation: str
 ) -> Iterator[tuple[str, list[tuple[object, ...]], int]]:
-    """Batches of rows: ("cases" | "conversations" | "registrations", rows, count)."""
+    """Batches of rows: ("cases" | "conversations" | "registrations" | "report_persons", rows,
+    count)."""
     first_seen = np.concatenate(g.case_first_seen)
     for start in range(0, len(g.case_ids), BATCH):
         stop = min(start + BATCH, len(g.case_ids))
@@ -365,6 +464,26 @@ def _rows(
             for k, values in enumerate(zip(*field_values, strict=True))
         ]
         yield "registrations", reg_rows, len(reg_rows)
+    for start in range(0, p.case.size, BATCH):
+        stop = min(start + BATCH, p.case.size)
+        person_columns = [
+            p.year[start:stop].tolist(),
+            p.seen_year[start:stop].tolist(),
+            p.seen_month[start:stop].tolist(),
+            _nullable(p.request_year[start:stop]),
+            _nullable(p.request_month[start:stop]),
+            p.request[start:stop].tolist(),
+            _nullable(p.counted_first_seen[start:stop]),
+            _nullable(p.counted_first_request[start:stop]),
+            _nullable(p.returning_year[start:stop]),
+            *(_nullable(p.values[f][start:stop]) for f in PERSON_FIELDS),
+        ]
+        person_cases = [g.case_ids[c] for c in p.case[start:stop].tolist()]
+        person_rows: list[tuple[object, ...]] = [
+            (organisation, person_cases[k], *values)
+            for k, values in enumerate(zip(*person_columns, strict=True))
+        ]
+        yield "report_persons", person_rows, 0
 
 
 CASE_COLUMNS = ("id", "organisation_id", "first_seen_at", "first_request_at", "created_at")
@@ -376,10 +495,16 @@ REGISTRATION_COLUMNS = (
     "conversation_id", "organisation_id", "case_id", "codebook_version", "version", "started_at",
     "report_year", "report_month", "created_at", "updated_at", *FIELD_IDS,
 )  # fmt: skip
+PERSON_COLUMNS = (
+    "organisation_id", "case_id", "year", "first_seen_year", "first_seen_month",
+    "first_request_year", "first_request_month", "request", "counted_first_seen",
+    "counted_first_request", "returning_year", *PERSON_FIELDS,
+)  # fmt: skip
 COLUMNS = {
     "cases": CASE_COLUMNS,
     "conversations": CONVERSATION_COLUMNS,
     "registrations": REGISTRATION_COLUMNS,
+    "report_persons": PERSON_COLUMNS,
 }
 # Columns the seed leaves at their "nothing yet" value.
 CONVERSATION_ZEROS = (
@@ -439,7 +564,12 @@ async def _write_sqlalchemy(
     progress: Progress | None,
     total: int,
 ) -> None:
-    tables = {"cases": cases, "conversations": conversations, "registrations": registrations}
+    tables = {
+        "cases": cases,
+        "conversations": conversations,
+        "registrations": registrations,
+        "report_persons": report_persons,
+    }
     done = 0
     for table, rows, count in batches:
         names = COLUMNS[table]
@@ -492,10 +622,11 @@ async def seed(
             progress("generating", 0, 1)
         generated = generate(years, per_year, seed_value)
         bookkeeping = units(generated)
+        per_person = person_years(generated, bookkeeping)
         total = len(generated.conv_ids)
         if progress:
             progress("generating", 1, 1)
-        batches = _rows(generated, bookkeeping, master, organisation_id)
+        batches = _rows(generated, bookkeeping, per_person, master, organisation_id)
         if settings.is_sqlite:
             path = settings.resolved_database_url.split(":///", 1)[1]
             await db.dispose()

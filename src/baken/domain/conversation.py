@@ -21,6 +21,8 @@ class EndedBy(StrEnum):
     QUICK_EXIT = "quick_exit"
     TIMEOUT = "timeout"
     TECHNICAL = "technical"
+    # Issue 15: a waiting visitor whose connection was gone long enough left the queue.
+    LEFT = "left"
 
 
 class Sender(StrEnum):
@@ -40,6 +42,8 @@ STAFF_ROLES = frozenset(Role)
 
 # System events in the transcript; clients translate the code, the server stores no prose.
 EVENT_ACCEPTED = "accepted"
+# Issue 15: the chat closes soon unless someone writes (or the visitor comes back).
+EVENT_TIMEOUT_WARNING = "timeout_warning"
 
 
 def ended_event(ended_by: EndedBy) -> str:

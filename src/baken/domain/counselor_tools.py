@@ -10,6 +10,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from baken.domain.text import TextError
+from baken.i18n import VISITOR_LANGUAGES
 
 
 class EndReason(StrEnum):
@@ -35,7 +36,9 @@ BLOCK_MIN_HOURS = 24
 # Long enough for a persistent abuser, short enough that a code is never shut for good.
 BLOCK_MAX_HOURS = 24 * 90
 
-CANNED_LANGS = ("nl", "en")
+# Issue 14: a canned answer can be written in any visitor language, so it can be inserted in the
+# visitor's own language.
+CANNED_LANGS = VISITOR_LANGUAGES
 CANNED_TITLE_MAX = 60
 CANNED_BODY_MAX = 2000
 NOTE_MAX_CHARS = 4000
@@ -67,7 +70,7 @@ def clean_canned(lang: object, title: object, body: object) -> tuple[str, str, s
     """Validate a canned response. The body is kept exactly as typed (it is plain text, shown
     with textContent); only NUL is refused, as in messages."""
     if not isinstance(lang, str) or lang not in CANNED_LANGS:
-        raise TextError("invalid_lang", "The language must be nl or en.")
+        raise TextError("invalid_lang", "The language must be one of the visitor languages.")
     if not isinstance(title, str) or not _single_line(title):
         raise TextError("title_empty", "Give the text a short title.")
     clean_title = _single_line(title)

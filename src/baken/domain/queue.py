@@ -58,6 +58,22 @@ def positions_of_keys(keys: Iterable[QueueKey]) -> dict[str, int]:
     return {key[2]: index for index, key in enumerate(sorted(keys), start=1)}
 
 
+def positions_per_group(
+    keyed: Iterable[tuple[QueueKey, str]],
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Places within each group (an organisation's own line), and each group's size.
+
+    One sort of the whole queue; each conversation's place counts only those of its own group
+    ahead of it. The dict is in the whole queue's order, like `positions_of_keys`."""
+    counters: dict[str, int] = {}
+    places: dict[str, int] = {}
+    for key, group in sorted(keyed):
+        place = counters.get(group, 0) + 1
+        counters[group] = place
+        places[key[2]] = place
+    return places, counters
+
+
 class AgeBand(StrEnum):
     UNDER_16 = "under_16"
     AGE_16_17 = "16_17"

@@ -14,6 +14,7 @@ from baken.audit import kinds as audit_kinds
 from baken.config import Settings
 from baken.crypto.code_hash import code_hash
 from baken.domain.conversation import EndedBy, Sender, State
+from baken.domain.languages import speaks
 from baken.domain.queue import AgeBand, PriorityRules, is_urgent, priority_for
 from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
@@ -34,6 +35,7 @@ from baken.realtime.frames import (
     Receipt,
     RequestCode,
     Send,
+    SignalsFeedback,
     Sync,
     TakeNext,
     Typing,
@@ -42,7 +44,11 @@ from baken.realtime.hub import VISITOR_LINK_KIND, Hub
 from baken.realtime.left_messages_push import LeftMessagesPush
 from baken.realtime.live import Live
 from baken.realtime.presence import Presence
+from baken.realtime.signals_feedback import SignalsFeedbackHandler
+from baken.realtime.signals_push import SignalsPush
 from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
+from baken.realtime.timeouts import Timeouts
+from baken.realtime.wellbeing import WELLBEING_FRAME_TYPES, Wellbeing
 from baken.registration.case_links import join_code_thread
 from baken.slow_hashing import run_hash
 from baken.store.audit_repo import AuditLog
@@ -62,7 +68,7 @@ from baken.store.return_code_repo import (
     ReturnCode,
     ReturnCodeRepository,
 )
-from baken.store.staff_repo import StaffMember
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,9 @@ CODE_TRIES_PER_SECOND = 5.0
 CODE_TRIES_BURST = 20.0
 # A returning visitor waits this long for their own counselor before others take them next.
 PREFERRED_HOLD = timedelta(minutes=2)
+# A visitor in a language the counselor asking does not speak waits this long for one who does;
+# after that anyone takes them: a wait in the wrong language beats no help at all.
+LANGUAGE_HOLD = timedelta(minutes=3)
 
 # The author key of every visitor message (Connection.author on a visitor socket): resends are
 # recognised per conversation, author and client_msg_id, so ids never collide across chats.
@@ -122,7 +131,8 @@ class ChatService:
         self.repo = repo
         self.broker = broker
         self.hub = Hub(repo, broker)
-        self._starting = 0  # queue entries being written, counted against the cap
+        # Queue entries being written, per organisation, counted against its cap.
+        self._starting: dict[str, int] = {}
         self.codes = ReturnCodeRepository(repo.db, repo.ciphers)
         self.audit = AuditLog(repo.db)
         # Who is online on any process (supervision); the counselor tools use it for transfers.
@@ -132,9 +142,16 @@ class ChatService:
         self.writer = MessageWriter(repo, self.live.committed)
         self.tools = CounselorTools(self.live)
         self.supervision = Supervision(self.live, self.tools)
+        # Issue 15, item 6: heavy marks, one's own day, pauses, "I would like to talk".
+        self.wellbeing = Wellbeing(self.live)
+        self.supervision.overview.paused_until = self.wellbeing.paused_until
+        self.wellbeing.listeners.append(self.supervision.overview.changed)
         # Issue 12: consoles hear at once that a left message came in (made here, at start-up,
         # so that every process listens, not only one that served a left-message request).
         self.left_messages_push = LeftMessagesPush(self.hub, broker)
+        # Issue 19: indicator detections for the chat's counselor, never for the visitor.
+        self.signals_push = SignalsPush(self.hub) if settings.signals else None
+        self.signals_feedback = SignalsFeedbackHandler(self.hub, repo.db)
         # Return codes cost an argon2 hash each: bound the rate and the parallel work, globally
         # (there is no identity to limit per person, by design).
         # Issue 16: a lane for requests with a proof-of-work, one for the rest (abuse/lanes.py).
@@ -147,6 +164,8 @@ class ChatService:
         self._receipts: dict[tuple[str, str], int] = {}
         self.rejected: dict[str, int] = {}
         self._background: list[asyncio.Task[None]] = []
+        # Issue 15: visitors who are gone leave the queue; silent chats close after a warning.
+        self.timeouts = Timeouts(settings, self.repo, self.hub, self.live)
 
     async def start(self) -> None:
         await self.broker.start()
@@ -154,6 +173,7 @@ class ChatService:
         await self.presence.start()
         self.supervision.start()
         self.writer.start()
+        self.timeouts.start()
         loop = asyncio.get_running_loop()
         self._background = [
             loop.create_task(self._flush_receipts_forever()),
@@ -163,6 +183,7 @@ class ChatService:
         ]
 
     async def stop(self) -> None:
+        await self.timeouts.stop()
         await self.writer.stop()
         for task in self._background:
             task.cancel()
@@ -185,30 +206,50 @@ class ChatService:
         lang: str,
         danger: bool = False,
         age_band: AgeBand | None = None,
+        *,
+        organisation_id: str = DEFAULT_ORGANISATION,
+        queue_max: int | None = None,
+        rules: PriorityRules | None = None,
     ) -> tuple[ConversationRecord, str]:
-        """Put a new visitor in the queue; QueueFull when the queue is at its cap."""
+        """Put a new visitor in their organisation's queue; QueueFull when it is at its cap
+        (``queue_max``, the organisation's own, or BAKEN_QUEUE_MAX). ``rules``: the
+        organisation's priority points, or the installation's."""
         # Someone in danger is never turned away by the cap.
         if not danger:
-            self._admit_to_queue()
-        rules = PriorityRules(self.settings.priority_under_16, self.settings.priority_16_17)
+            self._admit_to_queue(organisation_id, queue_max)
+        rules = rules or PriorityRules(
+            self.settings.priority_under_16, self.settings.priority_16_17
+        )
         try:
             record, token = await self.repo.create(
-                nickname, lang, priority=priority_for(danger, age_band, rules)
+                nickname,
+                lang,
+                priority=priority_for(danger, age_band, rules),
+                organisation_id=organisation_id,
             )
             # Publishing puts the visitor in this process's queue at once.
             self.broker.publish({"kind": "conversation", "record": record})
         finally:
             if not danger:
-                self._starting -= 1
+                self._done_starting(organisation_id)
         return record, token
 
-    def _admit_to_queue(self) -> None:
+    def _admit_to_queue(self, organisation_id: str, queue_max: int | None) -> None:
         """Count a start against the cap while its row is being written, so that a burst of
         simultaneous starts cannot overshoot it (within this process; across processes each may
         overshoot by the starts in flight at that moment)."""
-        if len(self.hub.queue_positions()) + self._starting >= self.settings.queue_max:
+        cap = queue_max if queue_max is not None else self.settings.queue_max
+        starting = self._starting.get(organisation_id, 0)
+        if self.hub.queue_size(organisation_id) + starting >= cap:
             raise QueueFull()
-        self._starting += 1
+        self._starting[organisation_id] = starting + 1
+
+    def _done_starting(self, organisation_id: str) -> None:
+        left = self._starting.get(organisation_id, 0) - 1
+        if left > 0:
+            self._starting[organisation_id] = left
+        else:
+            self._starting.pop(organisation_id, None)
 
     async def visitor_conversation(self, token: str) -> ConversationRecord | None:
         """The open conversation behind a visitor token, or None."""
@@ -252,22 +293,35 @@ class ChatService:
         return found
 
     async def return_with_code(
-        self, raw: str, lang: str
+        self,
+        raw: str,
+        lang: str,
+        *,
+        organisation_id: str = DEFAULT_ORGANISATION,
+        queue_max: int | None = None,
     ) -> tuple[ConversationRecord, str, list[MailboxMessage]]:
         """Start a new chat in the visitor's thread. Earlier transcripts are not shown to the
-        visitor (whoever holds the phone may not be them); only unread mailbox messages are."""
+        visitor (whoever holds the phone may not be them); only unread mailbox messages are.
+        A code works only at its own organisation's entry (issue 14): elsewhere it is refused
+        exactly like a wrong code."""
         code = await self._active_code(raw)
+        if code.organisation_id != organisation_id:
+            raise CodeNotAccepted()
         block = await self.tools.code_blocked(code.id)
         if block is not None:
             raise VisitorBlocked(block.expires_at)
-        self._admit_to_queue()
+        self._admit_to_queue(organisation_id, queue_max)
         try:
             record, token = await self.repo.create(
-                None, lang, return_code_id=code.id, preferred_staff_id=code.preferred_staff_id
+                None,
+                lang,
+                organisation_id=organisation_id,
+                return_code_id=code.id,
+                preferred_staff_id=code.preferred_staff_id,
             )
             self.broker.publish({"kind": "conversation", "record": record})
         finally:
-            self._starting -= 1
+            self._done_starting(organisation_id)
         await self.codes.touch(code.id)
         # Issue 6: the same person as the code's earlier conversations, counted once.
         await join_code_thread(self.repo.db, record.id)
@@ -314,6 +368,8 @@ class ChatService:
         process, whose hub tells the counselor (`visitor_live`). Only a change is published, so a
         visitor who stays on one door costs nothing more; a socket visitor never did anything
         else, so a socket counts as a change only after the chat without JavaScript was seen."""
+        if not live:
+            self.timeouts.touch(conversation_id)  # each page of the chat counts as being there
         if self.hub.visitor_live.get(conversation_id, True) == live:
             return
         wire = {"conversation_id": conversation_id, "live": live}
@@ -362,9 +418,10 @@ class ChatService:
 
     def _take_next_order(self, member: StaffMember) -> list[str]:
         """Urgent first; then visitors returning to this counselor; then everyone not being held
-        for another counselor who is online right now."""
+        for another counselor who is online right now — those in a language this counselor speaks
+        (or who have waited LANGUAGE_HOLD already) before the others (issue 14)."""
         now = utcnow()
-        urgent, mine, rest = [], [], []
+        urgent, mine, rest, other_language = [], [], [], []
         for conversation_id in self.hub.queue_order():
             record = self.hub.open[conversation_id]
             if record.organisation_id != member.organisation_id:
@@ -380,9 +437,11 @@ class ChatService:
                 and now - record.created_at < PREFERRED_HOLD
             ):
                 continue
-            else:
+            elif speaks(member.languages, record.lang) or now - record.created_at >= LANGUAGE_HOLD:
                 rest.append(conversation_id)
-        return urgent + mine + rest
+            else:
+                other_language.append(conversation_id)
+        return urgent + mine + rest + other_language
 
     async def take_next(self, member: StaffMember) -> ConversationRecord:
         """Accept the most urgent waiting chat; if someone beats us to it, the next one."""
@@ -428,6 +487,10 @@ class ChatService:
             await self.tools.handle(conn, frame)
         elif isinstance(frame, SUPERVISION_FRAME_TYPES):
             await self.supervision.handle(conn, frame)
+        elif isinstance(frame, WELLBEING_FRAME_TYPES):
+            await self.wellbeing.handle(conn, frame)
+        elif isinstance(frame, SignalsFeedback):
+            await self.signals_feedback.handle(conn, frame)
         elif isinstance(frame, Send):
             await self._send(conn, frame)
         elif isinstance(frame, Sync):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import EndedBy, Role, State
 from baken.domain.counselor_tools import (
     EVENT_ENDED_BLOCKED,
@@ -295,6 +296,14 @@ class CounselorTools:
             raise FrameError("forbidden", "Only a supervisor can lift this block.", frame.type)
         if not await self.blocks.lift(block.id, member.id):
             raise FrameError("not_found", "This block was already lifted.", frame.type)
+        # The same record as a lift on /staff/blocks (web/staff_block_routes.py).
+        await self.live.audit.record(
+            audit_kinds.BLOCK_LIFT,
+            audit_kinds.Actor.of(member),
+            audit_kinds.BLOCK,
+            block.id,
+            f"reason={block.reason}",
+        )
         conn.send({"type": "unblocked", "block_id": block.id})
 
     async def code_blocked(self, return_code_id: str) -> Block | None:

@@ -215,6 +215,51 @@ SUPERVISION_FRAMES: dict[str, type[_Frame]] = {
 }
 
 
+# --- counselor wellbeing (issue 15, item 6; docs/wellbeing.md) ------------------------------------
+
+
+class HeavyMark(_Frame):
+    type: Literal["heavy_mark"]
+    conversation_id: ConversationId
+    heavy: bool = True  # false takes the mark back
+
+
+class TalkRequest(_Frame):
+    """ "I would like to talk about this": no text, no chat; only who asks reaches a supervisor."""
+
+    type: Literal["talk_request"]
+
+
+class Pause(_Frame):
+    type: Literal["pause"]
+    minutes: Annotated[int, Field(ge=0, le=60)]  # 0 ends the pause
+
+
+class WellbeingGet(_Frame):
+    type: Literal["wellbeing_get"]
+    # A chat of one's own that just ended: the answer says whether it counts as heavy.
+    conversation_id: ConversationId | None = None
+
+
+WELLBEING_FRAMES: dict[str, type[_Frame]] = {
+    "heavy_mark": HeavyMark,
+    "talk_request": TalkRequest,
+    "pause": Pause,
+    "wellbeing_get": WellbeingGet,
+}
+
+
+# --- indicator signals (issue 19, item 2; docs/signals.md) --------------------------------------
+
+
+class SignalsFeedback(_Frame):
+    """The counselor dismissed a detected indicator: counted per label, nothing else kept."""
+
+    type: Literal["signals_feedback"]
+    conversation_id: ConversationId
+    label: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+
+
 ClientFrame = (
     Ping
     | Sync
@@ -251,6 +296,8 @@ STAFF_FRAMES: dict[str, type[_Frame]] = {
     "mailbox_send": MailboxSend,
     **TOOL_FRAMES,
     **SUPERVISION_FRAMES,
+    **WELLBEING_FRAMES,
+    "signals_feedback": SignalsFeedback,
 }
 
 

@@ -20,7 +20,7 @@ from baken.domain.queue import (
     QueuePlace,
     is_urgent,
     minutes_of,
-    positions_of_keys,
+    positions_per_group,
     queue_key,
     service_rate,
     wait_seconds_at,
@@ -64,17 +64,26 @@ class Hub:
         self._queue_task: asyncio.Task[None] | None = None
         self._last_queue_broadcast = float("-inf")
         self._positions: dict[str, int] | None = None
-        # When chats were taken lately: the service rate behind the wait estimate.
-        self.recent_accepts: deque[datetime] = deque(maxlen=2000)
+        self._queue_sizes: dict[str, int] = {}
+        # When chats were taken lately, per organisation: the service rate behind its visitors'
+        # wait estimate (issue 14: another helpline's speed says nothing about this one's).
+        self.recent_accepts: defaultdict[str, deque[datetime]] = defaultdict(
+            lambda: deque(maxlen=2000)
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         # Told when a staff socket opens or closes here (presence.py announces it to others).
         self.staff_listeners: list[Callable[[], None]] = []
+        # Told of each message after it went out to this process's sockets (signals_push.py).
+        self.message_listeners: list[Callable[[StoredMessage], None]] = []
+        # Told of each conversation change this process hears of (issue 18: campaign counts).
+        self.conversation_listeners: list[Callable[[ConversationRecord], None]] = []
         broker.subscribe(self.on_event)
 
     async def load(self) -> None:
         for record in await self.repo.queued():
             self.open[record.id] = record
-        self.recent_accepts.extend(await self.repo.recent_accepts())
+        for organisation_id, accepted_at in await self.repo.recent_accepts():
+            self.recent_accepts[organisation_id].append(accepted_at)
         # Active ones are loaded lazily (see conversation()), they do not form a queue.
 
     async def conversation(self, conversation_id: str) -> ConversationRecord | None:
@@ -137,14 +146,22 @@ class Hub:
     # --- queue ----------------------------------------------------------------------------------
 
     def queue_positions(self) -> dict[str, int]:
-        # Cached until the queue changes: every visitor page load and socket asks for it.
+        """Each waiting visitor's place in their own organisation's line (issue 14), in the order
+        of the whole queue. Cached until the queue changes: every page load and socket asks."""
         if self._positions is None:
-            self._positions = positions_of_keys(
-                queue_key(r.id, r.created_at, r.priority)
+            self._positions, self._queue_sizes = positions_per_group(
+                (queue_key(r.id, r.created_at, r.priority), r.organisation_id)
                 for r in self.open.values()
                 if r.state is State.QUEUED
             )
         return self._positions
+
+    def queue_size(self, organisation_id: str) -> int:
+        self.queue_positions()
+        return self._queue_sizes.get(organisation_id, 0)
+
+    def service_rate_of(self, organisation_id: str) -> float | None:
+        return service_rate(self.recent_accepts.get(organisation_id, ()), utcnow())
 
     def place_of(
         self, conversation_id: str, rate: float | _NotGiven | None = NOT_GIVEN
@@ -154,7 +171,7 @@ class Hub:
         if position is None:
             return None
         if isinstance(rate, _NotGiven):
-            rate = service_rate(self.recent_accepts, utcnow())
+            rate = self.service_rate_of(self.open[conversation_id].organisation_id)
         return QueuePlace(position, wait_seconds_at(position, rate))
 
     def queue_order(self) -> list[str]:
@@ -182,6 +199,7 @@ class Hub:
                     "urgent": is_urgent(record.priority),
                     "returning": record.return_code_id is not None,
                     "preferred_staff_id": record.preferred_staff_id,
+                    "lang": record.lang,
                 }
             )
         return {
@@ -219,14 +237,20 @@ class Hub:
                     texts[organisation_id] = dumps(self.queue_frame(organisation_id, places))
                 conn.send_text(texts[organisation_id])
         # Visitors only hear about their own place, and only when it (or the estimate) moved.
-        # One service rate for everyone: per visitor it would walk the recent accepts each time.
-        rate = service_rate(self.recent_accepts, utcnow())
+        # One service rate per organisation: per visitor it would walk the recent accepts.
+        rates: dict[str, float | None] = {}
         # The hot loop of an accept with 2,000 waiting: plain values, no objects per visitor.
         by_conversation = self.by_conversation
+        open_records = self.open
         for conversation_id, position in places.items():
             followers = by_conversation.get(conversation_id)
             if not followers:
                 continue
+            organisation_id = open_records[conversation_id].organisation_id
+            if organisation_id in rates:
+                rate = rates[organisation_id]
+            else:
+                rate = rates[organisation_id] = self.service_rate_of(organisation_id)
             wait_seconds = wait_seconds_at(position, rate)
             shown = (position, minutes_of(wait_seconds))
             frame: str | None = None
@@ -262,6 +286,8 @@ class Hub:
                 return
             for conn in list(self.by_conversation.get(message.conversation_id, ())):
                 self.push_message(conn, message)
+            for listener in self.message_listeners:
+                listener(message)
         elif kind == "conversation":
             record = event.get("record")
             if record is None:
@@ -355,7 +381,7 @@ class Hub:
             and previous.state is State.QUEUED
             and record.state is not State.QUEUED
         ):
-            self.recent_accepts.append(record.accepted_at)
+            self.recent_accepts[record.organisation_id].append(record.accepted_at)
         if record.state is State.ENDED:
             self.open.pop(record.id, None)
             live = self.visitor_live.pop(record.id, None)
@@ -383,6 +409,8 @@ class Hub:
         if queue_touched:
             self._positions = None
             self._queue_changed()
+        for listener in self.conversation_listeners:
+            listener(record)
 
     # --- messages -------------------------------------------------------------------------------
 

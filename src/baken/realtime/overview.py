@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import statistics
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from baken.domain.conversation import State
@@ -42,6 +44,9 @@ class Overview:
         self.chats = SupervisionRepository(live.repo)
         self.staff = StaffRepository(live.repo.db)
         self.watchers: set[Connection] = set()
+        # Issue 15, item 6: who is on a pause (realtime/wellbeing.py sets this); only that, never
+        # anyone's figures.
+        self.paused_until: Callable[[str], datetime | None] = lambda _staff_id: None
         self._pending: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
         live.broker.subscribe(self.on_event)
@@ -140,6 +145,7 @@ class Overview:
                 "role": members[staff_id].role.value,
                 "active_chats": load.get(staff_id, 0),
                 "max_chats": self.settings.max_chats,
+                "pause_until": iso(self.paused_until(staff_id)),
             }
             for staff_id in online
             if staff_id in members and members[staff_id].role in CHAT_ROLES

@@ -36,6 +36,10 @@ GONE = "gone"
 HELLO = "hello"  # a process that just started asks the others to announce themselves now
 
 
+# Administrators and researchers signed in do not make the chat open: they do not take chats.
+TAKES_CHATS = frozenset({"counselor", "supervisor"})
+
+
 @dataclass(frozen=True, slots=True)
 class OnlineStaff:
     staff_id: str
@@ -97,6 +101,11 @@ class Presence:
         if organisation_id is None:
             return found
         return {k: v for k, v in found.items() if v.organisation_id == organisation_id}
+
+    def staffed(self, organisation_id: str) -> bool:
+        """Someone who takes chats — a counselor or supervisor — is signed in to the console of
+        this organisation, on any process (issue 15: the chat is open only then)."""
+        return any(member.role in TAKES_CHATS for member in self.online(organisation_id).values())
 
     def is_online(self, staff_id: str) -> bool:
         if self.hub.staff_by_id.get(staff_id):

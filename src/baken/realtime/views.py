@@ -21,6 +21,7 @@ def conversation_info(
         "id": record.id,
         "state": record.state.value,
         "nickname": record.nickname,
+        "lang": record.lang,
         "created_at": iso(record.created_at),
         "accepted_at": iso(record.accepted_at),
         "ended_at": iso(record.ended_at),

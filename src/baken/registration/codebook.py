@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
-CODEBOOK_VERSION = "2026.1"
+CODEBOOK_VERSION = "2026.2"
+# Every version, oldest first; a field's ``since`` names the version that added it.
+CODEBOOK_VERSIONS = ("2026.1", "2026.2")
 
 UNKNOWN = "unknown"
 NONE = "none"
@@ -71,6 +73,8 @@ class Field:
     not_applicable_when: tuple[Condition, ...] = ()
     # Multi fields: values that cannot be combined with any other value ("unknown", "none").
     exclusive: frozenset[str] = field(default_factory=frozenset)
+    # Registrations made with an earlier codebook version have this field empty ("unknown").
+    since: str = "2026.1"
 
     def value(self, value_id: str) -> Value | None:
         return _value_index(self).get(value_id)
@@ -244,6 +248,36 @@ FIELDS: tuple[Field, ...] = (
             ("male", "jongen / man", "boy / man"),
             ("other", "anders / non-binair", "other / non-binary"),
         ),
+    ),
+    Field(
+        "origin",
+        Kind.SINGLE,
+        Text("Herkomst", "Origin"),
+        Text(
+            "Grove herkomst (nationaliteit of land van herkomst) van de persoon, als die dat zelf "
+            "noemt. Niet van toepassing als de persoon geen slachtoffer is.",
+            "Coarse origin (nationality or country of origin) of the person, when they mention "
+            "it themselves. Does not apply when the person is not a victim.",
+        ),
+        _values(
+            ("netherlands", "Nederland", "Netherlands"),
+            (
+                "eu_central_eastern",
+                "Midden- en Oost-Europa in de EU (Polen, Roemenië, Bulgarije, Hongarije …)",
+                "Central and Eastern EU (Poland, Romania, Bulgaria, Hungary …)",
+            ),
+            ("eu_other", "andere EU-landen", "other EU countries"),
+            (
+                "europe_non_eu",
+                "Europa buiten de EU (ook Oekraïne)",
+                "Europe outside the EU (incl. Ukraine)",
+            ),
+            ("africa", "Afrika", "Africa"),
+            ("asia", "Azië", "Asia"),
+            ("americas", "Amerika", "Americas"),
+        ),
+        not_applicable_when=(NOT_A_VICTIM,),
+        since="2026.2",
     ),
     Field(
         "perpetrator_relations",
@@ -470,6 +504,16 @@ FIELDS_BY_ID: Mapping[str, Field] = {f.id: f for f in FIELDS}
 # Values of victim_assessment that make someone count as a victim in the report.
 VICTIM_VALUES = frozenset({"victim", "presumed"})
 PARENT_RELATIONS = frozenset({"father", "mother", "step_foster_parent"})
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Codebook versions compare as numbers: "2026.10" comes after "2026.2"."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def fields_newer_than(version: str) -> tuple[Field, ...]:
+    """Fields that registrations made with ``version`` cannot have (they read as unknown)."""
+    return tuple(f for f in FIELDS if version_key(f.since) > version_key(version))
 
 
 def get(field_id: str) -> Field:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from baken.registration.codebook import CODEBOOK_VERSION, FIELDS, Kind
+from baken.registration.codebook import CODEBOOK_VERSION, CODEBOOK_VERSIONS, FIELDS, Kind
 
 KIND_TEXT = {
     Kind.SINGLE: "one value",
@@ -34,6 +34,8 @@ def render() -> str:
         "never reused; multiple-answer fields are stored as a bitmask of `1 << code`.",
         "A person (case) links conversations over time; the report counts persons (see",
         "`docs/reports.md`).",
+        "Each registration keeps the codebook version it was saved with; a field added in a later",
+        "version is empty, and so *unknown*, in registrations saved with an earlier one.",
         "",
     ]
     for f in FIELDS:
@@ -42,6 +44,8 @@ def render() -> str:
             "",
             f"*Kind:* {KIND_TEXT[f.kind]}.",
         ]
+        if f.since != CODEBOOK_VERSIONS[0]:
+            lines.append(f"*Since codebook version* {f.since}.")
         if f.kind is Kind.INT:
             lines.append(f"*Range:* {f.minimum}–{f.maximum}; empty means unknown.")
         for condition in f.not_applicable_when:

@@ -3,22 +3,29 @@ which registration stands for a case in the report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from baken.auth.tokens import new_id
 from baken.registration.codebook import CODEBOOK_VERSION, FIELDS, code
 from baken.registration.periods import local_year_month
+from baken.registration.person_values import PERSON_FIELDS, Registered, person_years
 from baken.registration.validation import StoredValues
 from baken.store.clock import as_utc, utcnow
 from baken.store.database import Database
-from baken.store.tables import cases, conversations, registration_changes, registrations
+from baken.store.tables import (
+    cases,
+    conversations,
+    registration_changes,
+    registrations,
+    report_persons,
+)
 
 FIELD_IDS = tuple(f.id for f in FIELDS)
 REQUEST_YES = code("trafficking_request", "yes")
@@ -87,22 +94,30 @@ def _registration(row: Any) -> Registration:
 
 
 async def refresh_case(conn: AsyncConnection, case_id: str) -> None:
-    """Recompute when the case was first seen with a help request, and which of its
-    registrations stands for it in the report. Runs inside the caller's transaction."""
+    """Recompute when the case was first seen with a help request, which of its registrations
+    stands for it under the first-request rule, and its rows in ``report_persons`` (issue 20).
+    Runs inside the caller's transaction."""
     # Serialises concurrent saves of one case's conversations on PostgreSQL.
-    await conn.execute(select(cases.c.id).where(cases.c.id == case_id).with_for_update())
-    rows = (
+    case_row = (
         await conn.execute(
-            select(registrations.c.conversation_id, registrations.c.started_at)
-            .where(
-                and_(
-                    registrations.c.case_id == case_id,
-                    registrations.c.trafficking_request == REQUEST_YES,
-                )
+            select(cases.c.id, cases.c.organisation_id, cases.c.first_seen_at)
+            .where(cases.c.id == case_id)
+            .with_for_update()
+        )
+    ).first()
+    all_rows = (
+        await conn.execute(
+            select(
+                registrations.c.conversation_id,
+                registrations.c.organisation_id,
+                registrations.c.started_at,
+                *(registrations.c[f] for f in PERSON_FIELDS),
             )
+            .where(registrations.c.case_id == case_id)
             .order_by(registrations.c.started_at, registrations.c.conversation_id)
         )
     ).all()
+    rows = [r for r in all_rows if r.trafficking_request == REQUEST_YES]
     first = as_utc(rows[0].started_at) if rows else None
     await conn.execute(update(cases).where(cases.c.id == case_id).values(first_request_at=first))
     await conn.execute(
@@ -110,6 +125,7 @@ async def refresh_case(conn: AsyncConnection, case_id: str) -> None:
         .where(and_(registrations.c.case_id == case_id, registrations.c.report_year.is_not(None)))
         .values(report_year=None, report_month=None)
     )
+    await _refresh_person_years(conn, case_id, case_row, all_rows)
     if first is None:
         return
     year, month = local_year_month(first)
@@ -120,6 +136,35 @@ async def refresh_case(conn: AsyncConnection, case_id: str) -> None:
         .where(registrations.c.conversation_id == representative.conversation_id)
         .values(report_year=year, report_month=month)
     )
+
+
+async def _refresh_person_years(
+    conn: AsyncConnection, case_id: str, case_row: Any, rows: Sequence[Any]
+) -> None:
+    if case_row is None:
+        return
+    organisation_id = case_row.organisation_id
+    # Filtering on the organisation too keeps this on the primary key's index range.
+    await conn.execute(
+        delete(report_persons).where(
+            and_(
+                report_persons.c.organisation_id == organisation_id,
+                report_persons.c.case_id == case_id,
+            )
+        )
+    )
+    if not rows:
+        return
+    derived = person_years(
+        organisation_id,
+        case_id,
+        case_row.first_seen_at,
+        (
+            Registered(r.started_at, r.conversation_id, {f: getattr(r, f) for f in PERSON_FIELDS})
+            for r in rows
+        ),
+    )
+    await conn.execute(insert(report_persons), derived)
 
 
 class RegistrationRepository:

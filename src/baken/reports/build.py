@@ -10,8 +10,10 @@ from baken.registration.codebook import (
     UNKNOWN,
     Field,
     code,
+    fields_newer_than,
     get,
     mask,
+    version_key,
 )
 from baken.reports.model import Cell, CellKind, Chart, Report, Row, Section, Table
 from baken.reports.queries import ReportCounts
@@ -21,8 +23,9 @@ from baken.reports.suppression import (
     check_threshold,
     one_way,
     protect,
+    protect_cross,
     tree,
-    two_way,
+    withheld_cross,
 )
 from baken.reports.texts import MONTHS, t
 
@@ -255,8 +258,15 @@ class _Builder:
             ("h_self", "self_victims"),
             ("h_conversations", "request_chats"),
         ]
+        # Issue 20: new and returning victims are headline rows, not trend columns.
+        headline_measures = [
+            *measures[:3],
+            ("h_new_victims", "new_victims"),
+            ("h_returning_victims", "returning_victims"),
+            measures[3],
+        ]
         rows = []
-        for key, attribute in measures:
+        for key, attribute in headline_measures:
             current = int(getattr(now, attribute))
             previous = int(getattr(before, attribute)) if before else 0
             current_hidden = 0 < current < self.threshold
@@ -338,6 +348,8 @@ class _Builder:
         )
 
     def gender_and_type(self) -> tuple[Section, Section]:
+        """Gender and type each as a table protected on its own, then their cross table
+        protected within what those two publish (coarsened or withheld, never hiding them)."""
         gender = get("gender")
         genders = [v for v in gender.values if v.id != UNKNOWN] + [gender.value(UNKNOWN)]
         gender_codes: list[set[int | None]] = [
@@ -347,111 +359,91 @@ class _Builder:
         for (g, types), n in self.c.gender_types.items():
             row = next(i for i, codes in enumerate(gender_codes) if g in codes)
             matrix[row][TYPE_CLASSES.index(type_class(types))] += n
-        shape = two_way(matrix)
-        guard = protect(shape.network, self.threshold)
         gender_labels = [v.label.get(self.lang) for v in genders if v is not None]
         type_labels = [self.tx(f"type_{name}") for name in TYPE_CLASSES]
-        row_totals = [sum(r) for r in matrix]
-        column_totals = [sum(r[j] for r in matrix) for j in range(len(TYPE_CLASSES))]
-        total = sum(row_totals)
-        total_hidden = guard.hidden(shape.total)
+        gender_table = self.distribution(
+            "gender", self.tx("t_gender"), gender_labels, [sum(r) for r in matrix]
+        )
+        type_table = self.distribution(
+            "type",
+            self.tx("t_type"),
+            type_labels,
+            [sum(r[j] for r in matrix) for j in range(len(TYPE_CLASSES))],
+            chart=True,
+        )
+        cross = self.cross_table(matrix, gender_table, type_table, gender_labels, type_labels)
+        type_section = Section("type", self.tx("s_type"), tables=[type_table])
+        gender_section = Section("gender", self.tx("s_gender"), tables=[gender_table, cross])
+        return type_section, gender_section
 
-        def margin(
-            table_id: str, labels: list[str], values: list[int], cells: list[int], chart: bool
-        ) -> Table:
-            rows = [
-                Row(
-                    label,
-                    [
-                        self._count(v, guard.hidden(i)),
-                        self._share(v, guard.hidden(i), total, total_hidden),
-                    ],
-                )
-                for label, v, i in zip(labels, values, cells, strict=True)
-            ]
-            rows.append(
-                Row(
-                    self.tx("row_total"),
-                    [
-                        self._count(total, total_hidden),
-                        self._share(total, total_hidden, total, False),
-                    ],
-                    total=True,
-                )
-            )
-            table = Table(
-                table_id,
-                self.tx(f"t_{table_id}"),
-                self.tx("stub_category"),
-                [self.tx("col_count"), self.tx("col_share")],
-                rows,
-                withheld=guard.withheld,
-            )
-            if guard.withheld:
-                table.notes.append(self.tx("withheld_note"))
-            elif chart:
-                table.chart = Chart(
-                    "bar",
-                    labels,
-                    [
-                        (
-                            table.title,
-                            [
-                                None if guard.hidden(i) else v
-                                for v, i in zip(values, cells, strict=True)
-                            ],
-                        )
-                    ],
-                )
-            return table
+    def cross_table(
+        self,
+        matrix: list[list[int]],
+        rows_table: Table,
+        columns_table: Table,
+        row_labels: list[str],
+        column_labels: list[str],
+    ) -> Table:
+        def hidden(table: Table) -> set[int]:
+            return {i for i, row in enumerate(table.rows[:-1]) if row.cells[0].suppressed}
 
-        cross_rows = [
+        row_hidden, column_hidden = hidden(rows_table), hidden(columns_table)
+        total = sum(map(sum, matrix))
+        total_hidden = rows_table.rows[-1].cells[0].suppressed
+        if rows_table.withheld or columns_table.withheld:
+            guard = withheld_cross(matrix)
+        else:
+            guard = protect_cross(
+                matrix, row_hidden, column_hidden, self.threshold, total_hidden=total_hidden
+            )
+        row_totals = [sum(matrix[i]) for i in range(len(matrix))]
+        column_totals = [sum(line[j] for line in matrix) for j in range(len(matrix[0]))]
+
+        def margin(values: list[int], group: tuple[int, ...], hidden_margins: set[int]) -> Cell:
+            # A merged total is shown only when the one-way table shows every part of it.
+            if any(i in hidden_margins for i in group):
+                return Cell(None, suppressed=True)
+            return Cell(sum(values[i] for i in group))
+
+        rows = [
             Row(
-                label,
+                " + ".join(row_labels[i] for i in group),
                 [
                     *(
-                        self._count(matrix[i][j], guard.hidden(shape.cells[i][j]))
-                        for j in range(len(TYPE_CLASSES))
+                        self._count(guard.matrix[g][h], (g, h) in guard.hidden)
+                        for h in range(len(guard.columns))
                     ),
-                    self._count(row_totals[i], guard.hidden(shape.row_totals[i])),
+                    margin(row_totals, group, row_hidden),
                 ],
             )
-            for i, label in enumerate(gender_labels)
+            for g, group in enumerate(guard.rows)
         ]
-        cross_rows.append(
+        rows.append(
             Row(
                 self.tx("row_total"),
                 [
-                    *(
-                        self._count(column_totals[j], guard.hidden(shape.column_totals[j]))
-                        for j in range(len(TYPE_CLASSES))
-                    ),
+                    *(margin(column_totals, group, column_hidden) for group in guard.columns),
                     self._count(total, total_hidden),
                 ],
                 total=True,
             )
         )
-        cross = Table(
+        table = Table(
             "gender_type",
             self.tx("t_gender_type"),
             self.tx("stub_gender"),
-            [*type_labels, self.tx("col_total")],
-            cross_rows,
+            [
+                *(" + ".join(column_labels[j] for j in group) for group in guard.columns),
+                self.tx("col_total"),
+            ],
+            rows,
             withheld=guard.withheld,
         )
         if guard.withheld:
-            cross.notes.append(self.tx("withheld_note"))
-        type_section = Section(
-            "type",
-            self.tx("s_type"),
-            tables=[margin("type", type_labels, column_totals, shape.column_totals, True)],
-        )
-        gender_section = Section(
-            "gender",
-            self.tx("s_gender"),
-            tables=[margin("gender", gender_labels, row_totals, shape.row_totals, False), cross],
-        )
-        return type_section, gender_section
+            table.notes.append(self.tx("cross_withheld_note"))
+        elif guard.coarsened:
+            table.notes.append(self.tx("cross_merged_note"))
+        return table
 
     def age(self) -> Section:
         leaves = dict.fromkeys((*AGE_LEAVES, "unknown"), 0)
@@ -547,25 +539,87 @@ class _Builder:
             )
         n_known = sum(n for _, n in known)
         enough = n_known >= self.threshold
-        mean = sum(a * n for a, n in known) / n_known if n_known else None
+        # Youngest and oldest only tell which groups are empty, which a table that shows its
+        # zeros tells anyway; a withheld table hides exactly that, so they go with it.
+        extremes_shown = enough and not guard.withheld
+        # The mean is a sum in disguise: in whole years its sum is uncertain by n_known years,
+        # and it is left out whenever an age group is hidden, because together with the
+        # groups, the youngest and the oldest it could bound a hidden group (docs/reports.md).
+        mean_shown = enough and not guard.suppressed
+        mean = (2 * sum(a * n for a, n in known) + n_known) // (2 * n_known) if n_known else 0
+
+        def stat(value: int, shown: bool, kind: CellKind) -> Cell:
+            if not n_known:
+                return Cell(None, kind)
+            return Cell(value, kind) if shown else Cell(None, kind, suppressed=True)
+
         stats = Table(
             "age_stats",
             self.tx("t_age_stats"),
             self.tx("stub_measure"),
             [self.tx("col_value")],
             [
-                Row(self.tx("age_mean"), [Cell(mean if enough else None, CellKind.NUMBER, False)]),
+                Row(self.tx("age_mean"), [stat(mean, mean_shown, CellKind.NUMBER)]),
                 Row(
                     self.tx("age_min"),
-                    [Cell(min(a for a, _ in known) if enough else None, CellKind.COUNT)],
+                    [stat(min((a for a, _ in known), default=0), extremes_shown, CellKind.COUNT)],
                 ),
                 Row(
                     self.tx("age_max"),
-                    [Cell(max(a for a, _ in known) if enough else None, CellKind.COUNT)],
+                    [stat(max((a for a, _ in known), default=0), extremes_shown, CellKind.COUNT)],
                 ),
             ],
         )
+        if n_known and not mean_shown:
+            stats.notes.append(self.tx("age_mean_note"))
         return Section("age", self.tx("s_age"), tables=[groups, stats])
+
+    def new_and_returning(self) -> Section:
+        """Victims first seen this year, and victims first seen earlier who asked again this
+        year: type of exploitation and whether they are still in it (issue 20)."""
+        tables = []
+        for group_id, group in (("new", self.c.new), ("returning", self.c.returning)):
+            types = dict.fromkeys(TYPE_CLASSES, 0)
+            now_field = get("in_exploitation_now")
+            now_by_code: dict[int | None, int] = {}
+            for (stored_types, now), n in group.types_now.items():
+                types[type_class(stored_types)] += n
+                now_by_code[now] = now_by_code.get(now, 0) + n
+            tables.append(
+                self.distribution(
+                    f"{group_id}_type",
+                    self.tx(f"t_{group_id}_type"),
+                    [self.tx(f"type_{name}") for name in TYPE_CLASSES],
+                    list(types.values()),
+                )
+            )
+            labels, values = [], []
+            for value in now_field.values:
+                if value.id == UNKNOWN or (value.retired and not now_by_code.get(value.code)):
+                    continue
+                labels.append(value.label.get(self.lang))
+                values.append(now_by_code.get(value.code, 0))
+            labels.append(now_field.value(UNKNOWN).label.get(self.lang))  # type: ignore[union-attr]
+            values.append(now_by_code.get(now_field.code_of(UNKNOWN), 0) + now_by_code.get(None, 0))
+            tables.append(
+                self.distribution(f"{group_id}_now", self.tx(f"t_{group_id}_now"), labels, values)
+            )
+        return Section(
+            "new_returning",
+            self.tx("s_new_returning"),
+            paragraphs=[self.tx("m_new_returning")],
+            tables=tables,
+        )
+
+    def version_notes(self) -> list[str]:
+        """Say so when the year has registrations of an older codebook version: fields added
+        later read as unknown there."""
+        versions = sorted(self.c.codebook_versions, key=version_key)
+        newer = fields_newer_than(versions[0]) if versions else ()
+        if not newer:
+            return []
+        fields = ", ".join(f"'{f.label.get(self.lang)}' ({f.since})" for f in newer)
+        return [self.tx("m_versions", versions=", ".join(versions), fields=fields)]
 
     def build(self, organisation: str, today: date) -> Report:
         type_section, gender_section = self.gender_and_type()
@@ -583,20 +637,30 @@ class _Builder:
                 "method",
                 self.tx("s_method"),
                 paragraphs=[
-                    self.tx("m_unit"),
+                    self.tx(f"m_unit_{self.c.rule.value.replace('-', '_')}"),
+                    self.tx(
+                        f"m_rule_{self.c.rule.value.replace('-', '_')}", date=today.isoformat()
+                    ),
                     self.tx("m_values"),
                     self.tx("m_counts"),
                     self.tx("m_source"),
                     self.tx("m_suppression", threshold=self.threshold),
                     self.tx("m_unknown"),
+                    *self.version_notes(),
                     self.tx("codebook_version", version=CODEBOOK_VERSION),
                 ],
             ),
             self.headline(),
+            self.new_and_returning(),
             self.months(),
             type_section,
             self.age(),
             gender_section,
+            Section(
+                "origin",
+                self.tx("s_origin"),
+                tables=[self.field_table("t_origin", "origin")],
+            ),
             Section(
                 "situation",
                 self.tx("s_situation"),
@@ -643,6 +707,7 @@ class _Builder:
             table.id = table.id.removeprefix("t_")
         year = self.c.year
         notes = [
+            self.tx("rule_line", rule=self.c.rule.value),
             self.tx("codebook_version", version=CODEBOOK_VERSION),
             self.tx("threshold_line", below=self.threshold - 1, threshold=self.threshold)
             if self.threshold > 1
@@ -664,6 +729,7 @@ class _Builder:
             provisional=provisional,
             notes=notes,
             sections=sections,
+            rule=self.c.rule.value,
         )
 
 

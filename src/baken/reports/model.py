@@ -36,6 +36,8 @@ class Cell:
         if self.kind is CellKind.PERCENT:
             return _decimal(f"{self.value:.1f}", lang)
         if self.kind is CellKind.NUMBER:
+            if isinstance(self.value, int):
+                return str(self.value)
             return _decimal(f"{self.value:.1f}", lang)
         if self.kind is CellKind.CHANGE:
             return (
@@ -44,6 +46,16 @@ class Cell:
                 else _decimal(f"{self.value:+.1f}", lang)
             )
         return str(self.value)
+
+
+def _published(cell: Cell) -> float | int | None:
+    # Machine-readable output carries no more precision than the printed report (one
+    # decimal), so no sum can be recovered from a percentage's or a mean's trailing digits.
+    if cell.suppressed:
+        return None
+    if isinstance(cell.value, float):
+        return round(cell.value, 1)
+    return cell.value
 
 
 def _decimal(text: str, lang: str) -> str:
@@ -101,6 +113,8 @@ class Report:
     provisional: bool
     notes: list[str]
     sections: list[Section]
+    # Issue 20: the counting rule, "first-seen" (CKM, default) or "first-request".
+    rule: str = "first-seen"
 
     def tables(self) -> list[Table]:
         return [table for section in self.sections for table in section.tables]
@@ -120,6 +134,7 @@ class Report:
             "organisation": self.organisation,
             "codebook_version": self.codebook_version,
             "threshold": self.threshold,
+            "rule": self.rule,
             "generated_on": self.generated_on,
             "provisional": self.provisional,
             "notes": self.notes,
@@ -143,7 +158,7 @@ class Report:
                                     "level": row.level,
                                     "cells": [
                                         {
-                                            "value": None if c.suppressed else c.value,
+                                            "value": _published(c),
                                             "suppressed": c.suppressed,
                                             "kind": c.kind.value,
                                         }

@@ -20,11 +20,17 @@ Rules:
 
 Locked cells (a table's grand total that is also a headline count elsewhere) are never chosen
 for secondary suppression; they are hidden only when they are small themselves.
+
+Each one-way table is protected on its own. A cross table is then protected *within* what its
+one-way tables (its margins) publish, hiding only inner cells; where that cannot work it is
+coarsened (small categories merged) or withheld, so a published margin is never hidden for its
+sake (``protect_cross``).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_THRESHOLD = 5
@@ -165,11 +171,23 @@ def _all_safe(network: Network, suppressed: set[int], primary: frozenset[int], t
 
 def protect(network: Network, threshold: int) -> Protection:
     check_threshold(threshold)
-    values = network.values
-    primary = frozenset(i for i, v in enumerate(values) if 0 < v < threshold)
-    suppressed = set(primary)
+    primary = frozenset(i for i, v in enumerate(network.values) if 0 < v < threshold)
     if not primary:
         return Protection(frozenset(), primary, withheld=False)
+    found = _secondary(network, primary, frozenset(), threshold)
+    if found is None:
+        return _withhold(network, primary, threshold)
+    return Protection(found, primary, withheld=False)
+
+
+def _secondary(
+    network: Network, primary: frozenset[int], fixed: frozenset[int], threshold: int
+) -> frozenset[int] | None:
+    """Hide further cells until every primary cell is protected; None if even hiding every
+    cell that may be hidden does not do it. ``fixed`` cells are hidden already (by another
+    table) and stay hidden."""
+    values = network.values
+    suppressed = set(primary | fixed)
 
     def cost(i: int) -> tuple[int, int]:
         return (values[i] * network.weights[i], i)
@@ -188,7 +206,7 @@ def protect(network: Network, threshold: int) -> Protection:
             key=cost,
         )
         if not candidates:
-            return _withhold(network, primary, threshold)
+            return None
         chosen: tuple[int, ...] | None = next(
             (
                 (c,)
@@ -218,11 +236,11 @@ def protect(network: Network, threshold: int) -> Protection:
         suppressed.update(chosen)
     # Greedy choices can turn out unnecessary once later ones are made: give back every
     # secondary cell (most informative first) that the protection does not need.
-    for extra in sorted(suppressed - primary, key=cost, reverse=True):
+    for extra in sorted(suppressed - primary - fixed, key=cost, reverse=True):
         suppressed.discard(extra)
         if not _all_safe(network, suppressed, primary, threshold):
             suppressed.add(extra)
-    return Protection(frozenset(suppressed), primary, withheld=False)
+    return frozenset(suppressed)
 
 
 def _withhold(network: Network, primary: frozenset[int], threshold: int) -> Protection:
@@ -317,3 +335,202 @@ def tree(shape: Tree, *, lock_total: bool = True) -> tuple[Network, dict[str, in
     total = net.cell(0, top, shape.sum(), locked=lock_total)
     walk(shape, top)
     return net, index, total
+
+
+# --- cross tables within published margins -----------------------------------------------------
+
+
+# The original categories behind each published row (or column) of a cross table.
+Groups = list[tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class CrossProtection:
+    """A cross table protected *within* the margins its one-way tables publish on their own.
+
+    ``rows`` and ``columns`` list the original categories behind each published row and column
+    (more than one after coarsening); ``matrix`` holds the counts after merging and ``hidden``
+    the hidden inner cells as (published row, published column). A withheld cross table hides
+    every inner cell, zeros too; its margins stay as the one-way tables publish them."""
+
+    rows: tuple[tuple[int, ...], ...]
+    columns: tuple[tuple[int, ...], ...]
+    matrix: tuple[tuple[int, ...], ...]
+    hidden: frozenset[tuple[int, int]]
+    withheld: bool
+
+    @property
+    def coarsened(self) -> bool:
+        return any(len(group) > 1 for group in (*self.rows, *self.columns))
+
+
+@dataclass
+class _CrossNetwork:
+    network: Network
+    inner: list[list[int]]
+    row_cells: dict[int, int]
+    column_cells: dict[int, int]
+    primary: frozenset[int]
+    fixed: frozenset[int]
+
+
+def _merged(
+    matrix: list[list[int]], rows: list[tuple[int, ...]], columns: list[tuple[int, ...]]
+) -> list[list[int]]:
+    return [[sum(matrix[i][j] for i in g for j in h) for h in columns] for g in rows]
+
+
+def _cross_network(
+    matrix: list[list[int]],
+    rows: list[tuple[int, ...]],
+    columns: list[tuple[int, ...]],
+    row_hidden: frozenset[int],
+    column_hidden: frozenset[int],
+    total_hidden: bool,
+    threshold: int,
+) -> _CrossNetwork:
+    """The cross table as one network with the one-way margins: every original margin is its
+    own edge (published ones locked, hidden ones hidden already), merged categories share a
+    node, so a merged row's total is only ever the sum of its members."""
+    merged = _merged(matrix, rows, columns)
+    row_totals = [sum(row) for row in matrix]
+    column_totals = [sum(row[j] for row in matrix) for j in range(len(matrix[0]))]
+    net = Network()
+    start = net.node()
+    row_nodes = [net.node() for _ in rows]
+    column_nodes = [net.node() for _ in columns]
+    grand = sum(row_totals)
+    total = net.cell(0, start, grand, locked=not total_hidden)
+    row_cells = {
+        i: net.cell(start, row_nodes[g], row_totals[i], locked=i not in row_hidden)
+        for g, group in enumerate(rows)
+        for i in group
+    }
+    inner = [
+        [net.cell(row_nodes[g], column_nodes[h], merged[g][h]) for h in range(len(columns))]
+        for g in range(len(rows))
+    ]
+    column_cells = {
+        j: net.cell(column_nodes[h], 1, column_totals[j], locked=j not in column_hidden)
+        for h, group in enumerate(columns)
+        for j in group
+    }
+    fixed = {row_cells[i] for i in row_hidden} | {column_cells[j] for j in column_hidden}
+    if total_hidden:
+        fixed.add(total)
+    primary = {i for i in fixed if 0 < net.values[i] < threshold}
+    primary |= {i for row in inner for i in row if 0 < net.values[i] < threshold}
+    return _CrossNetwork(net, inner, row_cells, column_cells, frozenset(primary), frozenset(fixed))
+
+
+def protect_cross(
+    matrix: list[list[int]],
+    row_hidden: set[int] | frozenset[int],
+    column_hidden: set[int] | frozenset[int],
+    threshold: int,
+    *,
+    total_hidden: bool = False,
+) -> CrossProtection:
+    """Protect a cross table without touching its margins.
+
+    The margins are the cells of the one-way tables (already protected on their own): the ones
+    they publish stay published, the ones they hide stay hidden. The cross table may only hide
+    inner cells, and its hidden cells must keep every small cell protected — the margins' own
+    small cells too, since a reader combines the tables. When that is impossible, a category
+    (row or column) behind a cell that cannot be protected is merged with another category of
+    the same variable — the merge that leaves the fewest such cells, then the smallest merged
+    total — and so on; when no merge is left that keeps two non-empty categories of the
+    variable, the cross table is withheld instead (every inner cell hidden)."""
+    check_threshold(threshold)
+    rows_hidden, columns_hidden = frozenset(row_hidden), frozenset(column_hidden)
+    rows: list[tuple[int, ...]] = [(i,) for i in range(len(matrix))]
+    columns: list[tuple[int, ...]] = [(j,) for j in range(len(matrix[0]))]
+
+    def network_for(rows: Groups, columns: Groups) -> _CrossNetwork:
+        return _cross_network(
+            matrix, rows, columns, rows_hidden, columns_hidden, total_hidden, threshold
+        )
+
+    while True:
+        cross = network_for(rows, columns)
+        found = _secondary(cross.network, cross.primary, cross.fixed, threshold)
+        if found is not None:
+            hidden = frozenset(
+                (g, h)
+                for g, line in enumerate(cross.inner)
+                for h, i in enumerate(line)
+                if i in found
+            )
+            merged = tuple(tuple(line) for line in _merged(matrix, rows, columns))
+            return CrossProtection(tuple(rows), tuple(columns), merged, hidden, withheld=False)
+        step = _coarsen(cross, matrix, rows, columns, threshold, network_for)
+        if step is None:
+            return withheld_cross(matrix)
+        rows, columns = step
+
+
+def withheld_cross(matrix: list[list[int]]) -> CrossProtection:
+    """Every inner cell hidden, zeros too: then the cross table says nothing beyond its
+    margins (any margins with equal totals fit some table)."""
+    return CrossProtection(
+        tuple((i,) for i in range(len(matrix))),
+        tuple((j,) for j in range(len(matrix[0]))),
+        tuple(tuple(line) for line in matrix),
+        frozenset((i, j) for i in range(len(matrix)) for j in range(len(matrix[0]))),
+        withheld=True,
+    )
+
+
+def _unprotectable(cross: _CrossNetwork, threshold: int) -> set[int]:
+    # Hiding more cells only widens what a reader must consider, so the cells that fail with
+    # every inner cell hidden are exactly the ones no suppression pattern can protect.
+    net = cross.network
+    everything = set(cross.fixed) | {i for line in cross.inner for i in line if net.values[i] > 0}
+    return {p for p in cross.primary if not can_reach(net, everything, p, threshold, 1)}
+
+
+def _coarsen(
+    cross: _CrossNetwork,
+    matrix: list[list[int]],
+    rows: Groups,
+    columns: Groups,
+    threshold: int,
+    network_for: Callable[[Groups, Groups], _CrossNetwork],
+) -> tuple[Groups, Groups] | None:
+    """One merge: a category (row or column) behind a cell that cannot be protected, with
+    another category of the same variable. Preferred: the merge that leaves the fewest
+    unprotectable cells, then the one with the smallest merged total."""
+    unsafe = _unprotectable(cross, threshold)
+    row_of = {cell: i for i, cell in cross.row_cells.items()}
+    column_of = {cell: j for j, cell in cross.column_cells.items()}
+    row_group = {i: g for g, group in enumerate(rows) for i in group}
+    column_group = {j: h for h, group in enumerate(columns) for j in group}
+    culprits: set[tuple[int, int]] = set()  # (0, row group) or (1, column group)
+    for g, line in enumerate(cross.inner):
+        for h, cell in enumerate(line):
+            if cell in unsafe:
+                culprits |= {(0, g), (1, h)}
+    culprits |= {(0, row_group[row_of[c]]) for c in unsafe if c in row_of}
+    culprits |= {(1, column_group[column_of[c]]) for c in unsafe if c in column_of}
+    merged = _merged(matrix, rows, columns)
+    sizes = (
+        [sum(line) for line in merged],
+        [sum(line[h] for line in merged) for h in range(len(columns))],
+    )
+    groups = (rows, columns)
+    best: tuple[tuple[int, int, int, int, int], tuple[Groups, Groups]] | None = None
+    for axis, k in sorted(culprits):
+        for m in range(len(groups[axis])):
+            filled = sum(1 for n, size in enumerate(sizes[axis]) if size and n not in (k, m))
+            if m == k or filled + bool(sizes[axis][k] + sizes[axis][m]) < 2:
+                continue  # one filled category left would make it a copy of the other table
+            first, second = sorted((k, m))
+            merged_groups = list(groups[axis])
+            merged_groups[first] = tuple(sorted(merged_groups[first] + merged_groups[second]))
+            del merged_groups[second]
+            step = (merged_groups, columns) if axis == 0 else (rows, merged_groups)
+            left = len(_unprotectable(network_for(*step), threshold))
+            key = (left, sizes[axis][k] + sizes[axis][m], axis, first, second)
+            if best is None or key < best[0]:
+                best = (key, step)
+    return None if best is None else best[1]

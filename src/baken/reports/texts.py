@@ -16,6 +16,7 @@ T: dict[str, Text] = {
     "report_subtitle": Text("Chats van {org}, {year}", "Chats of {org}, {year}"),
     "generated": Text("Gemaakt op {date}", "Made on {date}"),
     "codebook_version": Text("Codeboek versie {version}", "Codebook version {version}"),
+    "rule_line": Text("Telregel: {rule}", "Counting rule: {rule}"),
     "threshold_line": Text(
         "Aantallen van 1 tot en met {below} zijn afgeschermd (drempel {threshold}).",
         "Counts from 1 to {below} are suppressed (threshold {threshold}).",
@@ -32,6 +33,18 @@ T: dict[str, Text] = {
     "withheld_note": Text(
         "Deze tabel is in zijn geheel afgeschermd: de aantallen zijn te klein om veilig te tonen.",
         "This table is withheld as a whole: the counts are too small to show safely.",
+    ),
+    "cross_withheld_note": Text(
+        "De cellen zijn afgeschermd (te klein). Totalen: zie de tabellen naar gender en vorm.",
+        "The cells are withheld (too small). Totals: see the tables by gender and by type.",
+    ),
+    "cross_merged_note": Text(
+        "Groepen met weinig slachtoffers zijn hier samengevoegd (met +).",
+        "Groups with few victims are combined here (joined with +).",
+    ),
+    "age_mean_note": Text(
+        "Gemiddelde in hele jaren; alleen als geen leeftijdsgroep is afgeschermd.",
+        "Mean in whole years; given only when no age group is suppressed.",
     ),
     "multi_note": Text(
         "Meerdere antwoorden mogelijk: de aantallen tellen niet op tot het totaal.",
@@ -57,6 +70,29 @@ T: dict[str, Text] = {
     # sections and tables
     "s_method": Text("Methode en definities", "Method and definitions"),
     "s_headline": Text("Kerncijfers", "Headline figures"),
+    "s_new_returning": Text("Nieuwe en terugkerende slachtoffers", "New and returning victims"),
+    "m_new_returning": Text(
+        "Nieuw: slachtoffers die dit jaar meetellen en dit jaar voor het eerst in beeld kwamen. "
+        "Terugkerend: slachtoffers die in een eerder jaar voor het eerst in beeld kwamen en dit "
+        "jaar een hulpvraag over mensenhandel hadden; zij kunnen in een eerder jaar al zijn "
+        "geteld.",
+        "New: victims counted this year who first came into view this year. Returning: victims "
+        "first seen in an earlier year who had a help request about human trafficking this year; "
+        "they may have been counted in an earlier year already.",
+    ),
+    "t_new_type": Text(
+        "Nieuwe slachtoffers naar vorm van uitbuiting", "New victims by type of exploitation"
+    ),
+    "t_new_now": Text(
+        "Nieuwe slachtoffers: nog in uitbuiting", "New victims: still in exploitation"
+    ),
+    "t_returning_type": Text(
+        "Terugkerende slachtoffers naar vorm van uitbuiting",
+        "Returning victims by type of exploitation",
+    ),
+    "t_returning_now": Text(
+        "Terugkerende slachtoffers: nog in uitbuiting", "Returning victims: still in exploitation"
+    ),
     "s_month": Text("Per maand", "Per month"),
     "s_type": Text("Vorm van uitbuiting", "Type of exploitation"),
     "s_age": Text("Leeftijd", "Age"),
@@ -64,6 +100,7 @@ T: dict[str, Text] = {
     "s_situation": Text("Situatie", "Situation"),
     "s_perpetrators": Text("Daders", "Perpetrators"),
     "s_disclosure": Text("Eerder verteld en bekend bij", "Disclosure and known to"),
+    "s_origin": Text("Herkomst", "Origin"),
     "s_language": Text("Taal en regio", "Language and region"),
     "s_actions": Text("Doorverwijzing en veiligheid", "Referrals and safety"),
     "t_headline": Text(
@@ -97,6 +134,7 @@ T: dict[str, Text] = {
     "t_known": Text("Al bekend bij", "Already known to"),
     "t_language": Text("Taal van de chat", "Language of the chat"),
     "t_region": Text("Regio", "Region"),
+    "t_origin": Text("Herkomst van slachtoffers", "Origin of victims"),
     "t_referrals": Text("Doorverwijzingen", "Referrals"),
     "t_safety": Text("Veiligheidsacties", "Safety actions"),
     "t_risk": Text("Ingeschat risico", "Assessed risk"),
@@ -107,6 +145,14 @@ T: dict[str, Text] = {
     ),
     "h_victims": Text("Slachtoffers (alle melders)", "Victims (any reporter)"),
     "h_self": Text("Slachtoffers die zelf chatten", "Self-reporting victims"),
+    "h_new_victims": Text(
+        "Nieuwe slachtoffers (dit jaar voor het eerst in beeld)",
+        "New victims (first seen this year)",
+    ),
+    "h_returning_victims": Text(
+        "Terugkerende slachtoffers (eerder in beeld, dit jaar een hulpvraag)",
+        "Returning victims (seen before, help request this year)",
+    ),
     "h_conversations": Text(
         "Chats met een hulpvraag over mensenhandel",
         "Chats with a help request about human trafficking",
@@ -146,23 +192,56 @@ T: dict[str, Text] = {
     "chart_self": Text("zelf chattend", "self-reporting"),
     "chart_chats": Text("chats", "chats"),
     # method
-    "m_unit": Text(
+    "m_unit_first_seen": Text(
         "Eenheid: een persoon (een casus). Gesprekken van dezelfde persoon zijn aan één casus "
-        "gekoppeld (via de terugkeercode of door de hulpverlener). Een persoon telt mee in het "
-        "jaar van het eerste gesprek waarin de hulpverlener een hulpvraag over mensenhandel "
-        "registreerde, "
-        "en in geen ander jaar: elke persoon wordt over alle jaren heen één keer geteld.",
+        "gekoppeld (via de terugkeercode of door de hulpverlener). Telregel 'first-seen' (de "
+        "methode van het CKM): een persoon telt mee in het jaar waarin die voor het eerst in "
+        "beeld kwam (het eerste gesprek van de casus), als een hulpverlener in een van de "
+        "gesprekken van die persoon een hulpvraag over mensenhandel registreerde, en in geen "
+        "ander jaar: elke persoon wordt over alle jaren heen één keer geteld.",
         "Unit: a person (a case). Conversations of the same person are linked to one case (by the "
-        "return code or by a counselor). A person counts in the year of the first conversation in "
-        "which a counselor registered a help request about human trafficking, and in no other "
-        "year: across all years every person is counted once.",
+        "return code or by a counselor). Counting rule 'first-seen' (the CKM method): a person "
+        "counts in the year they first came into view (the first conversation of the case), if a "
+        "counselor registered a help request about human trafficking in any of their "
+        "conversations, and in no other year: across all years every person is counted once.",
+    ),
+    "m_unit_first_request": Text(
+        "Eenheid: een persoon (een casus). Gesprekken van dezelfde persoon zijn aan één casus "
+        "gekoppeld (via de terugkeercode of door de hulpverlener). Telregel 'first-request': een "
+        "persoon telt mee in het jaar van het eerste gesprek waarin de hulpverlener een hulpvraag "
+        "over mensenhandel registreerde, en in geen ander jaar: elke persoon wordt over alle "
+        "jaren heen één keer geteld.",
+        "Unit: a person (a case). Conversations of the same person are linked to one case (by the "
+        "return code or by a counselor). Counting rule 'first-request': a person counts in the "
+        "year of the first conversation in which a counselor registered a help request about "
+        "human trafficking, and in no other year: across all years every person is counted once.",
+    ),
+    "m_rule_first_seen": Text(
+        "Een gepubliceerd jaar kan daardoor later nog groeien: vraagt iemand die in dat jaar "
+        "voor het eerst in beeld kwam pas later om hulp bij mensenhandel, dan telt die persoon "
+        "alsnog mee in dat eerdere jaar. Deze cijfers geven de gegevens weer zoals ze waren op "
+        "{date}. Met de telregel 'first-request' telt zo iemand in het jaar van de eerste "
+        "hulpvraag.",
+        "A published year can therefore still grow: when someone first seen in that year asks "
+        "for help about trafficking only later, that person is added to the earlier year. These "
+        "figures show the data as it was on {date}. Under the counting rule 'first-request' such a "
+        "person counts in the year of their first help request instead.",
+    ),
+    "m_rule_first_request": Text(
+        "Deze cijfers geven de gegevens weer zoals ze waren op {date}. Dit is niet de methode van "
+        "het CKM: met de telregel 'first-seen' telt een persoon in het jaar waarin die voor het "
+        "eerst in beeld kwam.",
+        "These figures show the data as it was on {date}. This is not the CKM method: under the "
+        "counting rule 'first-seen' a person counts in the year they first came into view.",
     ),
     "m_values": Text(
-        "Per persoon gelden de waarden van de laatste geregistreerde chat met een hulpvraag in dat "
-        "jaar: het meest volledige beeld van de hulpverlener. Jaar en maand volgen de Nederlandse "
-        "tijd.",
-        "For each person the values of their last registered chat with a help request in that year "
-        "are used: the counselor's most complete picture. Year and month follow Dutch time.",
+        "Per persoon geldt voor elk veld de laatst bekende waarde tot het einde van het jaar van "
+        "de eerste hulpvraag; bij terugkerende slachtoffers tot het einde van het rapportjaar. "
+        "'Onbekend' overschrijft nooit een eerder bekende waarde. Jaar en maand volgen de "
+        "Nederlandse tijd.",
+        "For each person every field takes its latest known value up to the end of the year of "
+        "their first help request; for returning victims up to the end of the report year. "
+        "'Unknown' never overwrites a value known before. Year and month follow Dutch time.",
     ),
     "m_counts": Text(
         "Drie kerncijfers: (1) personen met een hulpvraag over mensenhandel; (2) slachtoffers, "
@@ -186,13 +265,26 @@ T: dict[str, Text] = {
         "Afscherming: aantallen van 1 tot de drempel ({threshold}) worden niet getoond (x). Waar "
         "een totaal een afgeschermd aantal zou verraden, wordt ook een ander aantal afgeschermd, "
         "zodat uit de gepubliceerde totalen niet af te leiden is of een afgeschermd aantal klein "
-        "is. Nullen worden wel getoond. Jongste en oudste leeftijd staan er alleen bij als de "
-        "leeftijd van minstens {threshold} personen bekend is.",
+        "is. Nullen worden wel getoond. Elke tabel wordt apart afgeschermd; een kruistabel "
+        "verbergt nooit een getal dat een andere tabel toont, maar voegt zo nodig groepen samen "
+        "of wordt weggelaten. Jongste en oudste leeftijd staan er alleen bij als de leeftijd van "
+        "minstens {threshold} personen bekend is; de gemiddelde leeftijd is afgerond op hele "
+        "jaren en staat er alleen bij als bovendien geen leeftijdsgroep is afgeschermd.",
         "Suppression: counts from 1 up to the threshold ({threshold}) are not shown (x). Where a "
         "total would reveal a suppressed count, another count is suppressed as well, so that the "
         "published totals do not even show whether a suppressed count is small. Zeros are shown. "
-        "Youngest and oldest age are given only when the age of at least {threshold} persons is "
-        "known.",
+        "Each table is protected on its own; a cross table never hides a number another table "
+        "shows, but combines groups or is left out instead. Youngest and oldest age are given "
+        "only when the age of at least {threshold} persons is known; the mean age is rounded to "
+        "whole years and given only when, in addition, no age group is suppressed.",
+    ),
+    "m_versions": Text(
+        "De registraties van dit jaar zijn gemaakt met codeboekversies {versions}. Velden die "
+        "later zijn toegevoegd, {fields}, ontbreken in registraties met een oudere versie en "
+        "tellen daar als 'onbekend'.",
+        "This year's registrations were made with codebook versions {versions}. Fields added "
+        "later, {fields}, are missing from registrations made with an older version and count "
+        "as 'unknown' there.",
     ),
     "m_unknown": Text(
         "'Onbekend' omvat ook velden die niet zijn ingevuld.",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from baken.i18n import VISITOR_LANGUAGES
 from baken.service_hours.schedule import (
     ALWAYS_OPEN,
     MINUTES_PER_DAY,
@@ -32,16 +33,34 @@ _NUMBER = re.compile(r"^[0-9+][0-9 ()/-]{1,24}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# Issue 14: texts the organisation writes are kept per visitor language, in the same document:
+# `message_<lang>` and, per number, `label_<lang>`. Dutch and English are the ones every
+# organisation writes; a language left empty shows the English text.
+TEXT_LANGUAGES: tuple[str, ...] = VISITOR_LANGUAGES
+REQUIRED_LABELS = ("nl", "en")
+
+
+def _in_language(texts: dict[str, str], lang: str) -> str:
+    return texts.get(lang) or texts.get("en") or ""
+
+
 @dataclass(frozen=True, slots=True)
 class Number:
     """A phone number shown while closed (112 is always shown and need not be listed)."""
 
-    label_nl: str
-    label_en: str
+    labels: dict[str, str]
     number: str
 
+    @property
+    def label_nl(self) -> str:
+        return self.labels.get("nl", "")
+
+    @property
+    def label_en(self) -> str:
+        return self.labels.get("en", "")
+
     def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_nl
+        return _in_language(self.labels, lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +68,18 @@ class ServiceConfig:
     enabled: bool
     schedule: Schedule
     numbers: tuple[Number, ...] = ()
-    message_nl: str = ""
-    message_en: str = ""
+    messages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message_nl(self) -> str:
+        return self.messages.get("nl", "")
+
+    @property
+    def message_en(self) -> str:
+        return self.messages.get("en", "")
 
     def message(self, lang: str) -> str:
-        return self.message_en if lang == "en" else self.message_nl
+        return _in_language(self.messages, lang)
 
 
 NOT_CONFIGURED = ServiceConfig(enabled=False, schedule=ALWAYS_OPEN)
@@ -113,7 +139,9 @@ def parse(document: object) -> ServiceConfig:
     """A validated config from its JSON form; ConfigInvalid with every field's error code."""
     if not isinstance(document, dict):
         raise ConfigInvalid({"config": "not_an_object"})
-    allowed = {"enabled", "timezone", "weekly", "exceptions", "numbers", "message_nl", "message_en"}
+    allowed = {"enabled", "timezone", "weekly", "exceptions", "numbers"} | {
+        f"message_{lang}" for lang in TEXT_LANGUAGES
+    }
     errors: dict[str, str] = {key: "unknown_field" for key in document if key not in allowed}
 
     enabled = document.get("enabled", True)
@@ -177,33 +205,36 @@ def parse(document: object) -> ServiceConfig:
     else:
         for index, item in enumerate(numbers_raw):
             key = f"numbers.{index}"
-            if not isinstance(item, dict) or set(item) - {"label_nl", "label_en", "number"}:
+            label_keys = {f"label_{lang}" for lang in TEXT_LANGUAGES}
+            if not isinstance(item, dict) or set(item) - label_keys - {"number"}:
                 errors[key] = "bad_number"
                 continue
-            label_nl = _text(item.get("label_nl"), MAX_LABEL)
-            label_en = _text(item.get("label_en"), MAX_LABEL)
+            labels = {lang: _text(item.get(f"label_{lang}"), MAX_LABEL) for lang in TEXT_LANGUAGES}
             number = item.get("number")
             if not isinstance(number, str) or not _NUMBER.match(number.strip()):
                 errors[key] = "bad_phone_number"
-            elif not label_nl or not label_en:
+            elif any(text is None for text in labels.values()) or not all(
+                labels[lang] for lang in REQUIRED_LABELS
+            ):
                 errors[key] = "bad_label"
             else:
-                numbers.append(Number(label_nl, label_en, number.strip()))
+                kept = {lang: text for lang, text in labels.items() if text}
+                numbers.append(Number(kept, number.strip()))
 
-    message_nl = _text(document.get("message_nl"), MAX_MESSAGE)
-    message_en = _text(document.get("message_en"), MAX_MESSAGE)
-    if message_nl is None:
-        errors["message_nl"] = "bad_message"
-    if message_en is None:
-        errors["message_en"] = "bad_message"
+    messages: dict[str, str] = {}
+    for lang in TEXT_LANGUAGES:
+        text = _text(document.get(f"message_{lang}"), MAX_MESSAGE)
+        if text is None:
+            errors[f"message_{lang}"] = "bad_message"
+        elif text:
+            messages[lang] = text
     if errors:
         raise ConfigInvalid(errors)
     return ServiceConfig(
         enabled=bool(enabled),
         schedule=Schedule(str(timezone), tuple(weekly), exceptions),
         numbers=tuple(numbers),
-        message_nl=message_nl or "",
-        message_en=message_en or "",
+        messages=messages,
     )
 
 
@@ -223,9 +254,17 @@ def to_document(config: ServiceConfig) -> dict[str, Any]:
             for e in sorted(schedule.exceptions.values(), key=lambda e: e.day)
         ],
         "numbers": [
-            {"label_nl": n.label_nl, "label_en": n.label_en, "number": n.number}
+            {
+                **{f"label_{lang}": n.labels[lang] for lang in TEXT_LANGUAGES if lang in n.labels},
+                "number": n.number,
+            }
             for n in config.numbers
         ],
-        "message_nl": config.message_nl,
-        "message_en": config.message_en,
+        # Dutch and English always (what every client of this document has read so far); the
+        # other languages when the organisation wrote them.
+        **{
+            f"message_{lang}": config.messages.get(lang, "")
+            for lang in TEXT_LANGUAGES
+            if lang in REQUIRED_LABELS or lang in config.messages
+        },
     }

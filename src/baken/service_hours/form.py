@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from baken.service_hours.config import TEXT_LANGUAGES
+
 DAYS = tuple(f"day_{d}" for d in range(7))
-FORM_FIELDS = ("enabled", "timezone", *DAYS, "exceptions", "numbers", "message_nl", "message_en")
+MESSAGE_FIELDS = tuple(f"message_{lang}" for lang in TEXT_LANGUAGES)
+FORM_FIELDS = ("enabled", "timezone", *DAYS, "exceptions", "numbers", *MESSAGE_FIELDS)
 CLOSED_WORDS = frozenset({"closed", "gesloten", "dicht"})
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
@@ -74,8 +77,7 @@ def document_from_form(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, 
         "weekly": weekly,
         "exceptions": exceptions,
         "numbers": numbers,
-        "message_nl": form.get("message_nl", "").replace("\r\n", "\n"),
-        "message_en": form.get("message_en", "").replace("\r\n", "\n"),
+        **{name: form.get(name, "").replace("\r\n", "\n") for name in MESSAGE_FIELDS},
     }
     return document, errors
 
@@ -87,8 +89,7 @@ def form_from_document(document: dict[str, Any]) -> dict[str, str]:
     form = {
         "enabled": "1" if document.get("enabled") else "",
         "timezone": str(document.get("timezone", "Europe/Amsterdam")),
-        "message_nl": str(document.get("message_nl", "")),
-        "message_en": str(document.get("message_en", "")),
+        **{name: str(document.get(name, "")) for name in MESSAGE_FIELDS},
     }
     weekly = document.get("weekly", {})
     for day, name in enumerate(DAYS):

@@ -87,9 +87,14 @@ class LeftMessages:
             raise CodeNotAccepted()
         return found
 
-    async def visitor_visit(self, raw: str, text: str | None) -> list[MailboxMessage]:
-        """Answers not read yet (then marked read); and the visitor's new message, if any."""
+    async def visitor_visit(
+        self, raw: str, text: str | None, organisation_id: str
+    ) -> list[MailboxMessage]:
+        """Answers not read yet (then marked read); and the visitor's new message, if any.
+        Another organisation's code is refused exactly like a wrong one (issue 14)."""
         code = await self._code(raw)
+        if code.organisation_id != organisation_id:
+            raise CodeNotAccepted()
         if text is not None:
             await self.codes.post(code.id, Direction.TO_STAFF, None, text)
             await self._changed(code.id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +40,10 @@ class Verification:
 
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
+    # Issue 14: only this organisation's records; with `installation`, also the records of no
+    # organisation (the operator's, the system's, failed sign-ins of unknown names).
+    organisation_id: str | None = None
+    installation: bool = False
     actor_id: str | None = None
     kind: str | None = None
     since: datetime | None = None
@@ -78,6 +82,7 @@ async def append(
         object_type=object_type,
         object_id=object_id,
         detail=detail[:_DETAIL_CHARS] if detail else None,
+        organisation_id=actor.organisation_id,
     )
     digest = link(head.last_hash, record)
     await conn.execute(
@@ -91,6 +96,7 @@ async def append(
             object_id=record.object_id,
             detail=record.detail,
             hash=digest,
+            organisation_id=record.organisation_id,
         )
     )
     await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_hash=digest))
@@ -104,6 +110,7 @@ async def append(
         record.object_id,
         record.detail,
         digest,
+        record.organisation_id,
     )
 
 
@@ -118,6 +125,7 @@ def _record(row: Any) -> AuditRecord:
         object_id=row.object_id,
         detail=row.detail,
         hash=row.hash,
+        organisation_id=row.organisation_id,
     )
 
 
@@ -191,6 +199,11 @@ class AuditLog:
     ) -> list[AuditRecord]:
         """Newest first; the next page starts before the last id of this one."""
         conditions = []
+        if where.organisation_id is not None:
+            own = audit_log.c.organisation_id == where.organisation_id
+            conditions.append(
+                or_(own, audit_log.c.organisation_id.is_(None)) if where.installation else own
+            )
         if where.actor_id:
             conditions.append(audit_log.c.actor_id == where.actor_id)
         if where.kind:

@@ -15,7 +15,7 @@ from baken.auth.tokens import new_id
 from baken.store import clock
 from baken.store.clock import as_utc
 from baken.store.database import Database
-from baken.store.tables import visitor_blocks
+from baken.store.tables import staff, visitor_blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,14 @@ class Block:
     created_by: str | None
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListedBlock:
+    """A block as the blocks page shows it: who placed it by name, never the code or the chat."""
+
+    block: Block
+    created_by_name: str | None
 
 
 def _block(row: object) -> Block:
@@ -103,6 +111,26 @@ class BlockRepository:
                 )
             ).first()
         return None if row is None else _block(row)
+
+    async def active_of_organisation(
+        self, organisation_id: str, limit: int = 500
+    ) -> list[ListedBlock]:
+        """The organisation's blocks in force now, the newest first (issue 15: /staff/blocks)."""
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(visitor_blocks, staff.c.display_name)
+                .outerjoin(staff, staff.c.id == visitor_blocks.c.created_by)
+                .where(
+                    and_(
+                        visitor_blocks.c.organisation_id == organisation_id,
+                        visitor_blocks.c.lifted_at.is_(None),
+                        visitor_blocks.c.expires_at > self.now(),
+                    )
+                )
+                .order_by(visitor_blocks.c.created_at.desc())
+                .limit(limit)
+            )
+            return [ListedBlock(_block(row), row.display_name) for row in rows]
 
     async def get(self, block_id: str) -> tuple[Block, str, datetime | None] | None:
         """A block with its organisation and when it was lifted (None: not lifted)."""

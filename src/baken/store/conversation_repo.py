@@ -76,6 +76,18 @@ def _move(move: Move, conversation_id: str, holder: str | None = None) -> Any:
     return update(conversations).where(and_(*conditions)).values(state=r.target.value)
 
 
+_SEEN_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    conversation_id: str
+    since: datetime
+    visitor_seen_at: datetime | None
+    last_words_ms: int | None
+    last_event: str | None
+
+
 class ConversationRepository:
     def __init__(self, db: Database, ciphers: CipherCache) -> None:
         self.db = db
@@ -182,15 +194,22 @@ class ConversationRepository:
             ).all()
         return [self._record(row) for row in rows]
 
-    async def recent_accepts(self, window: timedelta = ESTIMATE_WINDOW) -> list[datetime]:
+    async def recent_accepts(
+        self, window: timedelta = ESTIMATE_WINDOW
+    ) -> list[tuple[str, datetime]]:
+        """(organisation, accepted at) of the chats taken within the window, oldest first."""
         since = utcnow() - window
         async with self.db.reader.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(conversations.c.accepted_at).where(conversations.c.accepted_at >= since)
+                    select(conversations.c.organisation_id, conversations.c.accepted_at).where(
+                        conversations.c.accepted_at >= since
+                    )
                 )
             ).all()
-        return sorted(as_utc(row.accepted_at) for row in rows)
+        return sorted(
+            ((row.organisation_id, as_utc(row.accepted_at)) for row in rows), key=lambda p: p[1]
+        )
 
     async def active_for(self, staff_id: str) -> list[ConversationRecord]:
         async with self.db.reader.connect() as conn:
@@ -327,6 +346,86 @@ class ConversationRepository:
         record = await self.get(conversation_id)
         assert record is not None
         return Transition(record, event)
+
+    # --- presence and liveness (issue 15, realtime/timeouts.py) ------------------------------
+
+    async def mark_visitors_seen(self, conversation_ids: list[str], at: datetime) -> None:
+        for start in range(0, len(conversation_ids), _SEEN_BATCH):
+            chunk = conversation_ids[start : start + _SEEN_BATCH]
+            async with self.db.writer.begin() as conn:
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id.in_(chunk))
+                    .values(visitor_seen_at=at)
+                )
+
+    async def queued_unseen_since(self, cutoff: datetime) -> list[str]:
+        """Waiting conversations whose visitor was last seen (or, never seen, started) before."""
+        seen = func.coalesce(conversations.c.visitor_seen_at, conversations.c.created_at)
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(conversations.c.id).where(
+                        and_(conversations.c.state == State.QUEUED.value, seen < cutoff)
+                    )
+                )
+            ).all()
+        return [row.id for row in rows]
+
+    async def active_liveness(self) -> list[Liveness]:
+        """Per active conversation: since when it is active, when its visitor was last seen,
+        when a person last wrote, and the event of its last line (all without decrypting)."""
+        last_words = (
+            select(func.max(messages.c.sent_at_ms))
+            .where(
+                and_(
+                    messages.c.conversation_id == conversations.c.id,
+                    messages.c.sender != Sender.SYSTEM.value,
+                )
+            )
+            .scalar_subquery()
+        )
+        last_event = (
+            select(messages.c.event)
+            .where(messages.c.conversation_id == conversations.c.id)
+            .order_by(messages.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        async with self.db.reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        conversations.c.id,
+                        conversations.c.accepted_at,
+                        conversations.c.created_at,
+                        conversations.c.visitor_seen_at,
+                        last_words.label("last_words_ms"),
+                        last_event.label("last_event"),
+                    ).where(conversations.c.state == State.ACTIVE.value)
+                )
+            ).all()
+        return [
+            Liveness(
+                conversation_id=row.id,
+                since=as_utc(row.accepted_at or row.created_at),
+                visitor_seen_at=as_utc(row.visitor_seen_at) if row.visitor_seen_at else None,
+                last_words_ms=row.last_words_ms,
+                last_event=row.last_event,
+            )
+            for row in rows
+        ]
+
+    async def add_event(self, conversation_id: str, event_code: str) -> StoredMessage | None:
+        """A system line in an active chat (issue 15: the timeout warning); None when the chat
+        is no longer active."""
+        async with self.db.writer.begin() as conn:
+            state = await conn.scalar(
+                select(conversations.c.state).where(conversations.c.id == conversation_id)
+            )
+            if state != State.ACTIVE.value:
+                return None
+            return await self._append_event(conn, conversation_id, event_code, None, None)
 
     # --- handing a chat on (counselor tools, issue 3) ------------------------------------------
 

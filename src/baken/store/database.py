@@ -66,9 +66,19 @@ class Database:
             await self.reader.dispose()
 
 
+def _sqlite_migration_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    # SQLite changes a table by copying it into a new one and dropping the old; with foreign
+    # keys enforced, dropping a table others point to fails as soon as it holds rows. The
+    # migration environment checks every foreign key after the migrations instead (env.py).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
+
+
 def engine_for_migrations(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.resolved_database_url)
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_migration_pragmas)
     return engine

@@ -34,6 +34,7 @@ class ReturnCode:
     id: str
     state: str
     preferred_staff_id: str | None
+    organisation_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,17 @@ class ReturnCodeRepository:
         """Attach a code to a conversation. A second request re-keys the same thread: the older
         code stops working, the links and mailbox stay."""
         async with self.db.writer.begin() as conn:
-            existing = await conn.scalar(
-                select(conversations.c.return_code_id).where(conversations.c.id == conversation_id)
-            )
+            row = (
+                await conn.execute(
+                    select(conversations.c.return_code_id, conversations.c.organisation_id).where(
+                        conversations.c.id == conversation_id
+                    )
+                )
+            ).first()
+            existing = row.return_code_id if row is not None else None
+            # The code belongs to the conversation's organisation (issue 14): it opens a chat
+            # there and nowhere else.
+            organisation_id = row.organisation_id if row is not None else DEFAULT_ORGANISATION
             if existing is not None:
                 await conn.execute(
                     update(return_codes)
@@ -106,7 +115,7 @@ class ReturnCodeRepository:
             await conn.execute(
                 insert(return_codes).values(
                     id=code_id,
-                    organisation_id=DEFAULT_ORGANISATION,
+                    organisation_id=organisation_id,
                     code_hash=code_hash,
                     state=CodeState.ACTIVE,
                     created_at=utcnow(),
@@ -127,13 +136,16 @@ class ReturnCodeRepository:
             row = (
                 await conn.execute(
                     select(
-                        return_codes.c.id, return_codes.c.state, return_codes.c.preferred_staff_id
+                        return_codes.c.id,
+                        return_codes.c.state,
+                        return_codes.c.preferred_staff_id,
+                        return_codes.c.organisation_id,
                     ).where(return_codes.c.code_hash == code_hash)
                 )
             ).first()
         if row is None or row.state != CodeState.ACTIVE:
             return None
-        return ReturnCode(row.id, row.state, row.preferred_staff_id)
+        return ReturnCode(row.id, row.state, row.preferred_staff_id, row.organisation_id)
 
     async def touch(self, code_id: str) -> None:
         async with self.db.writer.begin() as conn:

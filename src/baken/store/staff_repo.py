@@ -39,6 +39,8 @@ class StaffMember:
     display_name: str
     role: Role
     active: bool
+    # Issue 14: languages the member speaks; take-next prefers a match with the visitor's.
+    languages: tuple[str, ...] = ()
 
 
 class UsernameTaken(Exception):
@@ -57,6 +59,7 @@ def _member(row: object) -> StaffMember:
         display_name=row.display_name,  # type: ignore[attr-defined]
         role=Role(row.role),  # type: ignore[attr-defined]
         active=bool(row.active),  # type: ignore[attr-defined]
+        languages=tuple(x for x in row.languages.split(",") if x),  # type: ignore[attr-defined]
     )
 
 
@@ -90,8 +93,13 @@ class StaffRepository:
                 select(organisations.c.id).where(organisations.c.id == organisation_id)
             )
             if found is None:
+                # The same slug migration 0011 gives an existing organisation: its id without
+                # the prefix ("default" for the default organisation, behind "/" as well).
+                slug = organisation_id.removeprefix("org_").lower()[:40]
                 await conn.execute(
-                    insert(organisations).values(id=organisation_id, name=name, created_at=utcnow())
+                    insert(organisations).values(
+                        id=organisation_id, slug=slug, name=name, created_at=utcnow()
+                    )
                 )
         return organisation_id
 
@@ -102,6 +110,7 @@ class StaffRepository:
         password_hash: str,
         role: Role = Role.COUNSELOR,
         organisation_id: str = DEFAULT_ORGANISATION,
+        languages: tuple[str, ...] = (),
     ) -> StaffMember:
         member = StaffMember(
             id=new_id("s"),
@@ -110,6 +119,7 @@ class StaffRepository:
             display_name=display_name,
             role=role,
             active=True,
+            languages=languages,
         )
         try:
             async with self.db.writer.begin() as conn:
@@ -123,6 +133,7 @@ class StaffRepository:
                         role=role.value,
                         active=True,
                         created_at=utcnow(),
+                        languages=",".join(languages),
                     )
                 )
         except IntegrityError as exc:

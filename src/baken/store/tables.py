@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 metadata = MetaData(
@@ -38,6 +40,21 @@ organisations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Issue 16: an administrator can require every staff member to sign in with a passkey.
     Column("passkeys_required", Boolean, nullable=False, default=False, server_default=false()),
+    # Issue 14: organisations as data. The visitor's entry is /o/<slug>/ or the organisation's own
+    # host name; the default organisation also answers on /.
+    Column("slug", String(40), nullable=False, unique=True),
+    Column("host", String(253), nullable=True, unique=True),
+    Column("exit_url", String(500), nullable=True),  # None: the installation's quick-exit page
+    Column("emergency_number", String(20), nullable=True),  # None: 112
+    Column("phones", Text, nullable=True),  # JSON: other numbers shown to visitors
+    Column("queue_max", Integer, nullable=True),  # None: BAKEN_QUEUE_MAX
+    # Points that move younger visitors forward in this organisation's queue (None: the
+    # installation's BAKEN_PRIORITY_UNDER_16 / BAKEN_PRIORITY_16_17).
+    Column("priority_under_16", Integer, nullable=True),
+    Column("priority_16_17", Integer, nullable=True),
+    # Organisations with data are never deleted (their figures and reports stay); disabled ones
+    # answer visitors with the same neutral 404 as an unknown one.
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 staff = Table(
@@ -51,6 +68,8 @@ staff = Table(
     Column("role", String(20), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Issue 14: languages the member speaks (comma-separated codes); take-next prefers a match.
+    Column("languages", String(80), nullable=False, default="", server_default=""),
 )
 
 # Only a hash of the session token is stored: a database leak does not hand out live sessions.
@@ -63,6 +82,19 @@ staff_sessions = Table(
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_staff_sessions_staff_id", "staff_id"),
+)
+
+# Issue 15: the one-time link an administrator hands a new staff member (store/invitation_repo.py).
+# Only the token's hash; one row per account, kept after use so a second use says "used".
+staff_invitations = Table(
+    "staff_invitations",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
 )
 
 conversations = Table(
@@ -93,6 +125,9 @@ conversations = Table(
     # the new chat first to the counselor they spoke with before.
     Column("return_code_id", String(40), nullable=True),
     Column("preferred_staff_id", String(40), nullable=True),
+    # Issue 15: when a process last saw the visitor on a socket or a no-JavaScript page (written
+    # in batches every few seconds); the timeouts sweep reads it (realtime/timeouts.py).
+    Column("visitor_seen_at", DateTime(timezone=True), nullable=True),
     # Why the counselor ended it (issue 3, counselor tools): one of domain.tools.EndReason.
     Column("end_reason", String(16), nullable=True),
     # Service hours and figures (issue 3, parts 2 and 6): whether the visitor already answered
@@ -111,6 +146,9 @@ participants = Table(
     Column("role", String(16), nullable=False),
     Column("joined_at", DateTime(timezone=True), nullable=False),
     Column("left_at", DateTime(timezone=True), nullable=True),
+    # Issue 15, item 6: one counselor's chats of today, and everyone's (wellbeing/repository.py).
+    Index("ix_participants_staff_left", "staff_id", "left_at"),
+    Index("ix_participants_left_at", "left_at"),
 )
 
 messages = Table(
@@ -190,6 +228,8 @@ registrations = Table(
     Column("referrals", Integer, nullable=True),
     Column("language", SmallInteger, nullable=True),
     Column("region", SmallInteger, nullable=True),
+    # Codebook 2026.2 (issue 20): coarse origin group; NULL in registrations of 2026.1.
+    Column("origin", SmallInteger, nullable=True),
     # Set when the counselor marked the registration complete (issue 6, the console form).
     Column("completed_at", DateTime(timezone=True), nullable=True),
     Column("completed_by", String(40), nullable=True),
@@ -198,6 +238,60 @@ registrations = Table(
     Index(
         "ix_registrations_request_started", "organisation_id", "trafficking_request", "started_at"
     ),
+    # Whether a year mixes codebook versions is then a few index probes (issue 20).
+    Index(
+        "ix_registrations_org_codebook_started", "organisation_id", "codebook_version", "started_at"
+    ),
+)
+
+# Issue 20: one row per person (case) and year in which they had a registered conversation,
+# derived from registrations in the transaction that saves one (registration/person_values.py).
+# Field columns hold the latest *known* value up to the end of that year, so "unknown" never
+# overwrites what was known; the report is then a GROUP BY over one index range.
+# Codebook fields carried per person (a new codebook field needs its own migration here too).
+_PERSON_FIELDS = (
+    "trafficking_request", "contact_role", "victim_assessment", "exploitation_types",
+    "in_exploitation_now", "exploitation_duration", "age", "is_minor", "gender",
+    "perpetrator_relations", "multiple_perpetrators", "clients_involved", "siblings_exploited",
+    "first_disclosure", "known_to", "indicators", "risk_level", "emergency_actions",
+    "consent_level", "referrals", "language", "region",
+    # Codebook 2026.2 (issue 20): empty until the registrations carry it.
+    "origin",
+)  # fmt: skip
+_PERSON_MASK_FIELDS = frozenset(
+    {"exploitation_types", "perpetrator_relations", "known_to", "indicators",
+     "emergency_actions", "referrals"}
+)  # fmt: skip
+report_persons = Table(
+    "report_persons",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("case_id", String(40), ForeignKey("cases.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    # Local (Dutch) year and month of the case's first conversation and first help request;
+    # the same on every row of a case, so that no report query needs another table.
+    Column("first_seen_year", SmallInteger, nullable=False),
+    Column("first_seen_month", SmallInteger, nullable=False),
+    Column("first_request_year", SmallInteger, nullable=True),
+    Column("first_request_month", SmallInteger, nullable=True),
+    # 1 when a conversation of this year has trafficking_request = yes.
+    Column("request", SmallInteger, nullable=False),
+    # Index keys that hold only the rows a report reads, like registrations.report_year: on the
+    # row of the year of the first request (the one that describes a counted person) the year the
+    # person counts in under each rule, NULL elsewhere; and the year on rows of a person first
+    # seen earlier who asked again that year (returning), NULL elsewhere.
+    Column("counted_first_seen", SmallInteger, nullable=True),
+    Column("counted_first_request", SmallInteger, nullable=True),
+    Column("returning_year", SmallInteger, nullable=True),
+    *(
+        Column(name, Integer if name in _PERSON_MASK_FIELDS else SmallInteger, nullable=True)
+        for name in _PERSON_FIELDS
+    ),
+    Index("ix_report_persons_org_counted_first_seen", "organisation_id", "counted_first_seen"),
+    Index(
+        "ix_report_persons_org_counted_first_request", "organisation_id", "counted_first_request"
+    ),
+    Index("ix_report_persons_org_returning_year", "organisation_id", "returning_year"),
 )
 
 # Who changed which field of a registration when, old and new as stored codes (never text).
@@ -373,7 +467,10 @@ audit_log = Table(
     # Structured codes only ("fmt=pdf year=2024"), never text a person typed.
     Column("detail", String(200), nullable=True),
     Column("hash", String(64), nullable=False),
+    # Issue 14: whose record (its administrators see it); NULL for the installation's own.
+    Column("organisation_id", String(40), nullable=True),
     Index("ix_audit_log_actor_id", "actor_id", "id"),
+    Index("ix_audit_log_organisation_id", "organisation_id", "id"),
     Index("ix_audit_log_kind", "kind", "id"),
     Index("ix_audit_log_at", "at"),
 )
@@ -517,4 +614,52 @@ consult_messages = Table(
     Index("ix_consult_messages_org_recipient", "organisation_id", "recipient_id", "created_at"),
     Index("ix_consult_messages_org_sender", "organisation_id", "sender_id", "created_at"),
     Index("ix_consult_messages_created_at", "created_at"),
+)
+
+# --- campaign counts (issue 18, docs/reach.md) --------------------------------------------------
+
+# Daily totals per organisation and campaign code, and nothing else: no conversation, session,
+# time of day or address. Added to in batches ("visits = visits + n"), so several processes can
+# write the same row. The code "unknown" stands for every malformed or unrecognised code.
+campaign_counts = Table(
+    "campaign_counts",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("day", Date, primary_key=True),  # the calendar day in Europe/Amsterdam
+    Column("code", String(32), primary_key=True),
+    Column("visits", Integer, nullable=False, default=0, server_default="0"),
+    Column("started", Integer, nullable=False, default=0, server_default="0"),
+    Column("answered", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# --- counselor wellbeing (issue 15, item 6; docs/wellbeing.md) ----------------------------------
+
+# "This was a heavy chat", one tap by the counselor: the pair only — no text, no time, no reason.
+# Read by its own staff member (their day) and counted, never listed, for the team.
+heavy_marks = Table(
+    "heavy_marks",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), primary_key=True),
+)
+
+# A staff member who chose to show their own day's figures to their supervisors; no row: they
+# see only the team's totals.
+wellbeing_shares = Table(
+    "wellbeing_shares",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# --- indicator signals (issue 19, item 2; docs/signals.md) --------------------------------------
+
+# How often counselors dismissed a detected indicator, per organisation, day and label, and
+# nothing else: no conversation, counselor, time of day or words. Read to improve the lexicons.
+signal_dismissals = Table(
+    "signal_dismissals",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("day", Date, primary_key=True),  # the calendar day in Europe/Amsterdam
+    Column("label", String(40), primary_key=True),
+    Column("dismissed", Integer, nullable=False, default=0, server_default="0"),
 )

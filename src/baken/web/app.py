@@ -14,38 +14,48 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from baken.abuse.address import AddressKeys
+from baken.campaigns.counter import CampaignCounter
 from baken.config import Settings
 from baken.crypto.envelope import CipherCache
 from baken.crypto.keyfile import load_or_create_master_key
-from baken.i18n import negotiate
+from baken.i18n import STAFF_LANGUAGES, VISITOR_LANGUAGES, negotiate
 from baken.realtime.broker import Broker, InProcessBroker
 from baken.realtime.chat_service import ChatService
 from baken.retention.job import RetentionJob
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
 from baken.store.migrate import upgrade_async
+from baken.store.organisation_repo import OrganisationCache, OrganisationRepository
 from baken.web import (
     audit_routes,
     availability_routes,
     campaign_routes,
     canned_routes,
     case_link_routes,
+    check_routes,
+    cover_routes,
     figures_routes,
     health,
+    launcher_routes,
     nojs_chat_routes,
+    organisation_admin_routes,
     passkey_routes,
     registration_routes,
     research_routes,
     service_routes,
     staff_account_routes,
+    staff_block_routes,
+    staff_invite_routes,
     staff_login_routes,
     staff_routes,
     visitor_forms,
     visitor_routes,
+    wellbeing_routes,
 )
 from baken.web.abuse_guard import AbuseGuard, challenge_api
 from baken.web.compression import SelectiveGZip
-from baken.web.pages import error_page
+from baken.web.organisation_entry import OrganisationEntry
+from baken.web.pages import error_page, is_staff_path
 from baken.web.security import SecurityMiddleware
 from baken.web.services import Services
 from baken.web.slim_static import SlimStaticFiles
@@ -89,7 +99,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         # Staff sign-in: second factor, throttle, sockets closed when their session ends.
         app.state.staff_security = StaffSecurity.build(settings, db, master, staff, chat.hub)
         app.state.staff_security.guard.start()
-        app.state.baken = Services(settings=settings, db=db, staff=staff, chat=chat)
+        app.state.baken = Services(
+            settings=settings,
+            db=db,
+            staff=staff,
+            chat=chat,
+            organisations=OrganisationCache(OrganisationRepository(db)),
+        )
+        # Issue 18: campaign counts, kept in memory and written in batches (docs/reach.md).
+        app.state.campaigns = CampaignCounter(db)
+        chat.hub.conversation_listeners.append(app.state.campaigns.on_conversation)
+        app.state.campaigns.start()
         # Abuse without identity (issue 5): proof-of-work and throttles, in memory.
         app.state.abuse = AbuseGuard.build(settings, app.state.address_keys, db, master)
         try:
@@ -98,6 +118,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await app.state.staff_security.guard.stop()
             await retention.stop()
             await chat.stop()
+            await app.state.campaigns.stop()
             await app.state.abuse.close()
             await db.dispose()
 
@@ -141,10 +162,29 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/staff/password", accounts.password_page, methods=["GET"])
     app.add_api_route("/staff/password", accounts.change_password, methods=["POST"])
     app.add_api_route("/staff/accounts", accounts.accounts_page, methods=["GET"])
+    # Issue 15: accounts made on the web, opened through a one-time link; visitor blocks.
+    app.add_api_route("/staff/accounts", accounts.create_account, methods=["POST"])
+    invite_path = staff_invite_routes.INVITE_PATH + "/{token}"
+    app.add_api_route(invite_path, staff_invite_routes.invite_page, methods=["GET"])
+    app.add_api_route(invite_path, staff_invite_routes.accept_invite, methods=["POST"])
+    app.add_api_route("/staff/blocks", staff_block_routes.blocks_page, methods=["GET"])
+    app.add_api_route(
+        "/staff/blocks/{block_id}/lift", staff_block_routes.lift_block, methods=["POST"]
+    )
     app.add_api_route(
         "/staff/accounts/{staff_id}/{action}", accounts.account_action, methods=["POST"]
     )
     app.add_api_route("/staff/audit", audit_routes.audit_page, methods=["GET"])  # issue 5
+    # Issue 14: an administrator's own organisation; every organisation for platform admins.
+    orgs = organisation_admin_routes
+    app.add_api_route(orgs.OWN_PATH, orgs.own_page, methods=["GET"])
+    app.add_api_route(orgs.OWN_PATH, orgs.save_own, methods=["POST"])
+    app.add_api_route(orgs.ALL_PATH, orgs.all_page, methods=["GET"])
+    app.add_api_route(orgs.ALL_PATH, orgs.add, methods=["POST"])
+    org_path = orgs.ALL_PATH + "/{organisation_id}"
+    app.add_api_route(org_path + "/disable", orgs.disable, methods=["POST"])
+    app.add_api_route(org_path + "/enable", orgs.enable, methods=["POST"])
+    app.add_api_route(org_path + "/host", orgs.set_host, methods=["POST"])
     # Passkeys for staff (issue 16): own passkeys, passkey sign-in, the organisation's rule.
     keys = passkey_routes
     app.add_api_route("/staff/security", keys.security_page, methods=["GET"])
@@ -182,6 +222,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # Issue 18: open, staffed and wait for partner sites (CORS for BAKEN_PARTNER_ORIGINS).
     app.add_api_route("/api/availability", availability_routes.availability_api, methods=["GET"])
     app.add_api_route("/c/{code:path}", campaign_routes.campaign_entry, methods=["GET"])
+    # Issue 18: the self-check (stores nothing) and the disguise's cover page.
+    app.add_api_route(check_routes.CHECK_PATH, check_routes.check_page, methods=["GET"])
+    app.add_api_route(check_routes.CHECK_PATH, check_routes.check_result, methods=["POST"])
+    app.add_api_route(cover_routes.COVER_PATH, cover_routes.cover_page, methods=["GET"])
+    app.add_api_route("/staff/campaigns", campaign_routes.campaigns_page, methods=["GET"])
+    app.add_api_route("/launcher.js", launcher_routes.launcher_js, methods=["GET"])
     app.add_api_route("/api/visitor/message", hours.leave_message_api, methods=["POST"])
     app.add_api_route("/api/visitor/mailbox", hours.visitor_mailbox_api, methods=["POST"])
     app.add_api_route("/api/left-messages", hours.waiting_messages_api, methods=["GET"])
@@ -198,6 +244,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/api/visitor/feedback/ticket", figs.feedback_ticket_api, methods=["POST"])
     app.add_api_route("/api/visitor/feedback/status", figs.feedback_status_api, methods=["POST"])
     app.add_api_route("/api/visitor/feedback", figs.feedback_api, methods=["POST"])
+    # Counselor wellbeing (issue 15, item 6): one's own day, and the choice to share it.
+    app.add_api_route("/staff/wellbeing", wellbeing_routes.wellbeing_page, methods=["GET"])
+    app.add_api_route("/staff/wellbeing/share", wellbeing_routes.wellbeing_share, methods=["POST"])
     app.add_api_websocket_route("/ws/visitor", visitor_socket)
     app.add_api_websocket_route("/ws/staff", staff_socket)
     app.mount("/static", SlimStaticFiles(directory=STATIC_DIR), name="static")  # issue 18
@@ -205,6 +254,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_exception_handler(Exception, _server_error)
     # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
     app.state.address_keys = AddressKeys(settings.trusted_proxies)
+    # Issue 14: /o/<slug>/… and organisations' own host names reach the same visitor routes.
+    app.add_middleware(OrganisationEntry)
     # Issue 18: gzip only where no secret is in the response (compression.py, BREACH).
     app.add_middleware(SelectiveGZip)
     app.add_middleware(
@@ -222,7 +273,11 @@ def make_broker(settings: Settings) -> Broker:
 
 
 def _lang(request: Request) -> str:
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    # Anyone may land on an error page: outside the staff paths it is in the visitor's languages.
+    languages = STAFF_LANGUAGES if is_staff_path(request.url.path) else VISITOR_LANGUAGES
+    return negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language"), languages
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

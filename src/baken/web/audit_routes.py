@@ -12,6 +12,7 @@ from baken.audit import kinds
 from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.store.audit_repo import PAGE_SIZE, AuditFilter
+from baken.store.staff_repo import DEFAULT_ORGANISATION
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_routes import current_staff
@@ -64,6 +65,10 @@ async def audit_page(request: Request) -> Response:
             if found is not None:
                 actor_id = found[0].id
         where = AuditFilter(
+            # Issue 14: an administrator sees their own organisation's records; the default
+            # organisation's also the installation's own (docs/organisations.md).
+            organisation_id=member.organisation_id,
+            installation=member.organisation_id == DEFAULT_ORGANISATION,
             actor_id=actor_id,
             kind=kind or None,
             since=since,
@@ -85,7 +90,11 @@ async def audit_page(request: Request) -> Response:
         "audit.html",
         _lang(request),
         status_code=400 if bad else 200,
-        staff={"display_name": member.display_name, "role": member.role.value},
+        staff={
+            "display_name": member.display_name,
+            "role": member.role.value,
+            "organisation_id": member.organisation_id,
+        },
         records=records,
         names=names,
         filters=filters,

@@ -25,10 +25,10 @@ from starlette.responses import Response
 
 from baken.abuse.address import SCOPE_KEY
 from baken.abuse.throttle import KeyedLimit
-from baken.domain.conversation import Role, State
-from baken.domain.queue import service_rate, wait_seconds_at
+from baken.domain.conversation import Role
+from baken.domain.queue import wait_seconds_at
 from baken.store.clock import iso, utcnow
-from baken.store.staff_repo import DEFAULT_ORGANISATION
+from baken.web.organisation_entry import entry_of
 from baken.web.service_routes import hours_store
 from baken.web.services import services_of
 
@@ -82,10 +82,11 @@ def availability_of(app: Any) -> Availability:
     return state
 
 
-async def _organisation_exists(app: Any, organisation_id: str) -> bool:
-    if organisation_id == DEFAULT_ORGANISATION:
-        return True
-    return await services_of(app).staff.organisation_exists(organisation_id)
+async def _active_organisation(app: Any, id_or_slug: str) -> str | None:
+    """The id of the active organisation ``?org=`` names by id or slug; None for any other."""
+    organisations = services_of(app).organisations
+    found = await organisations.by_id(id_or_slug) or await organisations.by_slug(id_or_slug)
+    return found.id if found is not None and found.active else None
 
 
 async def compute(app: Any, organisation_id: str, now: datetime | None = None) -> dict[str, Any]:
@@ -95,21 +96,18 @@ async def compute(app: Any, organisation_id: str, now: datetime | None = None) -
     config, _version = await hours_store(app).load(organisation_id)
     is_open = not config.enabled or config.schedule.is_open(now)
     opens = None if is_open else config.schedule.next_opening(now)
-    staffed = any(
-        member.role in CHAT_ROLES for member in chat.presence.online(organisation_id).values()
-    )
+    staffed = chat.presence.staffed(organisation_id)
+    # Issue 15: open means inside the hours and someone to chat with (BAKEN_OPEN_NEEDS_STAFF).
+    if is_open and not staffed and services_of(app).settings.open_needs_staff:
+        is_open = False
     wait: str | None = None
     if is_open:
         if not staffed:
             wait = "unknown"
         else:
-            waiting = sum(
-                1
-                for record in chat.hub.open.values()
-                if record.state is State.QUEUED and record.organisation_id == organisation_id
-            )
+            waiting = chat.hub.queue_size(organisation_id)
             # Where a visitor who starts now would stand: behind everyone waiting.
-            rate = service_rate(chat.hub.recent_accepts, now)
+            rate = chat.hub.service_rate_of(organisation_id)
             wait = "none" if waiting == 0 else wait_band(wait_seconds_at(waiting + 1, rate))
     return {
         "organisation": organisation_id,
@@ -138,15 +136,17 @@ async def availability_api(request: Request) -> Response:
     if key is not None and not state.limit.hit(key, time.monotonic()):
         headers["Retry-After"] = "60"
         return Response(_TOO_MANY, status_code=429, media_type=JSON, headers=headers)
-    organisation_id = request.query_params.get("org") or DEFAULT_ORGANISATION
+    # Without ?org=, the organisation of the entry asked: /o/<slug>/api/availability or its host.
+    organisation_id = request.query_params.get("org") or entry_of(request).organisation.id
     if not _ORG_ID.fullmatch(organisation_id):
         return Response(_NOT_FOUND, status_code=404, media_type=JSON, headers=headers)
     now = time.monotonic()
     cached = state.answers.get(organisation_id)
     if cached is None or cached.until <= now:
         body: bytes | None = None
-        if await _organisation_exists(request.app, organisation_id):
-            body = orjson.dumps(await compute(request.app, organisation_id))
+        found = await _active_organisation(request.app, organisation_id)
+        if found is not None:
+            body = orjson.dumps(await compute(request.app, found))
         if len(state.answers) >= 1000:
             state.answers.clear()
         seconds = services_of(request.app).settings.availability_cache_seconds

@@ -14,12 +14,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Public files, the same for everyone: no secret in them, nothing reflected.
 _STATIC_PREFIX = "/static/"
-# Public JSON with no secret and no reflected input (the partner availability API).
-_PUBLIC_JSON = frozenset({"/api/availability"})
+# Public JSON with no secret and no reflected input (the partner availability API), and the
+# partner launcher script (the same bytes for everyone).
+_PUBLIC_JSON = frozenset({"/api/availability", "/launcher.js"})
 # The visitor start page: compressed only on a request without any cookie, because only then does it
 # render nothing secret (no conversation, no code); its one input, ?lang, is mapped onto a fixed
-# set.
-_COOKIELESS_PAGES = frozenset({"/"})
+# set. The self-check's questions and the cover's homework page (issue 18) hold no secret at all;
+# they are listed here too, so they follow the same rule.
+_COOKIELESS_PAGES = frozenset({"/", "/check", "/cover"})
 # Small responses gain nothing: headers and the gzip frame outweigh what is saved.
 MINIMUM_SIZE = 500
 

@@ -139,7 +139,11 @@ async def figures_page(request: Request) -> Response:
     return render(
         "figures.html",
         lang,
-        staff={"display_name": member.display_name, "role": member.role.value},
+        staff={
+            "display_name": member.display_name,
+            "role": member.role.value,
+            "organisation_id": member.organisation_id,
+        },
         first=first.isoformat(),
         last=last.isoformat(),
         by=by.value,

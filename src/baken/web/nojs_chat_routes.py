@@ -32,6 +32,7 @@ from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.store.records import ConversationRecord
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
+from baken.web.organisation_entry import entry_of
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.templating import render
@@ -102,6 +103,7 @@ def _page(
     **context: Any,
 ) -> Response:
     services = services_of(request.app)
+    entry = entry_of(request)
     strings = visitor_strings(translations(lang).gettext)
     info = services.chat.info(record) if record else None
     wait = info["estimated_wait_seconds"] if info else None
@@ -114,8 +116,9 @@ def _page(
         # A fresh id for every form rendered: the same form sent twice is one message.
         client_msg_id=form_id or secrets.token_urlsafe(16),
         max_chars=services.settings.max_message_chars,
-        exit_path=EXIT_PATH,
-        emergency_number="112",
+        base=entry.base,
+        exit_path=entry.base + EXIT_PATH,
+        emergency_number=entry.organisation.emergency,
         queue_refresh=QUEUE_REFRESH_SECONDS,
         **context,
     )
@@ -247,7 +250,7 @@ async def send_form(request: Request) -> Response:
             form_id=client_msg_id,
         )
         return _try_later(page, status)
-    return RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303)
+    return RedirectResponse(f"{entry_of(request).base}{CHAT_PATH}?lang={lang}", status_code=303)
 
 
 async def end_form(request: Request) -> Response:
@@ -260,4 +263,4 @@ async def end_form(request: Request) -> Response:
     record = await _own_conversation(request)
     if record is not None:
         await services.chat.end_for_visitor(record.id, EndedBy.VISITOR)
-    return RedirectResponse(f"{CHAT_PATH}?lang={lang}", status_code=303)
+    return RedirectResponse(f"{entry_of(request).base}{CHAT_PATH}?lang={lang}", status_code=303)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
+from baken.i18n import staff_language
 from baken.store.staff_repo import StaffMember
 from baken.web.cookies import STAFF_COOKIE
 from baken.web.services import services_of
@@ -51,7 +52,9 @@ class ErrorPage(HTMLResponse):
         if staff is None:
             await super().__call__(scope, receive, send)
             return
-        await staff_error_page(self.lang, self.status_code, staff)(scope, receive, send)
+        await staff_error_page(staff_language(self.lang), self.status_code, staff)(
+            scope, receive, send
+        )
 
 
 def error_page(lang: str, status: int) -> HTMLResponse:
@@ -66,7 +69,11 @@ def staff_error_page(lang: str, status: int, staff: StaffMember) -> HTMLResponse
         status_code=status,
         status=status,
         title_key=_title_key(status),
-        staff={"display_name": staff.display_name, "role": staff.role.value},
+        staff={
+            "display_name": staff.display_name,
+            "role": staff.role.value,
+            "organisation_id": staff.organisation_id,
+        },
     )
 
 

@@ -14,7 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from baken.audit import kinds as audit_kinds
 from baken.i18n import negotiate
 from baken.reports.model import Report
-from baken.reports.service import DEFAULT_THRESHOLD, ReportError, available_years, make_report
+from baken.reports.service import (
+    DEFAULT_RULE,
+    DEFAULT_THRESHOLD,
+    ReportError,
+    Rule,
+    available_years,
+    make_report,
+)
 from baken.store.staff_repo import StaffMember
 from baken.web.pages import error_page
 from baken.web.services import services_of
@@ -35,6 +42,14 @@ def _lang(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
+def _rule(request: Request) -> Rule:
+    """The counting rule asked for; anything else is the default (CKM) rule."""
+    try:
+        return Rule(request.query_params.get("rule", DEFAULT_RULE.value))
+    except ValueError:
+        return DEFAULT_RULE
+
+
 async def _reader(request: Request) -> StaffMember | Response:
     member = await current_staff(request)
     if member is None or member.role not in READERS:
@@ -51,6 +66,7 @@ async def _report(request: Request, member: StaffMember, year: int) -> Report:
         year=year,
         threshold=DEFAULT_THRESHOLD,
         lang=_lang(request),
+        rule=_rule(request),
     )
 
 
@@ -67,7 +83,7 @@ async def research_page(request: Request) -> Response:
     if member.role not in READERS:
         return error_page(_lang(request), 403)
     services = services_of(request.app)
-    years = await available_years(services.db, member.organisation_id)
+    years = await available_years(services.db, member.organisation_id, _rule(request))
     asked = request.query_params.get("year")
     year = _year(asked) if asked else (years[-1] if years else None)
     report: Report | None = None
@@ -90,11 +106,16 @@ async def research_page(request: Request) -> Response:
         "researcher.html",
         _lang(request),
         status_code=200 if problem in (None, "no_data", "future_year") else 400,
-        staff={"display_name": member.display_name, "role": member.role.value},
+        staff={
+            "display_name": member.display_name,
+            "role": member.role.value,
+            "organisation_id": member.organisation_id,
+        },
         years=years,
         year=year,
         report=report,
         problem=problem,
+        rule=_rule(request).value,
     )
 
 
@@ -132,7 +153,7 @@ async def download(request: Request) -> Response:
         audit_kinds.Actor.of(allowed),
         audit_kinds.REPORT,
         str(year),
-        f"fmt={fmt}",
+        f"fmt={fmt} rule={report.rule}",
     )
     return Response(
         body,

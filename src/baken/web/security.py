@@ -33,7 +33,15 @@ _FRAMED_BY_SELF = [
     else ((k, b"SAMEORIGIN") if k == b"x-frame-options" else (k, v))
     for k, v in _COMMON
 ]
-# Everything, static files included: a shared or inspected phone should keep no copy of any of it.
+# Issue 18: the partner launcher is loaded by other sites' pages (docs/reach.md). The same bytes for
+# everyone and no secret in them, so other origins may load it and caches may keep it (its route
+# sets Cache-Control); everything else about the headers stays.
+PUBLIC_SCRIPTS = frozenset({"/launcher.js"})
+_PUBLIC_SCRIPT = [
+    (k, b"cross-origin") if k == b"cross-origin-resource-policy" else (k, v) for k, v in _COMMON
+]
+# Everything else, static files included: a shared or inspected phone should keep no copy of any
+# of it.
 _NO_STORE = (b"cache-control", b"no-store")
 # A year, names under this host included (ASVS 5.0 V3.4.1, level 2): on a network the exploiter
 # controls, no plain-HTTP page can pose as a subdomain of the helpline's own name.
@@ -68,20 +76,24 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         hsts = self.hsts
-        common = _FRAMED_BY_SELF if scope.get("path") in FRAMED_BY_SELF_PATHS else _COMMON
+        path = scope.get("path")
+        public = path in PUBLIC_SCRIPTS
+        common = _PUBLIC_SCRIPT if public else _COMMON
+        if path in FRAMED_BY_SELF_PATHS:
+            common = _FRAMED_BY_SELF
         started = False
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                dropped = (b"server",) if public else (b"cache-control", b"server")
                 headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in (b"cache-control", b"server")
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in dropped
                 ]
                 headers.extend(common)
-                headers.append(_NO_STORE)
+                if not any(k.lower() == b"cache-control" for k, _v in headers):
+                    headers.append(_NO_STORE)
                 if hsts:
                     headers.append(_HSTS)
                 message["headers"] = headers

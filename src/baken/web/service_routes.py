@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from baken.domain.conversation import Role
 from baken.domain.return_code import CodeError
 from baken.domain.text import TextError, validate_message_text
-from baken.i18n import LANGUAGES, negotiate, translations
+from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_language
 from baken.realtime.chat_service import CodeNotAccepted, TryLater
 from baken.realtime.left_messages_push import READERS_OF_LEFT_MESSAGES
 from baken.service_hours.config import ConfigInvalid, ServiceConfig, parse, to_document
@@ -26,9 +26,10 @@ from baken.service_hours.left_messages import LeftMessages
 from baken.service_hours.store import ServiceHoursStore, VersionConflict
 from baken.store.clock import iso, iso_ms, utcnow
 from baken.store.return_code_repo import MailboxMessage
-from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
+from baken.store.staff_repo import StaffMember
 from baken.web.abuse_guard import way_back_gate
 from baken.web.json_body import load_json
+from baken.web.organisation_entry import entry_of
 from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.services import services_of
@@ -59,6 +60,12 @@ CONFIG_ERRORS = {
 
 def _lang(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _visitor_lang(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language"), VISITOR_LANGUAGES
+    )
 
 
 def _error(status: int, code: str, **extra: Any) -> JSONResponse:
@@ -95,14 +102,31 @@ def opens_text(config: ServiceConfig, opens: datetime, now: datetime, lang: str)
     return _("{day} at {time}").format(day=day, time=time_text)
 
 
-async def closed_state(app: Any, lang: str, now: datetime | None = None) -> dict[str, Any] | None:
-    """None while the chat is open; otherwise what the closed page shows."""
-    config, _version = await hours_store(app).load(DEFAULT_ORGANISATION)
+async def closed_state(
+    request: HTTPConnection, lang: str, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """None while the visitor's organisation is open; otherwise what the closed page shows."""
+    organisation_id = entry_of(request).organisation.id
+    config, _version = await hours_store(request.app).load(organisation_id)
     now = now or utcnow()
     if not config.enabled or config.schedule.is_open(now):
-        return None
+        services = services_of(request.app)
+        if not services.settings.open_needs_staff or services.chat.presence.staffed(
+            organisation_id
+        ):
+            return None
+        # Issue 15: inside the hours, but nobody is signed in to take a chat. Waiting would be
+        # waiting for no one: the closed page, without an opening time (nobody knows it).
+        return {
+            "opens_at": None,
+            "opens_text": None,
+            "message": config.message(lang),
+            "numbers": [{"label": n.label(lang), "number": n.number} for n in config.numbers],
+            "reason": "unstaffed",
+        }
     opens = config.schedule.next_opening(now)
     return {
+        "reason": "hours",
         "opens_at": iso(opens),
         "opens_text": opens_text(config, opens, now, lang) if opens else None,
         "message": config.message(lang),
@@ -133,8 +157,8 @@ def closed_error(lang: str, closed: dict[str, Any]) -> JSONResponse:
 
 async def status_api(request: Request) -> Response:
     """Open or closed right now, for the visitor page (no credentials: nothing personal here)."""
-    lang = _lang(request)
-    closed = await closed_state(request.app, lang)
+    lang = _visitor_lang(request)
+    closed = await closed_state(request, lang)
     if closed is None:
         return JSONResponse({"open": True})
     return JSONResponse({"open": False, **closed})
@@ -156,8 +180,7 @@ async def _visitor_json(request: Request, allowed: set[str]) -> dict[str, Any] |
 
 
 def _request_lang(request: Request, data: dict[str, Any]) -> str:
-    raw = data.get("lang")
-    return raw if isinstance(raw, str) and raw in LANGUAGES else _lang(request)
+    return visitor_language(data.get("lang")) or _visitor_lang(request)
 
 
 def _message_text(request: Request, raw: object) -> str:
@@ -184,7 +207,8 @@ async def leave_message(request: Request, raw_text: object, lang: str) -> str:
     except TextError as exc:
         raise VisitorRefused(400, exc.code, exc.message) from exc
     try:
-        return await left_messages(request.app).leave(DEFAULT_ORGANISATION, text, lang)
+        organisation_id = entry_of(request).organisation.id
+        return await left_messages(request.app).leave(organisation_id, text, lang)
     except TryLater as exc:
         raise VisitorRefused(429, "try_later", "Try again in a moment.") from exc
 
@@ -203,7 +227,8 @@ async def read_answers(
         except TextError as exc:
             raise VisitorRefused(400, exc.code, exc.message) from exc
     try:
-        return await left_messages(request.app).visitor_visit(raw_code, text)
+        organisation_id = entry_of(request).organisation.id
+        return await left_messages(request.app).visitor_visit(raw_code, text, organisation_id)
     except CodeError as exc:
         raise VisitorRefused(400, exc.code, exc.message) from exc
     except TryLater as exc:
@@ -398,7 +423,11 @@ def _page(
         "service_hours.html",
         lang,
         status_code=status_code,
-        staff={"display_name": member.display_name, "role": member.role.value},
+        staff={
+            "display_name": member.display_name,
+            "role": member.role.value,
+            "organisation_id": member.organisation_id,
+        },
         form=form,
         version=version,
         errors={

@@ -8,6 +8,7 @@ from typing import Any
 from baken.config import Settings
 from baken.realtime.chat_service import ChatService
 from baken.store.database import Database
+from baken.store.organisation_repo import OrganisationCache
 from baken.store.staff_repo import StaffRepository
 
 
@@ -17,6 +18,7 @@ class Services:
     db: Database
     staff: StaffRepository
     chat: ChatService
+    organisations: OrganisationCache
 
 
 def services_of(app: Any) -> Services:

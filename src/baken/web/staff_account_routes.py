@@ -3,6 +3,7 @@
 Changing the password ends every session of that account (this browser gets a fresh one) and
 closes its open sockets. Administrators can end any staff member's sessions and disable or enable
 accounts of their own organisation; other roles get 403, other organisations' accounts 404.
+Making accounts, roles, two-step resets and new links (issue 15) are in staff_account_admin.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.slow_hashing import run_hash
 from baken.store.staff_repo import StaffMember
+from baken.web import staff_account_admin as admin_actions
 from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, set_session_cookie
 from baken.web.origin import same_origin
@@ -35,6 +37,13 @@ from baken.web.templating import render
 
 MAX_FORM_BYTES = 8 * 1024
 ACTIONS = frozenset({"end-sessions", "disable", "enable"})
+# Issue 15: each answers by itself (staff_account_admin.py) and audits what it did.
+ADMIN_ACTIONS = {
+    "role": admin_actions.set_role,
+    "reset-2fa": admin_actions.reset_two_factor,
+    "new-link": admin_actions.new_link,
+}
+DONE = ACTIONS | {"role", "reset-2fa"}
 AUDITED_ACTIONS = {
     "end-sessions": audit_kinds.ACCOUNT_SESSIONS_ENDED,
     "disable": audit_kinds.ACCOUNT_DISABLE,
@@ -121,16 +130,20 @@ async def accounts_page(request: Request) -> Response:
     admin = await _admin(request)
     if isinstance(admin, Response):
         return admin
-    members = await services_of(request.app).staff.members(admin.organisation_id)
     done = request.query_params.get("done")
-    return render(
-        "staff_accounts.html",
-        _lang(request),
-        staff=admin,
-        members=members,
-        done=done if done in ACTIONS else None,
-        error=None,
+    return await admin_actions.page(
+        request, _lang(request), admin, done=done if done in DONE else None
     )
+
+
+async def create_account(request: Request) -> Response:
+    lang = _lang(request)
+    if not same_origin(request, services_of(request.app).settings.allowed_origins):
+        return error_page(lang, 403)
+    admin = await _admin(request)
+    if isinstance(admin, Response):
+        return admin
+    return await admin_actions.create_account(request, lang, admin)
 
 
 async def account_action(request: Request) -> Response:
@@ -143,25 +156,18 @@ async def account_action(request: Request) -> Response:
         return admin
     action = request.path_params.get("action")
     staff_id = request.path_params.get("staff_id")
-    if action not in ACTIONS or not isinstance(staff_id, str):
+    if (action not in ACTIONS and action not in ADMIN_ACTIONS) or not isinstance(staff_id, str):
         return error_page(lang, 404)
     target = await services.staff.by_id(staff_id)
     # Another organisation's account is treated as one that does not exist.
     if target is None or target.organisation_id != admin.organisation_id:
         return error_page(lang, 404)
+    if action in ADMIN_ACTIONS:
+        return await ADMIN_ACTIONS[action](request, lang, admin, target)
     guard = security_of(request.app).guard
     if action == "disable":
         if target.id == admin.id:
-            members = await services.staff.members(admin.organisation_id)
-            return render(
-                "staff_accounts.html",
-                lang,
-                status_code=400,
-                staff=admin,
-                members=members,
-                done=None,
-                error="self",
-            )
+            return await admin_actions.page(request, lang, admin, status=400, error="self")
         await services.staff.set_active(target.id, False)
         guard.end_member(target.id)
     elif action == "enable":

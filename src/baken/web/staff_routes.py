@@ -71,6 +71,7 @@ async def console(request: Request) -> Response:
             "username": member.username,
             "display_name": member.display_name,
             "role": member.role.value,
+            "organisation_id": member.organisation_id,
         },
         max_chats=services.settings.max_chats,
         ws_path="/ws/staff",

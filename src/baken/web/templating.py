@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
-from baken.i18n import LANGUAGES, translations
+from baken.i18n import LANGUAGE_NAMES, STAFF_LANGUAGES, VISITOR_LANGUAGES, direction, translations
 from baken.web import staff_nav
 
 HERE = Path(__file__).parent
@@ -28,6 +28,7 @@ _env = Environment(
 # The staff header's navigation (_staff_header.html) asks the same table the routes check.
 _env.globals["staff_pages"] = staff_nav.pages_for
 _env.globals["staff_home"] = staff_nav.home_for
+_env.globals["is_platform_admin"] = staff_nav.is_platform_admin
 
 
 @cache
@@ -50,11 +51,16 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     gettext = translations(lang).gettext
-    other = [code for code in LANGUAGES if code != lang]
+    # Staff pages switch between their two languages; visitor pages list all of theirs.
+    other = [code for code in STAFF_LANGUAGES if code != lang]
+    # Visitor links start with the organisation's entry, "/o/<slug>" or "" (issue 14).
+    context.setdefault("base", "")
     html = _env.get_template(template).render(
         _=gettext,
         lang=lang,
-        other_lang=other[0] if other else lang,
+        dir=direction(lang),
+        other_lang=other[0] if other else STAFF_LANGUAGES[0],
+        visitor_languages=[(code, LANGUAGE_NAMES[code]) for code in VISITOR_LANGUAGES],
         static=static_url,
         strings_json=json.dumps(strings(gettext) if strings else {}, ensure_ascii=False),
         **context,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from baken.web.signal_strings import signal_strings
+
 __all__ = ["console_strings", "visitor_strings"]
 
 Gettext = Callable[[str], str]
@@ -72,6 +74,10 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             "event_ended_quick_exit": _("The chat was closed with quick exit."),
             "event_ended_counselor": _("{name} ended the chat."),
             "event_ended_timeout": _("The chat was closed because it was quiet for a long time."),
+            # Issue 15: a few minutes before a silent chat is closed.
+            "event_timeout_warning": _(
+                "Are you still there? This chat closes in a few minutes if nobody writes."
+            ),
             "err_not_a_participant": _("Something went wrong. Please reload the page."),
             # Counselor tools (issue 3): what the visitor sees of a transfer, requeue or block.
             "event_transferred": _("A colleague is taking over the chat."),
@@ -117,12 +123,16 @@ def console_strings(_: Gettext) -> dict[str, str]:
             "event_ended_quick_exit": _("The visitor left via quick exit."),
             "event_ended_counselor": _("{name} ended the chat."),
             "event_ended_timeout": _("The chat was closed after a long silence."),
+            "event_timeout_warning": _(
+                "This chat closes in a few minutes unless someone writes or the visitor returns."
+            ),
             "ended_visitor": _("The visitor ended the chat."),
             "ended_quick_exit": _("The visitor left via quick exit."),
             "ended_counselor": _("{name} ended the chat."),
             "ended_counselor_you": _("You ended the chat."),
             "ended_timeout": _("The chat was closed after a long silence."),
             "ended_technical": _("The chat was closed because of a technical problem."),
+            "ended_left": _("The visitor left the queue."),
             "ended_unknown": _("This chat has ended."),
             "err_not_queued": _("Someone else has already taken this chat."),
             "err_at_capacity": _("You already have the maximum number of chats."),
@@ -132,6 +142,8 @@ def console_strings(_: Gettext) -> dict[str, str]:
         }
     )
     strings.update(_counselor_tool_strings(_))
+    # Issue 19, item 2: indicator names and the side list (signals.js); never for visitors.
+    strings.update(signal_strings(_))
     return strings
 
 
@@ -197,6 +209,7 @@ def _counselor_tool_strings(_: Gettext) -> dict[str, str]:
         "notify_body": _("{n} waiting in the queue."),
         # Issue 12: a visitor who said "I am in danger now". Never a nickname in an alert.
         "urgent_badge": _("Urgent — in danger"),
+        "visitor_language": _("The visitor's language: {code}"),
         "accept_urgent": _("Accept (urgent — in danger)"),
         "urgent_alert": _("Urgent: someone in danger is waiting. Accept this chat first."),
         "title_urgent": _("URGENT"),

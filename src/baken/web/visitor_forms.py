@@ -27,10 +27,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from baken.domain.return_code import CodeError
-from baken.i18n import LANGUAGES, negotiate, translations
+from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_language
 from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, VisitorBlocked
 from baken.web.abuse_guard import form_gate
 from baken.web.cookies import VISITOR_COOKIE, set_session_cookie
+from baken.web.organisation_entry import entry_of
 from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import (
@@ -81,10 +82,12 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _lang(request: Request, form: dict[str, str] | None = None) -> str:
-    wanted = (form or {}).get("lang")
-    if wanted in LANGUAGES:
-        return str(wanted)
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    wanted = visitor_language((form or {}).get("lang"))
+    if wanted is not None:
+        return wanted
+    return negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language"), VISITOR_LANGUAGES
+    )
 
 
 TooLarge = Callable[[str], Awaitable[Response]]
@@ -125,7 +128,7 @@ def _try_later(response: Response, status: int, seconds: int = 1) -> Response:
 async def _closed_page(request: Request, lang: str, status: int, forms: dict[str, Any]) -> Response:
     """The visitor page with the closed section and this form's result. Should the chat have
     opened in the meantime, the result is still shown (above the start form)."""
-    closed = await closed_state(request.app, lang)
+    closed = await closed_state(request, lang)
     return _visitor_page(request, None, lang, status=status, closed=closed, forms=forms)
 
 
@@ -227,7 +230,7 @@ async def return_form(request: Request) -> Response:
     _ = translations(lang).gettext
     token = request.cookies.get(VISITOR_COOKIE)
     if token and await services.chat.visitor_conversation(token) is not None:
-        return RedirectResponse(f"/?lang={lang}", status_code=303)
+        return RedirectResponse(f"{entry_of(request).base}/?lang={lang}", status_code=303)
     raw = form.get("code", "")
     if not raw.strip():
         return _return_page(request, lang, 400, {"error": _("Type your code first.")})
@@ -257,7 +260,7 @@ async def return_form(request: Request) -> Response:
         followups = [m.text for m in mailbox]
         response = _visitor_page(request, record, lang, forms={"followups": followups})
     else:
-        response = RedirectResponse(f"/?lang={lang}", status_code=303)
+        response = RedirectResponse(f"{entry_of(request).base}/?lang={lang}", status_code=303)
     set_session_cookie(response, VISITOR_COOKIE, new_token)
     return response
 

@@ -10,18 +10,21 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from baken.campaigns.codes import campaign_code
 from baken.domain.conversation import EndedBy
-from baken.domain.queue import AgeBand
+from baken.domain.queue import AgeBand, PriorityRules
 from baken.domain.return_code import CodeError
 from baken.domain.text import TextError, clean_nickname
-from baken.i18n import LANGUAGES, negotiate, translations
+from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_language
 from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, VisitorBlocked
 from baken.store.clock import iso, iso_ms
 from baken.store.records import ConversationRecord
 from baken.store.return_code_repo import MailboxMessage
 from baken.web.abuse_guard import form_gate, visitor_gate, way_back_gate
+from baken.web.campaign_routes import campaigns_of
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie, set_session_cookie
 from baken.web.json_body import load_json
+from baken.web.organisation_entry import entry_of
 from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import ServiceClosed, closed_error, closed_state
@@ -36,7 +39,9 @@ MAX_FORM_BYTES = 8 * 1024
 
 
 def _lang(request: Request) -> str:
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language"), VISITOR_LANGUAGES
+    )
 
 
 async def visitor_page(request: Request) -> Response:
@@ -45,7 +50,7 @@ async def visitor_page(request: Request) -> Response:
     record = await services.chat.visitor_conversation(token) if token else None
     lang = _lang(request)
     # Opening hours (issue 3): without an open chat, outside hours the page shows the closed state.
-    closed = await closed_state(request.app, lang) if record is None else None
+    closed = await closed_state(request, lang) if record is None else None
     response = _visitor_page(request, record, lang, closed=closed)
     if token and record is None:
         clear_session_cookie(response, VISITOR_COOKIE)
@@ -63,6 +68,7 @@ def _visitor_page(
 ) -> Response:
     """``forms``: what a form posted without JavaScript answers on the page (visitor_forms.py)."""
     services = services_of(request.app)
+    entry = entry_of(request)
     return render(
         "visitor.html",
         lang,
@@ -72,11 +78,16 @@ def _visitor_page(
         notice=notice,
         max_chars=services.settings.max_message_chars,
         offer_message_after=services.settings.offer_message_after_seconds,
-        exit_path=EXIT_PATH,
-        emergency_number="112",
+        base=entry.base,
+        organisation_name=entry.organisation.name,
+        exit_path=entry.base + EXIT_PATH,
+        emergency_number=entry.organisation.emergency,
         ws_path="/ws/visitor",
         closed=closed,
         forms=forms or {},
+        # Issue 18: the campaign a visitor came from (/c/<code> → /?c=<code>), carried by the
+        # start form itself and nowhere else; only a normalised code is written back.
+        campaign=campaign_code(request.query_params.get("c")),
     )
 
 
@@ -86,6 +97,7 @@ class StartRequest:
     lang: str | None
     danger: bool
     age_band: AgeBand | None
+    campaign: str | None = None
 
 
 def _parse_start(data: Mapping[str, Any], from_form: bool) -> StartRequest:
@@ -108,25 +120,44 @@ def _parse_start(data: Mapping[str, Any], from_form: bool) -> StartRequest:
         raise TextError("invalid_age_band", "age_band must be under_16, 16_17 or 18_plus.")
     return StartRequest(
         nickname=clean_nickname(nickname_raw),
-        lang=lang_raw if isinstance(lang_raw, str) and lang_raw in LANGUAGES else None,
+        lang=visitor_language(lang_raw),
         danger=danger,
         age_band=AgeBand(age_raw) if age_raw else None,
+        campaign=campaign_code(data.get("campaign")),
     )
+
+
+def _or(own: int | None, installation: int) -> int:
+    return installation if own is None else own
 
 
 async def _start(request: Request, wanted: StartRequest) -> tuple[dict[str, Any], str | None]:
     """Start (or resume) the visitor's conversation; returns its info and a new token, if any."""
     services = services_of(request.app)
+    settings = services.settings
     token = request.cookies.get(VISITOR_COOKIE)
     existing = await services.chat.visitor_conversation(token) if token else None
     if existing is not None:
         return services.chat.info(existing), None
-    closed = await closed_state(request.app, wanted.lang or _lang(request))
+    closed = await closed_state(request, wanted.lang or _lang(request))
     if closed is not None:
         raise ServiceClosed(closed)
+    organisation = entry_of(request).organisation
     record, new_token = await services.chat.start_conversation(
-        wanted.nickname, wanted.lang or _lang(request), wanted.danger, wanted.age_band
+        wanted.nickname,
+        wanted.lang or _lang(request),
+        wanted.danger,
+        wanted.age_band,
+        organisation_id=organisation.id,
+        queue_max=organisation.queue_max,
+        rules=PriorityRules(
+            _or(organisation.priority_under_16, settings.priority_under_16),
+            _or(organisation.priority_16_17, settings.priority_16_17),
+        ),
     )
+    if wanted.campaign is not None:
+        # Counted in memory, not stored with the chat (campaigns/counter.py).
+        campaigns_of(request.app).started(organisation.id, wanted.campaign, record.id)
     return services.chat.info(record), new_token
 
 
@@ -148,7 +179,8 @@ async def start_form(request: Request) -> Response:
         return _visitor_page(request, None, wanted.lang or lang, notice="queue_full", status=503)
     except ServiceClosed as exc:
         return _visitor_page(request, None, wanted.lang or lang, status=503, closed=exc.closed)
-    response = RedirectResponse(f"/?lang={wanted.lang or lang}", status_code=303)
+    base = entry_of(request).base
+    response = RedirectResponse(f"{base}/?lang={wanted.lang or lang}", status_code=303)
     if token:
         set_session_cookie(response, VISITOR_COOKIE, token)
     return response
@@ -165,7 +197,14 @@ async def start_api(request: Request) -> Response:
         data = load_json(body)
     except ValueError:
         return JSONResponse({"error": "invalid_json"}, status_code=400)
-    if not isinstance(data, dict) or set(data) - {"nickname", "lang", "danger", "age_band", "pow"}:
+    if not isinstance(data, dict) or set(data) - {
+        "nickname",
+        "lang",
+        "danger",
+        "age_band",
+        "pow",
+        "campaign",
+    }:
         return JSONResponse({"error": "invalid_request"}, status_code=400)
     refused = await visitor_gate(request, data)  # issue 5: address throttle, proof-of-work
     if refused is not None:
@@ -215,10 +254,13 @@ async def return_with_code(
 ) -> tuple[ConversationRecord, str, list[MailboxMessage]]:
     """A new chat in the code's thread, with its unread mailbox messages (shown once: they are
     marked read). ServiceClosed outside opening hours; otherwise ChatService's refusals."""
-    closed = await closed_state(request.app, lang)
+    closed = await closed_state(request, lang)
     if closed is not None:
         raise ServiceClosed(closed)
-    return await services_of(request.app).chat.return_with_code(raw, lang)
+    organisation = entry_of(request).organisation
+    return await services_of(request.app).chat.return_with_code(
+        raw, lang, organisation_id=organisation.id, queue_max=organisation.queue_max
+    )
 
 
 async def return_api(request: Request) -> Response:
@@ -234,7 +276,7 @@ async def return_api(request: Request) -> Response:
     if refused is not None:
         return refused
     lang_raw = data.get("lang")
-    lang = lang_raw if isinstance(lang_raw, str) and lang_raw in LANGUAGES else _lang(request)
+    lang = visitor_language(lang_raw) or _lang(request)
     try:
         record, token, mailbox = await return_with_code(request, raw, lang)
     except ServiceClosed as exc:
@@ -299,7 +341,8 @@ async def quick_exit(request: Request) -> Response:
     except Exception:
         # The visitor leaves regardless; the chat then ends by heartbeat timeout instead.
         log.exception("quick exit could not end the conversation")
-    response = RedirectResponse(services.settings.exit_url, status_code=303)
+    exit_url = entry_of(request).organisation.exit_url or services.settings.exit_url
+    response = RedirectResponse(exit_url, status_code=303)
     response.headers["clear-site-data"] = '"cache", "cookies", "storage"'
     clear_session_cookie(response, VISITOR_COOKIE)
     return response

@@ -62,9 +62,9 @@ export function createChatTools(options) {
     }
   }
 
-  function matches(query) {
+  // Issue 14: texts in the visitor's own language first (the chat's language, not the console's).
+  function matches(query, preferred) {
     const q = query.trim().toLocaleLowerCase();
-    const preferred = options.lang;
     return canned
       .filter((c) => !q || c.title.toLocaleLowerCase().includes(q) || c.body.toLocaleLowerCase().includes(q))
       .sort((a, b) => {
@@ -108,7 +108,7 @@ export function createChatTools(options) {
     }
 
     function render(query) {
-      state.items = matches(query);
+      state.items = matches(query, (chat.info && chat.info.lang) || options.lang);
       state.active = 0;
       list.replaceChildren(
         ...state.items.map((item, index) => {

@@ -66,7 +66,7 @@ leaveForm?.addEventListener("submit", async (event) => {
   button.disabled = true;
   say(leaveStatus, S.sending);
   try {
-    const { ok, data } = await post("/api/visitor/message", { text: leaveText.value });
+    const { ok, data } = await post((document.body.dataset.base || "") + "/api/visitor/message", { text: leaveText.value });
     if (!ok) {
       say(leaveStatus, problem(data), true);
       return;
@@ -94,7 +94,7 @@ readForm?.addEventListener("submit", async (event) => {
   say(readStatus, S.sending);
   readList.replaceChildren();
   try {
-    const { ok, data } = await post("/api/visitor/mailbox", { code: readCode.value });
+    const { ok, data } = await post((document.body.dataset.base || "") + "/api/visitor/mailbox", { code: readCode.value });
     if (!ok) {
       say(readStatus, problem(data), true);
       return;
@@ -104,6 +104,7 @@ readForm?.addEventListener("submit", async (event) => {
     for (const message of messages) {
       const item = document.createElement("li");
       item.className = "closed-answers__item";
+      item.dir = "auto";
       item.textContent = message.text;
       readList.append(item);
     }

@@ -702,10 +702,11 @@ export class ConversationView {
       el(
         "p",
         { className: "msg__meta" },
-        el("span", { className: "msg__who", text: this.senderLabel(msg) }),
+        el("span", { className: "msg__who", text: this.senderLabel(msg), attrs: { dir: "auto" } }),
         el("time", { text: clockTime(msg.sent_at, this.lang), attrs: { datetime: msg.sent_at || null } }),
       ),
-      el("p", { className: "msg__text", text: msg.text ?? "" }),
+      // Typed text keeps its own direction: Latin words on an Arabic page and the other way round.
+      el("p", { className: "msg__text", text: msg.text ?? "", attrs: { dir: "auto" } }),
       el("p", { className: "msg__status" }),
     );
   }
@@ -720,7 +721,7 @@ export class ConversationView {
         el("span", { className: "msg__who", text: this.s.you || "" }),
         el("time"),
       ),
-      el("p", { className: "msg__text", text }),
+      el("p", { className: "msg__text", text, attrs: { dir: "auto" } }),
       el("p", { className: "msg__status", text: this.s.sending || "" }),
     );
   }

@@ -14,6 +14,8 @@ import {
 } from "./common.js";
 import { createChatTools } from "./chat_tools.js";
 import { createSupervision } from "./supervision.js";
+import { createWellbeing } from "./wellbeing.js";
+import { createSignals } from "./signals.js";
 
 const body = document.body;
 const S = readStrings(body);
@@ -76,6 +78,20 @@ const supervision = createSupervision({
     const chat = ensureChat(info);
     if (chat) selectChat(chat.id, false);
   },
+});
+
+// Wellbeing (heavy mark, one's own day, pause, "I would like to talk"): wellbeing.js.
+const wellbeing = createWellbeing({
+  lang: config.lang,
+  send: (frame) => connection.send(frame),
+  chats: () => chats,
+});
+
+// Indicator signals (issue 19, item 2): marks in the visitor's words, confirm/dismiss: signals.js.
+const signals = createSignals({
+  strings: S,
+  send: (frame) => connection.send(frame),
+  chats: () => chats,
 });
 
 // ----- helpers -----
@@ -166,6 +182,7 @@ function queueItem(entry) {
       { className: "queue-item__info" },
       el("span", { className: "queue-item__name", attrs: { id: nameId } }),
       el("span", { className: "urgent-badge queue-item__urgent" }),
+      el("span", { className: "queue-item__lang" }),
       el("span", { className: "queue-item__wait" }),
       el("span", { className: "queue-item__returning" }),
     ),
@@ -196,6 +213,11 @@ function renderQueue() {
     const urgentBadge = li.querySelector(".queue-item__urgent");
     urgentBadge.hidden = !urgent;
     setText(urgentBadge, urgent ? S.urgent_badge : "");
+    // Issue 14: the visitor's language, so a counselor who speaks it can take this chat.
+    const langTag = li.querySelector(".queue-item__lang");
+    const code = (entry.lang || "").toUpperCase();
+    setText(langTag, code);
+    langTag.setAttribute("title", S.visitor_language.replace("{code}", code));
     const button = li.querySelector("button");
     const busy = accepting.has(entry.conversation_id);
     button.disabled = full || busy || accepting.size > 0;
@@ -265,6 +287,8 @@ function endedText(info) {
       return S.ended_timeout;
     case "technical":
       return S.ended_technical;
+    case "left":
+      return S.ended_left;
     default:
       return S.ended_unknown;
   }
@@ -351,6 +375,8 @@ function createChat(info, nicknameHint) {
 
   bindComposer(input, chat.els.send, () => chat.view);
   tools.attach(chat);
+  wellbeing.attach(chat);
+  signals.attach(chat);
   tab.addEventListener("click", () => selectChat(chat.id, true));
   chat.els.endButton.addEventListener("click", () => {
     chat.els.confirm.hidden = false;
@@ -423,6 +449,7 @@ function applyChatInfo(chat, info) {
     chat.els.ended.hidden = true;
   }
   tools.applyState(chat);
+  if (ended && previous.state !== "ended") wellbeing.chatEnded(chat);
 }
 
 /** The chat went to a colleague or back to the queue: keep it readable, no longer writable. */
@@ -497,7 +524,7 @@ function updateChatsChrome() {
 // ----- frames -----
 
 function onFrame(frame) {
-  if (supervision.onFrame(frame)) return;
+  if (supervision.onFrame(frame) || wellbeing.onFrame(frame) || signals.onFrame(frame)) return;
   switch (frame.type) {
     case "welcome":
       onWelcome(frame);
@@ -552,6 +579,7 @@ function onFrame(frame) {
     case "receipt": {
       const chat = chats.get(frame.conversation_id);
       if (chat) chat.view.handle(frame);
+      if (chat && (frame.type === "message" || frame.type === "messages")) signals.messagesAdded(chat);
       break;
     }
     case "error":
@@ -574,6 +602,7 @@ function onWelcome(frame) {
   if (frame.staff && frame.staff.display_name) staffName = frame.staff.display_name;
   if (frame.staff && frame.staff.id) staffId = frame.staff.id;
   accepting.clear();
+  wellbeing.connected();
   const open = new Set();
   for (const info of Array.isArray(frame.conversations) ? frame.conversations : []) {
     if (!info || !info.id) continue;

@@ -77,6 +77,8 @@ export class RegistrationForm {
     this.invalid = {}; // field id -> problem, from the last refused save
     this.missing = new Map(); // field id -> message, shown once "Mark complete" was refused
     this.checking = false; // "Mark complete" was refused and not yet done
+    this.suggested = new Set(); // indicator values the counselor confirmed in the chat (signals.js)
+    this.prefilled = new Set(); // ... of which each is ticked once: unticking it then stands
   }
 
   async load() {
@@ -94,6 +96,7 @@ export class RegistrationForm {
       if (data.version === 0 && data.defaults) this.setStatus(S.defaults_loaded);
       this.loaded = true;
       this.loadFailed = false;
+      this.prefill();
     } catch {
       this.loadFailed = true;
       this.onState(this);
@@ -199,6 +202,33 @@ export class RegistrationForm {
     fieldset.append(legend, hint, body, error);
     this.inputs.set(field.id, { fieldset, controls, error, field });
     return fieldset;
+  }
+
+  /** Issue 19, item 2: signals the counselor confirmed in the chat, to tick under "Indicators". */
+  suggest(values) {
+    this.suggested = new Set(Array.isArray(values) ? values : []);
+    if (this.loaded) this.prefill();
+  }
+
+  prefill() {
+    const entry = this.inputs.get("indicators");
+    if (!entry || entry.fieldset.hidden || this.complete) return;
+    let added = false;
+    for (const control of entry.controls) {
+      if (!this.suggested.has(control.value) || this.prefilled.has(control.value)) continue;
+      this.prefilled.add(control.value);
+      if (control.checked) continue;
+      control.checked = true;
+      this.exclusive(entry.field, control);
+      added = true;
+    }
+    if (!added) return;
+    // Beside the field, not in the status line: the next save would overwrite it there.
+    if (!entry.prefilledNote) {
+      entry.prefilledNote = el("p", { className: "hint reg-field__prefilled", text: S.signals_prefilled });
+      entry.fieldset.insertBefore(entry.prefilledNote, entry.fieldset.querySelector(".reg-field__body"));
+    }
+    this.changed();
   }
 
   /** "unknown" and "none" cannot be combined with other choices: ticking one clears the others. */
@@ -500,6 +530,7 @@ function attachToPanel(panel) {
     onSaved: () => schedulePendingRefresh(),
     onState: () => gate(),
   });
+  panel.addEventListener("baken:signals-confirmed", (event) => form.suggest(event.detail && event.detail.values));
   const ended = () => panel.classList.contains("chat-panel--ended");
   // The chat itself has already ended for the visitor; only the counselor's panel waits. A form
   // that cannot be loaded does not trap the panel: the "to register" list still holds the chat.

@@ -85,6 +85,8 @@ export function createSupervision(options) {
             className: "overview-item__meta",
             text: fmt(S.load, { n: c.active_chats, max: c.max_chats }),
           }),
+          // Issue 15, item 6: only that someone is on a pause, never why or their figures.
+          ...(c.pause_until ? [el("span", { className: "overview-item__meta", text: S.on_pause })] : []),
         ),
       ),
     );

@@ -19,6 +19,8 @@ const config = {
   lang: body.dataset.lang || document.documentElement.lang || "nl",
   wsPath: body.dataset.wsPath || "/ws/visitor",
   exitPath: body.dataset.exitPath || "/exit",
+  // The organisation's entry, "/o/<slug>" or "" (issue 14): its own queue, hours and mailbox.
+  base: body.dataset.base || "",
   maxChars: Number(body.dataset.maxChars) || 4000,
   // Seconds of waiting (or of expected wait) after which leaving a message is offered; 0 = never.
   offerMessageAfter: Number(body.dataset.offerMessageAfter) || 0,
@@ -231,7 +233,18 @@ function setStatus(text) {
 
 let statusTimer = 0;
 
+// Issue 13: a network that blocks WebSockets (a school or shelter filter, some proxies) never lets
+// the socket open. After three failed tries the visitor is moved to the chat that needs no socket:
+// the same chat over plain page loads. A socket that worked once and then dropped just reconnects.
+let everOnline = false;
+
 function onStatus(status, failures) {
+  if (status === "online") everOnline = true;
+  if (status === "reconnecting" && !everOnline && failures >= 3 && (state === "queued" || state === "active")) {
+    connection.stop();
+    window.location.replace(`${config.base}/chat?lang=${encodeURIComponent(config.lang)}`);
+    return;
+  }
   if (status === "stopped" && state === "ended" && ui.codeBox.hidden) ui.codeOffer.hidden = true;
   if (state === "ended" || state === "start" || status === "online" || status === "connecting") {
     clearTimeout(statusTimer);
@@ -385,7 +398,10 @@ function postStart(nickname, proof, form) {
   const danger = form.querySelector("input[name=danger]");
   if (age && age.value) body.age_band = age.value;
   if (danger) body.danger = danger.checked;
-  return postJson("/api/visitor/start", body);
+  // Issue 18: the campaign this page was opened for (/c/<code>), counted anonymously.
+  const campaign = form.querySelector("input[name=campaign]");
+  if (campaign) body.campaign = campaign.value;
+  return postJson(config.base + "/api/visitor/start", body);
 }
 
 async function isProofError(response) {
@@ -531,7 +547,7 @@ ui.queueMessageForm.addEventListener("submit", async (event) => {
     const body = { text: ui.queueMessageText.value, lang: config.lang };
     const proof = await pow.take();
     if (proof) body.pow = proof;
-    const response = await fetch("/api/visitor/message", {
+    const response = await fetch(config.base + "/api/visitor/message", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
@@ -603,7 +619,10 @@ function showFollowups(messages) {
     item.className = "closed-answers__item";
     const from = document.createElement("strong");
     from.textContent = `${S.followup_from}: `;
-    item.append(from, document.createTextNode(message.text));
+    // The counselor's text keeps its own direction beside the label in the page's language.
+    const text = document.createElement("bdi");
+    text.textContent = message.text;
+    item.append(from, text);
     ui.followupList.append(item);
   }
   ui.followups.hidden = ui.followupList.children.length === 0;
@@ -644,7 +663,7 @@ ui.returnForm.addEventListener("submit", async (event) => {
     const proof = await pow.take();
     if (!proof) break;
     ui.returnStatus.textContent = S.starting;
-    response = await postJson("/api/visitor/return", { code, lang: config.lang, pow: proof });
+    response = await postJson(config.base + "/api/visitor/return", { code, lang: config.lang, pow: proof });
     if (!response || response.status !== 400 || !(await isProofError(response))) break;
     ui.returnStatus.textContent = S.preparing;
   }
@@ -684,7 +703,7 @@ ui.destroyButton.addEventListener("click", async (event) => {
   const proof = await pow.take();
   ui.returnStatus.textContent = S.starting;
   const body = proof ? { code, pow: proof } : { code };
-  const response = await postJson("/api/visitor/code/destroy", body);
+  const response = await postJson(config.base + "/api/visitor/code/destroy", body);
   pow.prepare();
   ui.destroyButton.disabled = false;
   if (response && response.ok) {
@@ -720,6 +739,24 @@ ui.leaveYes.addEventListener("click", () => {
 });
 
 ui.reloadButton.addEventListener("click", () => window.location.reload());
+
+// Issue 18, item 6: the cover. Its code and page are fetched only when the visitor asks for it.
+const coverButton = $("cover-button");
+if (coverButton) {
+  coverButton.closest("[data-cover-bar]").hidden = false;
+  coverButton.addEventListener("click", () => {
+    import("./cover.js")
+      .then((cover) =>
+        cover.showCover({
+          base: config.base,
+          lang: config.lang,
+          exitPath: config.exitPath,
+          returnFocus: coverButton,
+        }),
+      )
+      .catch(() => {});
+  });
+}
 
 document.addEventListener("visibilitychange", () => {
   if (pageVisible()) view.seen();

@@ -1,0 +1,83 @@
+"""Indicator detections for the counselor of a chat (issue 19, item 2; docs/protocol.md).
+
+Each visitor message that reaches this process's hub is read by the detector (baken.signals)
+once the message itself went out, in a later turn of the event loop: the sender's ack and the
+fan-out never wait for it. A `signals` frame goes to the sockets of the conversation's own
+counselor on this process, and only when something was found. Never to the visitor, never to
+other staff, never stored, never logged: the detection lives as long as the frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from baken.domain.conversation import Sender
+from baken.domain.rate import TokenBucket
+from baken.realtime.connection import Connection, StaffIdentity
+from baken.realtime.hub import Hub
+from baken.signals import UnknownLanguage, detect, warm_up
+from baken.store.records import StoredMessage
+
+log = logging.getLogger(__name__)
+
+# Reading costs about 0.7 µs per character (docs/signals.md): this bounds the detector to roughly
+# a seventh of a core per process, whatever visitors send; beyond it a message is not read.
+CHARS_PER_SECOND = 200_000
+
+
+class SignalsPush:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.sent = 0  # frames, for tests and metrics; counts only
+        self.skipped = 0  # messages left unread because the budget was spent
+        self.budget = TokenBucket(CHARS_PER_SECOND, 2 * CHARS_PER_SECOND)
+        hub.message_listeners.append(self.on_message)
+        warm_up()  # the lexicons compile now, not during the first chat of each language
+
+    def on_message(self, message: StoredMessage) -> None:
+        if message.sender is not Sender.VISITOR or message.event is not None or not message.text:
+            return
+        if not self._counselor_sockets(message.conversation_id):
+            return  # nobody here to tell: the counselor's own process does it
+        asyncio.get_running_loop().call_soon(self._detect, message)
+
+    def _counselor_sockets(self, conversation_id: str) -> list[Connection]:
+        record = self.hub.open.get(conversation_id)
+        if record is None or record.counselor_id is None:
+            return []
+        return [
+            conn
+            for conn in self.hub.by_conversation.get(conversation_id, ())
+            if isinstance(conn.identity, StaffIdentity)
+            and conn.identity.member.id == record.counselor_id
+        ]
+
+    def _detect(self, message: StoredMessage) -> None:
+        record = self.hub.open.get(message.conversation_id)
+        sockets = self._counselor_sockets(message.conversation_id)
+        if record is None or not sockets:
+            return
+        if not self.budget.take(time.monotonic(), len(message.text)):
+            self.skipped += 1
+            return
+        try:
+            found = detect(message.text, record.lang)
+        except UnknownLanguage:
+            return
+        except Exception:  # a detector bug must never cost the chat anything
+            log.exception("indicator detection failed; the message itself was delivered")
+            return
+        if not found.labels:
+            return
+        frame: dict[str, Any] = {
+            "type": "signals",
+            "conversation_id": message.conversation_id,
+            "seq": message.seq,
+            **found.as_dict(),
+        }
+        for conn in sockets:
+            conn.send(frame)
+        self.sent += 1

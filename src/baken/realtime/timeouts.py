@@ -1,0 +1,187 @@
+"""Nothing left hanging (issue 15): visitors who are gone leave the queue, and chats where the
+visitor is gone or nobody writes any more are closed — after a warning to both sides.
+
+Whether a visitor is still there is kept in the database, not in one process's memory, so it
+holds across processes and restarts: each process writes `conversations.visitor_seen_at` for the
+conversations whose visitor has a socket on it (or loaded a page of the chat without JavaScript)
+once every `PRESENCE_SECONDS`, in one statement. Every process also sweeps: a waiting visitor not
+seen for `BAKEN_QUEUE_GONE_SECONDS` leaves the queue (`ended_by: "left"`); an active chat whose
+visitor has not been seen for `BAKEN_ACTIVE_GONE_MINUTES`, or where nobody wrote for
+`BAKEN_IDLE_MINUTES`, gets a `timeout_warning` line `BAKEN_TIMEOUT_WARNING_MINUTES` before the
+end, and then ends as `timeout`. Ending is the domain's END move, a conditional UPDATE: when two
+processes sweep the same chat, one ends it and the other changes nothing.
+
+A process sweeps only after it has been up for the queue's limit, so that after a restart the
+visitors' sockets have time to come back before anyone is counted as gone. The clock is injected:
+tests move it, they do not wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from baken.config import Settings
+from baken.domain.conversation import EVENT_TIMEOUT_WARNING, EndedBy
+from baken.realtime.hub import Hub
+from baken.realtime.live import Live
+from baken.store.clock import utcnow
+from baken.store.conversation_repo import ConversationRepository
+
+log = logging.getLogger(__name__)
+
+PRESENCE_SECONDS = 15.0
+SWEEP_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    queue_gone: timedelta
+    active_gone: timedelta
+    idle: timedelta
+    warning: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            queue_gone=timedelta(seconds=settings.queue_gone_seconds),
+            active_gone=timedelta(minutes=settings.active_gone_minutes),
+            idle=timedelta(minutes=settings.idle_minutes),
+            warning=timedelta(minutes=settings.timeout_warning_minutes),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    left: list[str]
+    warned: list[str]
+    timed_out: list[str]
+
+
+class Timeouts:
+    def __init__(
+        self,
+        settings: Settings,
+        repo: ConversationRepository,
+        hub: Hub,
+        live: Live,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.limits = Limits.of(settings)
+        self.repo = repo
+        self.hub = hub
+        self.live = live
+        self.clock = clock
+        # Conversations whose visitor loaded a page of the chat without JavaScript since the last
+        # write: their refreshes count as being there, at no extra write per refresh.
+        self._touched: set[str] = set()
+        self._started_at: datetime | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # --- presence --------------------------------------------------------------------------------
+
+    def touch(self, conversation_id: str) -> None:
+        self._touched.add(conversation_id)
+
+    def present(self) -> set[str]:
+        """The conversations whose visitor is here on this process right now."""
+        here = {
+            conversation_id
+            for conversation_id, conns in self.hub.by_conversation.items()
+            if any(conn.is_visitor for conn in conns)
+        }
+        return here | self._touched
+
+    async def write_presence(self, now: datetime | None = None) -> int:
+        now = now or self.clock()
+        present = sorted(self.present())
+        self._touched.clear()
+        ids = [cid for cid in present if cid in self.hub.open]  # only open chats need it
+        await self.repo.mark_visitors_seen(ids, now)
+        return len(ids)
+
+    # --- sweeping --------------------------------------------------------------------------------
+
+    async def sweep(self, now: datetime | None = None) -> SweepResult:
+        now = now or self.clock()
+        left = await self._sweep_queue(now)
+        warned, timed_out = await self._sweep_active(now)
+        return SweepResult(left, warned, timed_out)
+
+    async def _sweep_queue(self, now: datetime) -> list[str]:
+        gone = await self.repo.queued_unseen_since(now - self.limits.queue_gone)
+        # Someone whose socket is on this very process is here, whatever the last write says.
+        present = self.present()
+        ended = []
+        for conversation_id in gone:
+            if conversation_id in present:
+                continue
+            transition = await self.repo.end(conversation_id, EndedBy.LEFT)
+            if transition is not None:
+                self.live.transition(transition)
+                ended.append(conversation_id)
+        return ended
+
+    async def _sweep_active(self, now: datetime) -> tuple[list[str], list[str]]:
+        present = self.present()
+        warned, timed_out = [], []
+        for chat in await self.repo.active_liveness():
+            seen = max(chat.since, chat.visitor_seen_at or chat.since)
+            if chat.conversation_id in present:
+                seen = now
+            spoke = chat.since
+            if chat.last_words_ms is not None:
+                wrote = datetime.fromtimestamp(chat.last_words_ms / 1000, tz=UTC)
+                spoke = max(spoke, wrote)
+            deadline = min(seen + self.limits.active_gone, spoke + self.limits.idle)
+            if now >= deadline:
+                transition = await self.repo.end(chat.conversation_id, EndedBy.TIMEOUT)
+                if transition is not None:
+                    self.live.transition(transition)
+                    timed_out.append(chat.conversation_id)
+            elif now >= deadline - self.limits.warning and chat.last_event != EVENT_TIMEOUT_WARNING:
+                # Once: the warning is then the transcript's last line until someone writes.
+                event = await self.repo.add_event(chat.conversation_id, EVENT_TIMEOUT_WARNING)
+                if event is not None:
+                    self.live.committed([event])
+                    warned.append(chat.conversation_id)
+        return warned, timed_out
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._started_at = self.clock()
+        self._tasks = [
+            self.loop.create_task(self._forever(self.write_presence, PRESENCE_SECONDS)),
+            self.loop.create_task(self._forever(self._sweep_when_settled, SWEEP_SECONDS)),
+        ]
+
+    async def _sweep_when_settled(self) -> None:
+        now = self.clock()
+        if self._started_at is not None and now - self._started_at < self.limits.queue_gone:
+            return  # just started: the visitors' sockets are still coming back
+        await self.sweep(now)
+
+    async def _forever(self, work: Callable[[], Awaitable[object]], every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A database hiccup must not stop the sweeps for good; the next round retries.
+                log.exception("timeouts: %s failed", getattr(work, "__name__", "work"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
