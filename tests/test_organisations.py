@@ -415,6 +415,9 @@ def test_baken_org_and_user_add_manage_a_second_helpline(
     code, out = run("org", "set", "jeugd", "--priority-under-16", "0", "--priority-16-17", "0")
     assert code == 0 and "priority=0/0" in out, out
     assert run("org", "set", "jeugd", "--priority-under-16", "100")[0] == 2  # danger stays first
+    code, out = run("org", "set", "jeugd", "--retention-days", "30")
+    assert code == 0 and "retention_days=30" in out, out
+    assert run("org", "set", "jeugd", "--retention-days", "0")[0] == 2
     assert run("org", "set", "jeugd")[0] == 2  # nothing to change
     assert run("org", "set", "nergens", "--name", "X") == (2, "There is no organisation 'nergens'.")
 
@@ -576,3 +579,34 @@ async def test_take_next_prefers_a_visitor_whose_language_the_counselor_speaks(
     assert (await nl_speaker.expect("accepted"))["conversation_id"] == arabic["id"]
     await nl_speaker.close()
     await pl_speaker.close()
+
+
+def test_the_language_hold_is_part_of_the_wait_estimate() -> None:
+    from datetime import timedelta
+
+    from baken.domain.languages import LANGUAGE_HOLD, language_floor
+
+    hold = int(LANGUAGE_HOLD.total_seconds())
+    assert language_floor(timedelta(0), spoken=True, position=5) == 0
+    assert language_floor(timedelta(0), spoken=False, position=1) == 0  # nobody else: taken now
+    assert language_floor(timedelta(seconds=30), spoken=False, position=2) == hold - 30
+    assert language_floor(LANGUAGE_HOLD * 2, spoken=False, position=2) == 0
+
+
+async def test_a_visitor_nobody_online_speaks_to_is_told_the_longer_wait(
+    two_helplines: Server,
+) -> None:
+    srv = two_helplines
+    _sid, token = add_staff_with_role(srv, Role.COUNSELOR, languages=("nl",))
+    anna = await counselor(srv, token)
+    for _ in range(3):  # three accepts make a service rate, so there is an estimate at all
+        _start(srv)
+        await anna.send({"type": "take_next"})
+        await anna.expect("accepted")
+    dutch = _start(srv, lang="nl").json()["conversation"]
+    polish = _start(srv, lang="pl").json()["conversation"]
+    assert dutch["estimated_wait_seconds"] is not None
+    # Nobody online speaks Polish: the visitor waits for the language hold, and is told so.
+    assert polish["position"] == 2
+    assert polish["estimated_wait_seconds"] >= 150 > dutch["estimated_wait_seconds"]
+    await anna.close()

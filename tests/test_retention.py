@@ -339,3 +339,57 @@ def test_retention_days_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("BAKEN_RETENTION_DAYS", "0")
     with pytest.raises(ValueError):
         Settings()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_an_organisation_with_its_own_period_is_purged_by_it(kind: str, tmp_path: Path) -> None:
+    """Issue 14: an organisation may keep transcripts shorter (or longer) than the installation."""
+    with database_settings(kind, tmp_path) as settings:
+        master, _ = load_or_create_master_key(settings.master_key, settings.data_dir)
+        run_async(_own_periods(settings, master))
+
+
+async def _own_periods(settings: Settings, master: MasterKey) -> None:
+    from baken.store.organisation_repo import OrganisationRepository
+
+    db = Database(settings)
+    try:
+        await World(settings).start()
+        organisations = OrganisationRepository(db)
+        short = await organisations.add("kort", "Kort", organisation_id="org_kort")
+        await organisations.update(short.id, retention_days=10)
+        long_ = await organisations.add("lang", "Lang", organisation_id="org_lang")
+        await organisations.update(long_.id, retention_days=400)
+
+        async def chat_at(organisation_id: str, days_ago: int) -> str:
+            cid = await chat(db, master, timedelta(days=days_ago))
+            async with db.writer.begin() as conn:
+                await conn.execute(
+                    update(conversations)
+                    .where(conversations.c.id == cid)
+                    .values(organisation_id=organisation_id)
+                )
+            return cid
+
+        default_30 = await chat_at(DEFAULT_ORGANISATION, 30)
+        default_100 = await chat_at(DEFAULT_ORGANISATION, 100)
+        short_30 = await chat_at(short.id, 30)
+        short_5 = await chat_at(short.id, 5)
+        long_100 = await chat_at(long_.id, 100)
+        due = await RetentionRepository(db).due(utcnow() - timedelta(days=90))
+        assert due.conversations == 2  # one pass with the installation's period sees two
+
+        counts = await purge(db, 90)
+        assert counts.conversations == 2
+        async with db.reader.connect() as conn:
+            shredded = set(
+                (
+                    await conn.execute(
+                        select(conversations.c.id).where(conversations.c.key_id == SHREDDED_KEY_ID)
+                    )
+                ).scalars()
+            )
+        assert shredded == {default_100, short_30}
+        assert not shredded & {default_30, short_5, long_100}
+    finally:
+        await db.dispose()

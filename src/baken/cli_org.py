@@ -122,6 +122,7 @@ def _describe(organisation: Organisation) -> str:
         f"priority={_or_default(organisation.priority_under_16)}/"
         f"{_or_default(organisation.priority_16_17)}",
         f"exit_url={organisation.exit_url or 'default'}",
+        f"retention_days={_or_default(organisation.retention_days)}",
         "active" if organisation.active else "DISABLED",
     ]
     return "  ".join(parts)
@@ -193,6 +194,12 @@ def org_set(
     priority_16_17: int | None = typer.Option(
         None, "--priority-16-17", help="Queue points for visitors of 16 or 17 (0-99)."
     ),
+    retention_days: int | None = typer.Option(
+        None, "--retention-days", help="Days after which its transcripts become unreadable."
+    ),
+    default_retention: bool = typer.Option(
+        False, "--default-retention", help="Use BAKEN_RETENTION_DAYS again."
+    ),
 ) -> None:
     """Change an organisation's settings. The slug and id never change: they are on posters."""
     changes: dict[str, object] = {
@@ -205,11 +212,14 @@ def org_set(
             "queue_max": queue_max,
             "priority_under_16": priority_under_16,
             "priority_16_17": priority_16_17,
+            "retention_days": retention_days,
         }.items()
         if value is not None
     }
     if default_queue_max:
         changes["queue_max"] = None
+    if default_retention:
+        changes["retention_days"] = None
     if not changes:
         console.print("[red]Nothing to change: give at least one setting.[/red]")
         raise typer.Exit(2)

@@ -53,7 +53,7 @@ def purge(
     from baken.audit import kinds
     from baken.crypto.envelope import CipherCache
     from baken.crypto.keyfile import load_or_create_master_key
-    from baken.retention.job import cutoff_for
+    from baken.retention.job import organisation_periods, passes
     from baken.retention.job import purge as run_purge
     from baken.store.audit_repo import AuditLog
     from baken.store.retention_repo import PurgeCounts, RetentionRepository
@@ -65,7 +65,11 @@ def purge(
         db = Database(settings)
         try:
             if dry_run:
-                return await RetentionRepository(db).due(cutoff_for(settings.retention_days))
+                repo, total = RetentionRepository(db), PurgeCounts()
+                periods = await organisation_periods(db)
+                for cutoff, scope in passes(settings.retention_days, periods):
+                    total += await repo.due(cutoff, scope)
+                return total
             ring, _ = load_or_create_master_key(settings.master_key, settings.data_dir)
             return await run_purge(
                 db,

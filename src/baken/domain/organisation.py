@@ -24,6 +24,7 @@ __all__ = [
     "check_number",
     "check_priority",
     "check_queue_max",
+    "check_retention_days",
     "check_slug",
     "phones_from_json",
     "phones_to_json",
@@ -81,6 +82,8 @@ class Organisation:
     # installation's settings). Danger always goes first, whatever these are.
     priority_under_16: int | None = None
     priority_16_17: int | None = None
+    # Days after which its transcripts become unreadable (None: BAKEN_RETENTION_DAYS).
+    retention_days: int | None = None
     active: bool = True
     passkeys_required: bool = False
 
@@ -156,6 +159,15 @@ def check_priority(value: int | None) -> int | None:
         raise OrganisationError(
             "priority", "Priority points are 0 to 99 (danger always goes first)."
         )
+    return value
+
+
+def check_retention_days(value: int | None) -> int | None:
+    """The same bounds as BAKEN_RETENTION_DAYS."""
+    if value is None:
+        return None
+    if not 1 <= value <= 36_500:
+        raise OrganisationError("retention_days", "Retention is 1 to 36,500 days.")
     return value
 
 

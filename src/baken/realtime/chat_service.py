@@ -14,7 +14,7 @@ from baken.audit import kinds as audit_kinds
 from baken.config import Settings
 from baken.crypto.code_hash import code_hash
 from baken.domain.conversation import EndedBy, Sender, State
-from baken.domain.languages import speaks
+from baken.domain.languages import LANGUAGE_HOLD, speaks
 from baken.domain.queue import AgeBand, PriorityRules, is_urgent, priority_for
 from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
@@ -80,9 +80,6 @@ CODE_TRIES_PER_SECOND = 5.0
 CODE_TRIES_BURST = 20.0
 # A returning visitor waits this long for their own counselor before others take them next.
 PREFERRED_HOLD = timedelta(minutes=2)
-# A visitor in a language the counselor asking does not speak waits this long for one who does;
-# after that anyone takes them: a wait in the wrong language beats no help at all.
-LANGUAGE_HOLD = timedelta(minutes=3)
 
 # The author key of every visitor message (Connection.author on a visitor socket): resends are
 # recognised per conversation, author and client_msg_id, so ids never collide across chats.
@@ -137,6 +134,7 @@ class ChatService:
         self.audit = AuditLog(repo.db)
         # Who is online on any process (supervision); the counselor tools use it for transfers.
         self.presence = Presence(self.hub, broker)
+        self.hub.language_spoken = self.presence.speaks
         # What the tools share with this service; they get this, never the service itself.
         self.live = Live(settings, repo, broker, self.hub, self.codes, self.audit, self.presence)
         self.writer = MessageWriter(repo, self.live.committed)

@@ -16,6 +16,7 @@ from typing import Any
 
 from baken.crypto.envelope import DecryptionError
 from baken.domain.conversation import State
+from baken.domain.languages import language_floor
 from baken.domain.queue import (
     QueuePlace,
     is_urgent,
@@ -71,6 +72,9 @@ class Hub:
             lambda: deque(maxlen=2000)
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        # Issue 14: whether someone online in the organisation speaks a language (presence.py
+        # fills it in); a visitor nobody speaks to waits at least the language hold.
+        self.language_spoken: Callable[[str, str], bool] = lambda _org, _lang: True
         # Told when a staff socket opens or closes here (presence.py announces it to others).
         self.staff_listeners: list[Callable[[], None]] = []
         # Told of each message after it went out to this process's sockets (signals_push.py).
@@ -170,9 +174,28 @@ class Hub:
         position = self.queue_positions().get(conversation_id)
         if position is None:
             return None
+        record = self.open[conversation_id]
         if isinstance(rate, _NotGiven):
-            rate = self.service_rate_of(self.open[conversation_id].organisation_id)
-        return QueuePlace(position, wait_seconds_at(position, rate))
+            rate = self.service_rate_of(record.organisation_id)
+        return QueuePlace(position, self._wait_of(record, position, rate, utcnow(), {}))
+
+    def _wait_of(
+        self,
+        record: ConversationRecord,
+        position: int,
+        rate: float | None,
+        now: datetime,
+        spoken: dict[tuple[str, str], bool],
+    ) -> int | None:
+        """The estimate, never shorter than the language hold (issue 14); ``spoken`` caches the
+        answer per organisation and language for one broadcast."""
+        wait = wait_seconds_at(position, rate)
+        if wait is None:
+            return None
+        key = (record.organisation_id, record.lang)
+        if key not in spoken:
+            spoken[key] = self.language_spoken(*key)
+        return max(wait, language_floor(now - record.created_at, spoken[key], position))
 
     def queue_order(self) -> list[str]:
         places = self.queue_positions()
@@ -239,6 +262,8 @@ class Hub:
         # Visitors only hear about their own place, and only when it (or the estimate) moved.
         # One service rate per organisation: per visitor it would walk the recent accepts.
         rates: dict[str, float | None] = {}
+        spoken: dict[tuple[str, str], bool] = {}
+        now = utcnow()
         # The hot loop of an accept with 2,000 waiting: plain values, no objects per visitor.
         by_conversation = self.by_conversation
         open_records = self.open
@@ -246,12 +271,13 @@ class Hub:
             followers = by_conversation.get(conversation_id)
             if not followers:
                 continue
-            organisation_id = open_records[conversation_id].organisation_id
+            record = open_records[conversation_id]
+            organisation_id = record.organisation_id
             if organisation_id in rates:
                 rate = rates[organisation_id]
             else:
                 rate = rates[organisation_id] = self.service_rate_of(organisation_id)
-            wait_seconds = wait_seconds_at(position, rate)
+            wait_seconds = self._wait_of(record, position, rate, now, spoken)
             shown = (position, minutes_of(wait_seconds))
             frame: str | None = None
             for conn in followers:

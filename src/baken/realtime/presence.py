@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from baken.domain.languages import speaks
 from baken.realtime.broker import Broker, Event
 from baken.realtime.connection import StaffIdentity
 from baken.realtime.hub import Hub
@@ -45,6 +46,8 @@ class OnlineStaff:
     staff_id: str
     organisation_id: str
     role: str
+    # Issue 14: the languages they speak (empty: Dutch and English, domain/languages.py).
+    languages: tuple[str, ...] = ()
 
 
 class Presence:
@@ -86,7 +89,7 @@ class Presence:
                 if isinstance(conn.identity, StaffIdentity) and not conn.closed:
                     member = conn.identity.member
                     found[staff_id] = OnlineStaff(
-                        staff_id, member.organisation_id, member.role.value
+                        staff_id, member.organisation_id, member.role.value, member.languages
                     )
                     break
         return found
@@ -106,6 +109,13 @@ class Presence:
         """Someone who takes chats — a counselor or supervisor — is signed in to the console of
         this organisation, on any process (issue 15: the chat is open only then)."""
         return any(member.role in TAKES_CHATS for member in self.online(organisation_id).values())
+
+    def speaks(self, organisation_id: str, lang: str) -> bool:
+        """Someone who takes chats in this organisation, online now, speaks ``lang``."""
+        return any(
+            member.role in TAKES_CHATS and speaks(member.languages, lang)
+            for member in self.online(organisation_id).values()
+        )
 
     def is_online(self, staff_id: str) -> bool:
         if self.hub.staff_by_id.get(staff_id):
@@ -129,7 +139,7 @@ class Presence:
 
     def _publish(self, state: str) -> None:
         here = [] if state == GONE else list(self.local().values())
-        staff = [[m.staff_id, m.organisation_id, m.role] for m in here]
+        staff = [[m.staff_id, m.organisation_id, m.role, ",".join(m.languages)] for m in here]
         wire: dict[str, Any] = {"process": self.process_id, "state": state, "staff": staff}
         self.broker.publish({"kind": "presence", **wire, "wire": wire})
 
@@ -184,10 +194,13 @@ def _members(raw: Any) -> dict[str, OnlineStaff]:
     if not isinstance(raw, list):
         return found
     for item in raw:
+        # Three fields from a process of the version before issue 14; four since (languages).
         if (
             isinstance(item, list)
-            and len(item) == 3
-            and all(isinstance(part, str) and 0 < len(part) <= 40 for part in item)
+            and len(item) in (3, 4)
+            and all(isinstance(part, str) and 0 < len(part) <= 40 for part in item[:3])
+            and (len(item) == 3 or (isinstance(item[3], str) and len(item[3]) <= 80))
         ):
-            found[item[0]] = OnlineStaff(item[0], item[1], item[2])
+            languages = tuple(x for x in item[3].split(",") if x) if len(item) == 4 else ()
+            found[item[0]] = OnlineStaff(item[0], item[1], item[2], languages)
     return found

@@ -13,7 +13,8 @@ from baken.store.audit_repo import AuditLog
 from baken.store.clock import utcnow
 from baken.store.consult_repo import purge_consults_before
 from baken.store.database import Database
-from baken.store.retention_repo import PurgeCounts, RetentionRepository
+from baken.store.organisation_repo import OrganisationRepository
+from baken.store.retention_repo import PurgeCounts, RetentionRepository, Scope
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,25 @@ def cutoff_for(retention_days: int, now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=retention_days)
 
 
+def passes(
+    retention_days: int, own: dict[str, int], now: datetime | None = None
+) -> list[tuple[datetime, Scope]]:
+    """The purge passes: one per organisation with a period of its own (issue 14), and one for
+    everyone else with the installation's period."""
+    found: list[tuple[datetime, Scope]] = [
+        (cutoff_for(retention_days, now), Scope(tuple(sorted(own)), others=True))
+    ]
+    for organisation_id, days in sorted(own.items()):
+        found.append((cutoff_for(days, now), Scope((organisation_id,), others=False)))
+    return found
+
+
+async def organisation_periods(db: Database) -> dict[str, int]:
+    """The organisations whose retention period is their own."""
+    organisations = await OrganisationRepository(db).all()
+    return {o.id: o.retention_days for o in organisations if o.retention_days is not None}
+
+
 async def purge(
     db: Database,
     retention_days: int,
@@ -36,30 +56,34 @@ async def purge(
     now: datetime | None = None,
     actor: kinds.Actor = kinds.SYSTEM,
 ) -> PurgeCounts:
-    """Destroy everything that is due, batch by batch; returns what was destroyed."""
+    """Destroy everything that is due, batch by batch; returns what was destroyed. An
+    organisation with a retention period of its own is purged by that period."""
     cutoff = cutoff_for(retention_days, now)
     repo = RetentionRepository(db)
     total = PurgeCounts()
-    while True:
-        counts, ids = await repo.purge_conversations(cutoff)
-        total += counts
-        if ciphers is not None:
-            for conversation_id in ids:
-                ciphers.forget(conversation_id)
-        if not ids:
-            break
-    while True:
-        counts, ids = await repo.purge_mailboxes(cutoff)
-        total += counts
-        if ciphers is not None:
-            for code_id in ids:
-                ciphers.forget(code_id)
-        if not ids:
-            break
+    all_passes = passes(retention_days, await organisation_periods(db), now)
+    for pass_cutoff, scope in all_passes:
+        while True:
+            counts, ids = await repo.purge_conversations(pass_cutoff, scope=scope)
+            total += counts
+            if ciphers is not None:
+                for conversation_id in ids:
+                    ciphers.forget(conversation_id)
+            if not ids:
+                break
+        while True:
+            counts, ids = await repo.purge_mailboxes(pass_cutoff, scope=scope)
+            total += counts
+            if ciphers is not None:
+                for code_id in ids:
+                    ciphers.forget(code_id)
+            if not ids:
+                break
     # Supervision (issue 3): consultation messages between staff follow the same period.
     await purge_consults_before(db, cutoff)
     if ciphers is not None:
-        for conversation_id in await repo.shredded_since(cutoff - FORGET_WINDOW):
+        earliest = min(pass_cutoff for pass_cutoff, _scope in all_passes)
+        for conversation_id in await repo.shredded_since(earliest - FORGET_WINDOW):
             ciphers.forget(conversation_id)
     if total.anything and audit is not None:
         await audit.record(

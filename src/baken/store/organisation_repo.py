@@ -23,6 +23,7 @@ from baken.domain.organisation import (
     check_number,
     check_priority,
     check_queue_max,
+    check_retention_days,
     check_slug,
     phones_from_json,
     phones_to_json,
@@ -44,6 +45,7 @@ _CHECKS: Mapping[str, Any] = {
     "queue_max": check_queue_max,
     "priority_under_16": check_priority,
     "priority_16_17": check_priority,
+    "retention_days": check_retention_days,
 }
 
 
@@ -67,6 +69,7 @@ def organisation_of_row(row: Any) -> Organisation:
         queue_max=row.queue_max,
         priority_under_16=row.priority_under_16,
         priority_16_17=row.priority_16_17,
+        retention_days=row.retention_days,
         active=bool(row.active),
         passkeys_required=bool(row.passkeys_required),
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -53,15 +53,33 @@ class PurgeCounts:
         return bool(self.conversations or self.messages or self.mailboxes or self.mailbox_messages)
 
 
-def _conversation_due(cutoff: datetime) -> ColumnElement[bool]:
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which organisations a purge pass covers (issue 14: retention per organisation): these
+    ones, or (``others``) every organisation but these. The default covers everyone."""
+
+    organisation_ids: tuple[str, ...] = ()
+    others: bool = True
+
+    def applied(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        if self.others:
+            return ~column.in_(self.organisation_ids) if self.organisation_ids else true()
+        return column.in_(self.organisation_ids)
+
+
+EVERYONE = Scope()
+
+
+def _conversation_due(cutoff: datetime, scope: Scope = EVERYONE) -> ColumnElement[bool]:
     return and_(
         conversations.c.state == State.ENDED.value,
         conversations.c.ended_at < cutoff,
         conversations.c.key_id != SHREDDED_KEY_ID,
+        scope.applied(conversations.c.organisation_id),
     )
 
 
-def _mailbox_due(cutoff: datetime) -> ColumnElement[bool]:
+def _mailbox_due(cutoff: datetime, scope: Scope = EVERYONE) -> ColumnElement[bool]:
     """A thread is due when nothing happened in it since the cutoff and no chat of it is open."""
     cutoff_ms = int(cutoff.timestamp() * 1000)
     recent_chat = exists().where(
@@ -84,6 +102,7 @@ def _mailbox_due(cutoff: datetime) -> ColumnElement[bool]:
         func.coalesce(return_codes.c.last_used_at, return_codes.c.created_at) < cutoff,
         ~recent_chat,
         ~recent_mail,
+        scope.applied(return_codes.c.organisation_id),
     )
 
 
@@ -91,13 +110,15 @@ class RetentionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def due(self, cutoff: datetime) -> PurgeCounts:
+    async def due(self, cutoff: datetime, scope: Scope = EVERYONE) -> PurgeCounts:
         """What a purge with this cutoff would destroy now (for --dry-run)."""
-        due_ids = select(conversations.c.id).where(_conversation_due(cutoff))
-        due_codes = select(return_codes.c.id).where(_mailbox_due(cutoff))
+        due_ids = select(conversations.c.id).where(_conversation_due(cutoff, scope))
+        due_codes = select(return_codes.c.id).where(_mailbox_due(cutoff, scope))
         async with self.db.reader.connect() as conn:
             n_conversations = await conn.scalar(
-                select(func.count()).select_from(conversations).where(_conversation_due(cutoff))
+                select(func.count())
+                .select_from(conversations)
+                .where(_conversation_due(cutoff, scope))
             )
             n_messages = await conn.scalar(
                 select(func.count())
@@ -105,7 +126,7 @@ class RetentionRepository:
                 .where(messages.c.conversation_id.in_(due_ids))
             )
             n_mailboxes = await conn.scalar(
-                select(func.count()).select_from(return_codes).where(_mailbox_due(cutoff))
+                select(func.count()).select_from(return_codes).where(_mailbox_due(cutoff, scope))
             )
             n_mail = await conn.scalar(
                 select(func.count())
@@ -122,7 +143,7 @@ class RetentionRepository:
         return bool(await conn.scalar(select(func.pg_try_advisory_xact_lock(_ADVISORY_LOCK))))
 
     async def purge_conversations(
-        self, cutoff: datetime, batch: int = BATCH
+        self, cutoff: datetime, batch: int = BATCH, scope: Scope = EVERYONE
     ) -> tuple[PurgeCounts, list[str]]:
         """Destroy the keys (and delete the messages) of one batch; returns the ids done."""
         async with self.db.writer.begin() as conn:
@@ -132,7 +153,7 @@ class RetentionRepository:
                 (
                     await conn.execute(
                         select(conversations.c.id)
-                        .where(_conversation_due(cutoff))
+                        .where(_conversation_due(cutoff, scope))
                         .order_by(conversations.c.ended_at)
                         .limit(batch)
                     )
@@ -145,13 +166,13 @@ class RetentionRepository:
             )
             shredded = await conn.execute(
                 update(conversations)
-                .where(and_(conversations.c.id.in_(ids), _conversation_due(cutoff)))
+                .where(and_(conversations.c.id.in_(ids), _conversation_due(cutoff, scope)))
                 .values(wrapped_key=b"", key_id=SHREDDED_KEY_ID, nickname_ct=None)
             )
         return PurgeCounts(conversations=shredded.rowcount, messages=deleted.rowcount), ids
 
     async def purge_mailboxes(
-        self, cutoff: datetime, batch: int = BATCH
+        self, cutoff: datetime, batch: int = BATCH, scope: Scope = EVERYONE
     ) -> tuple[PurgeCounts, list[str]]:
         async with self.db.writer.begin() as conn:
             if not await self._may_work(conn):
@@ -159,7 +180,7 @@ class RetentionRepository:
             ids = list(
                 (
                     await conn.execute(
-                        select(return_codes.c.id).where(_mailbox_due(cutoff)).limit(batch)
+                        select(return_codes.c.id).where(_mailbox_due(cutoff, scope)).limit(batch)
                     )
                 ).scalars()
             )

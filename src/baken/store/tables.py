@@ -52,6 +52,8 @@ organisations = Table(
     # installation's BAKEN_PRIORITY_UNDER_16 / BAKEN_PRIORITY_16_17).
     Column("priority_under_16", Integer, nullable=True),
     Column("priority_16_17", Integer, nullable=True),
+    # Days after which its transcripts become unreadable (None: BAKEN_RETENTION_DAYS).
+    Column("retention_days", Integer, nullable=True),
     # Organisations with data are never deleted (their figures and reports stay); disabled ones
     # answer visitors with the same neutral 404 as an unknown one.
     Column("active", Boolean, nullable=False, default=True, server_default=true()),

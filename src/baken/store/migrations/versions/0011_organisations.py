@@ -37,6 +37,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("queue_max", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("priority_under_16", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("priority_16_17", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("retention_days", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
         )
@@ -89,6 +90,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("uq_organisations_host"), type_="unique")
         batch_op.drop_constraint(op.f("uq_organisations_slug"), type_="unique")
         batch_op.drop_column("active")
+        batch_op.drop_column("retention_days")
         batch_op.drop_column("priority_16_17")
         batch_op.drop_column("priority_under_16")
         batch_op.drop_column("queue_max")
