@@ -18,6 +18,7 @@ from baken.store import migrate
 from baken.store.audit_repo import AuditLog
 from baken.store.database import Database
 from baken.store.organisation_repo import OrganisationRepository
+from baken.store.staff_repo import StaffRepository
 
 export_app = typer.Typer(
     help="Anonymised microdata for researchers (issue 20).", no_args_is_help=True
@@ -71,6 +72,7 @@ def htcds(
     async def run() -> int:
         db = Database(settings)
         try:
+            await StaffRepository(db).ensure_organisation(settings.organisation_name)
             found = await OrganisationRepository(db).by_slug(organisation)
             if found is None:
                 raise ExportError("no_organisation", f"There is no organisation {organisation!r}.")

@@ -17,7 +17,7 @@ from baken.service_hours.store import ServiceHoursStore
 from baken.store import migrate
 from baken.store.database import Database
 from baken.store.organisation_repo import OrganisationRepository
-from baken.store.staff_repo import DEFAULT_ORGANISATION
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffRepository
 
 console = Console()
 errors = Console(stderr=True)
@@ -63,6 +63,8 @@ def _organisation(settings: Settings, slug: str) -> Organisation:
     async def load() -> Organisation | None:
         db = Database(settings)
         try:
+            # A fresh installation has its default organisation only once something made it.
+            await StaffRepository(db).ensure_organisation(settings.organisation_name)
             return await OrganisationRepository(db).by_slug(slug)
         finally:
             await db.dispose()

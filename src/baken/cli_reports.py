@@ -25,6 +25,7 @@ from baken.store import migrate
 from baken.store.audit_repo import AuditLog
 from baken.store.database import Database
 from baken.store.organisation_repo import OrganisationRepository
+from baken.store.staff_repo import StaffRepository
 
 demo_app = typer.Typer(help="Synthetic demo data (never real data).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -79,6 +80,7 @@ def report(
         db = Database(settings)
         try:
             # Issue 14: each organisation reports on its own registrations, under its own name.
+            await StaffRepository(db).ensure_organisation(settings.organisation_name)
             found = await OrganisationRepository(db).by_slug(organisation)
             if found is None:
                 raise ReportError(

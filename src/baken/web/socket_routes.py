@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -13,6 +14,7 @@ from baken.realtime import views
 from baken.realtime.chat_service import ChatService
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.frames import STAFF_FRAMES, VISITOR_FRAMES, FrameError, _Frame, parse
+from baken.realtime.session_guard import CLOSE_SESSION_ENDED
 from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
 from baken.web.origin import same_origin
 from baken.web.services import services_of
@@ -74,12 +76,20 @@ async def staff_socket(websocket: WebSocket) -> None:
         "max_chats": services.settings.max_chats,
         "staff": {"id": member.id, "display_name": member.display_name},
     }
+    async def still_signed_in() -> None:
+        # The session may have ended between the check above and this socket joining the hub
+        # (an administrator, a sign-out elsewhere): the guard's close then missed it, so look
+        # once more now that it would be found.
+        if await services.staff.session_member(token) is None:
+            conn.abort(CLOSE_SESSION_ENDED)
+
     await _serve(
         service,
         conn,
         [r.id for r in records],
         [welcome, service.hub.queue_frame(member.organisation_id)],
         STAFF_FRAMES,
+        still_signed_in,
     )
 
 
@@ -89,11 +99,14 @@ async def _serve(
     conversation_ids: list[str],
     first_frames: list[dict[str, Any]],
     allowed: dict[str, type[_Frame]],
+    after_register: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     for frame in first_frames:
         conn.send(frame)
     service.hub.register(conn, conversation_ids)
     try:
+        if after_register is not None:
+            await after_register()
         while not conn.closed:
             message = await conn.websocket.receive()
             if message["type"] == "websocket.disconnect":
