@@ -76,6 +76,7 @@ async def staff_socket(websocket: WebSocket) -> None:
         "max_chats": services.settings.max_chats,
         "staff": {"id": member.id, "display_name": member.display_name},
     }
+
     async def still_signed_in() -> None:
         # The session may have ended between the check above and this socket joining the hub
         # (an administrator, a sign-out elsewhere): the guard's close then missed it, so look
