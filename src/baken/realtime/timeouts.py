@@ -101,9 +101,10 @@ class Timeouts:
         now = now or self.clock()
         present = sorted(self.present())
         self._touched.clear()
-        ids = [cid for cid in present if cid in self.hub.open]  # only open chats need it
-        await self.repo.mark_visitors_seen(ids, now)
-        return len(ids)
+        # Every conversation with a visitor here, whether or not this process holds its record
+        # (another process may be the one that sweeps it).
+        await self.repo.mark_visitors_seen(present, now)
+        return len(present)
 
     # --- sweeping --------------------------------------------------------------------------------
 
