@@ -373,6 +373,28 @@ def add_organisation(server: Server, slug_prefix: str, name: str) -> tuple[str, 
     return slug, organisation_id
 
 
+def row_counts(server: Server) -> dict[str, int]:
+    """Rows per table of the server's database: proof that a request stored nothing."""
+    from sqlalchemy import func, select
+
+    from baken.store.tables import metadata
+
+    async def count() -> dict[str, int]:
+        db = Database(server.settings)
+        try:
+            async with db.reader.connect() as conn:
+                return {
+                    table.name: int(
+                        (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                    )
+                    for table in metadata.sorted_tables
+                }
+        finally:
+            await db.dispose()
+
+    return dict(run_async(count()))
+
+
 def master_key(settings: Settings) -> MasterKey:
     from baken.crypto.keyfile import load_or_create_master_key
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import func, select
 
 from baken.store.database import Database
-from baken.store.tables import conversations, metadata
+from baken.store.tables import conversations
 from tests.browser_support import (
     WAIT_MS,
     NeutralSite,
@@ -31,7 +31,7 @@ from tests.browser_support import (
     start_chat,
     t,
 )
-from tests.support import Server, add_organisation, run_async
+from tests.support import Server, add_organisation, row_counts, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -57,23 +57,6 @@ window.webkitAudioContext = window.AudioContext;
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-def _row_counts(server: Server) -> dict[str, int]:
-    async def count() -> dict[str, int]:
-        db = Database(server.settings)
-        try:
-            async with db.reader.connect() as conn:
-                return {
-                    table.name: int(
-                        (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                    )
-                    for table in metadata.sorted_tables
-                }
-        finally:
-            await db.dispose()
-
-    return dict(run_async(count()))
 
 
 def _chats_of(server: Server, organisation_id: str) -> int:
@@ -128,7 +111,7 @@ def test_the_self_check_without_javascript_leads_to_a_chat_at_the_organisation_a
     expect(page.locator("fieldset.check-question")).to_have_count(10)
     _shot(page, "check-nl-questions")
 
-    before = _row_counts(baken)
+    before = row_counts(baken)
     _answer(page, "nl", {1: "Yes", 2: "No", 4: "Not sure", 10: "Yes"})
     page.locator("#check-button").click()
     # The result is the answer to the POST itself: no redirect, nothing of the answers in the URL.
@@ -153,7 +136,7 @@ def test_the_self_check_without_javascript_leads_to_a_chat_at_the_organisation_a
     button_box = page.locator("#check-start-button").bounding_box()
     assert button_box is not None and button_box["y"] + button_box["height"] <= SMALL["height"]
     _shot(page, "check-nl-result-danger")
-    assert _row_counts(baken) == before
+    assert row_counts(baken) == before
     assert _chats_of(baken, organisation_id) == 0
 
     # The start button starts a chat at this organisation; the page without JavaScript follows.

@@ -13,16 +13,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from baken.domain.conversation import Role
 from baken.i18n import VISITOR_LANGUAGES, direction
 from baken.store.database import Database
 from baken.store.organisation_repo import OrganisationRepository
-from baken.store.tables import metadata
 from baken.web.check_routes import ANSWERS, QUESTIONS, assess
 from tests.conftest import _postgres_or_skip
-from tests.support import Server, add_staff_with_role, postgres_database, run_async, start_server
+from tests.support import (
+    Server,
+    add_staff_with_role,
+    postgres_database,
+    row_counts,
+    run_async,
+    start_server,
+)
 from tests.test_visitor_languages import _texts, _untranslated
 
 ALL_NO = {name: "no" for name, _label in QUESTIONS}
@@ -61,23 +66,6 @@ def _add_organisation(server: Server) -> None:
 
     run_async(add())
     _open_when_known(server, f"/o/{SLUG}/check")
-
-
-def _row_counts(server: Server) -> dict[str, int]:
-    async def count() -> dict[str, int]:
-        db = Database(server.settings)
-        try:
-            async with db.reader.connect() as conn:
-                return {
-                    table.name: int(
-                        (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                    )
-                    for table in metadata.sorted_tables
-                }
-        finally:
-            await db.dispose()
-
-    return dict(run_async(count()))
 
 
 def _post(
@@ -150,7 +138,7 @@ def test_the_result_stores_nothing_and_logs_nothing(
     srv: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
     httpx.get(srv.base + "/check", timeout=20)  # anything lazy on the first request happens now
-    before = _row_counts(srv)
+    before = row_counts(srv)
     caplog.clear()
     with caplog.at_level(logging.DEBUG):
         answered = [
@@ -178,7 +166,7 @@ def test_the_result_stores_nothing_and_logs_nothing(
         and not (r.levelno < logging.INFO and r.name.startswith(("aiosqlite", "asyncio")))
     ]
     assert server_lines == []
-    assert _row_counts(srv) == before
+    assert row_counts(srv) == before
     assert sum(before.values()) > 0  # the counting saw the tables (the organisations are rows)
 
 
