@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,14 @@ import pytest
 
 from baken.domain.conversation import Role
 from baken.web.availability_routes import wait_band
-from tests.support import Server, add_staff_with_role, counselor, run_async, start_server
+from tests.support import (
+    Server,
+    add_organisation,
+    add_staff_with_role,
+    counselor,
+    run_async,
+    start_server,
+)
 
 PARTNER = "https://school.example"
 CLOSED_ALL_WEEK = {"enabled": True, "weekly": {}, "exceptions": [], "numbers": []}
@@ -145,3 +153,44 @@ def test_the_visitor_status_api_keeps_its_fields(fresh: Server) -> None:
         "access-control-allow-origin"
         not in httpx.get(fresh.base + "/api/service/status", headers={"Origin": PARTNER}).headers
     )
+
+
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+    "cross-origin-resource-policy",
+    "permissions-policy",
+    "strict-transport-security",
+)
+
+
+def test_the_fast_path_answers_with_every_header_a_routed_answer_has(fresh: Server) -> None:
+    """The answer skips the router (docs/performance.md); it must not skip the headers."""
+    fast = get(fresh, origin=PARTNER)
+    routed = httpx.get(fresh.base + "/api/service/status")
+    assert routed.status_code == 200
+    for name in SECURITY_HEADERS:
+        assert fast.headers[name] == routed.headers[name], name
+    assert fast.headers["cache-control"] == "no-store"
+    assert fast.headers["content-type"] == "application/json"
+    assert int(fast.headers["content-length"]) == len(fast.content)
+    assert "server" not in fast.headers
+    # Another method still reaches the router, which knows only GET here.
+    assert httpx.post(fresh.base + "/api/availability").status_code == 405
+
+
+def test_the_fast_path_follows_the_organisation_entry(fresh: Server) -> None:
+    slug, other = add_organisation(fresh, "zuid", "Zuid")
+    # The server re-reads its organisations within seconds: wait for that state, not a time.
+    deadline = time.monotonic() + 20
+    by_slug = httpx.get(fresh.base + f"/o/{slug}/api/availability")
+    while by_slug.status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        by_slug = httpx.get(fresh.base + f"/o/{slug}/api/availability")
+    assert by_slug.status_code == 200
+    assert by_slug.json()["organisation"] == other
+    assert get(fresh).json()["organisation"] == "org_default"
+    assert httpx.get(fresh.base + "/o/nope/api/availability").status_code == 404

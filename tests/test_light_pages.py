@@ -27,7 +27,7 @@ def _scope(path: str, method: str = "GET", cookie: bool = False) -> dict[str, ob
 def test_only_responses_without_secrets_are_compressible() -> None:
     assert compressible(_scope("/static/baken.css"))
     assert compressible(_scope("/"))
-    assert compressible(_scope("/api/availability"))
+    assert compressible(_scope("/launcher.js"))
     # The visitor page with a session may show a conversation or a code.
     assert not compressible(_scope("/", cookie=True))
     # Answers that carry codes, session cookies or reflect what was posted.

@@ -254,6 +254,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_exception_handler(Exception, _server_error)
     # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
     app.state.address_keys = AddressKeys(settings.trusted_proxies)
+    # Issue 18: the availability answer skips the router (inside the entry, so it knows the
+    # organisation asked; inside the headers and the address hashing, so it gets both).
+    app.add_middleware(availability_routes.AvailabilityFastPath)
     # Issue 14: /o/<slug>/… and organisations' own host names reach the same visitor routes.
     app.add_middleware(OrganisationEntry)
     # Issue 18: gzip only where no secret is in the response (compression.py, BREACH).

@@ -18,17 +18,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from baken.abuse.address import SCOPE_KEY
 from baken.abuse.throttle import KeyedLimit
 from baken.domain.conversation import Role
 from baken.domain.queue import wait_seconds_at
 from baken.store.clock import iso, utcnow
-from baken.web.organisation_entry import entry_of
+from baken.web.organisation_entry import SCOPE_KEY as ENTRY_KEY
+from baken.web.organisation_entry import Entry, entry_of
 from baken.web.service_routes import hours_store
 from baken.web.services import services_of
 
@@ -36,10 +39,12 @@ from baken.web.services import services_of
 CHAT_ROLES = frozenset({Role.COUNSELOR.value, Role.SUPERVISOR.value})
 # Organisation ids are ours (e.g. "org_default"); anything else is unknown without asking the
 # database, so a flood of invented ids costs nothing.
-_ORG_ID = re.compile(r"[a-z0-9_-]{1,64}")
+_ORG_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Wait bands in minutes: (upper bound in seconds, band); beyond the last: "over_30".
 BANDS = ((5 * 60, "under_5"), (15 * 60, "5_15"), (30 * 60, "15_30"))
 JSON = "application/json"
+_JSON_TYPE = JSON.encode()
+PATH = "/api/availability"
 _NOT_FOUND = orjson.dumps({"error": "not_found"})
 _TOO_MANY = orjson.dumps({"error": "try_later"})
 
@@ -120,37 +125,97 @@ async def compute(app: Any, organisation_id: str, now: datetime | None = None) -
     }
 
 
-def _cors_headers(request: Request) -> dict[str, str]:
+def _cors_headers(app: Any, origin: str | None) -> dict[str, str]:
     # The answer depends on Origin only in this header; caches must keep them apart.
     headers = {"Vary": "Origin"}
-    origin = request.headers.get("origin")
-    if origin and origin in services_of(request.app).settings.partner_origins:
+    if origin and origin in services_of(app).settings.partner_origins:
         headers["Access-Control-Allow-Origin"] = origin
     return headers
 
 
-async def availability_api(request: Request) -> Response:
-    state = availability_of(request.app)
-    headers = _cors_headers(request)
-    key: str | None = request.scope.get(SCOPE_KEY)
+async def answer(
+    app: Any, key: str | None, origin: str | None, org: str | None, entry: Entry
+) -> tuple[int, bytes, dict[str, str]]:
+    """Status, body and headers of one request: what the route and the fast path both send."""
+    state = availability_of(app)
+    headers = _cors_headers(app, origin)
     if key is not None and not state.limit.hit(key, time.monotonic()):
         headers["Retry-After"] = "60"
-        return Response(_TOO_MANY, status_code=429, media_type=JSON, headers=headers)
+        return 429, _TOO_MANY, headers
     # Without ?org=, the organisation of the entry asked: /o/<slug>/api/availability or its host.
-    organisation_id = request.query_params.get("org") or entry_of(request).organisation.id
+    organisation_id = org or entry.organisation.id
     if not _ORG_ID.fullmatch(organisation_id):
-        return Response(_NOT_FOUND, status_code=404, media_type=JSON, headers=headers)
+        return 404, _NOT_FOUND, headers
     now = time.monotonic()
     cached = state.answers.get(organisation_id)
     if cached is None or cached.until <= now:
         body: bytes | None = None
-        found = await _active_organisation(request.app, organisation_id)
+        found = await _active_organisation(app, organisation_id)
         if found is not None:
-            body = orjson.dumps(await compute(request.app, found))
+            body = orjson.dumps(await compute(app, found))
         if len(state.answers) >= 1000:
             state.answers.clear()
-        seconds = services_of(request.app).settings.availability_cache_seconds
+        seconds = services_of(app).settings.availability_cache_seconds
         cached = state.answers[organisation_id] = _Cached(body, now + seconds)
     if cached.body is None:
-        return Response(_NOT_FOUND, status_code=404, media_type=JSON, headers=headers)
-    return Response(cached.body, media_type=JSON, headers=headers)
+        return 404, _NOT_FOUND, headers
+    return 200, cached.body, headers
+
+
+async def availability_api(request: Request) -> Response:
+    status, body, headers = await answer(
+        request.app,
+        request.scope.get(SCOPE_KEY),
+        request.headers.get("origin"),
+        request.query_params.get("org"),
+        entry_of(request),
+    )
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def _org_param(query_string: bytes) -> str | None:
+    # The same reading as Starlette's query_params.get: the first value, percent-decoded.
+    for pair in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if pair[0] == "org":
+            return pair[1]
+    return None
+
+
+class AvailabilityFastPath:
+    """``GET /api/availability`` answered before the router (issue 18, Performance).
+
+    A partner page can make this the busiest URL of the service, and the router's walk over every
+    route plus Starlette's request and response objects cost several times the answer itself
+    (docs/performance.md). Installed inside the security headers, the address hashing and the
+    organisation entry, so the answer, its limit and its headers are exactly the route's: both call
+    ``answer``. Anything else (another method, another path) goes on to the router.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != PATH
+            or scope["method"] != "GET"
+            or not isinstance(scope.get(ENTRY_KEY), Entry)
+        ):
+            await self.app(scope, receive, send)
+            return
+        origin: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+                break
+        status, body, headers = await answer(
+            scope["app"],
+            scope.get(SCOPE_KEY),
+            origin,
+            _org_param(scope.get("query_string", b"")),
+            scope[ENTRY_KEY],
+        )
+        raw = [(b"content-type", _JSON_TYPE), (b"content-length", str(len(body)).encode())]
+        raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})

@@ -14,9 +14,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Public files, the same for everyone: no secret in them, nothing reflected.
 _STATIC_PREFIX = "/static/"
-# Public JSON with no secret and no reflected input (the partner availability API), and the
-# partner launcher script (the same bytes for everyone).
-_PUBLIC_JSON = frozenset({"/api/availability", "/launcher.js"})
+# The partner launcher script (the same bytes for everyone). The availability answer is public too,
+# but always far below MINIMUM_SIZE, and it is answered before this middleware's work would matter.
+_PUBLIC_JSON = frozenset({"/launcher.js"})
 # The visitor start page: compressed only on a request without any cookie, because only then does it
 # render nothing secret (no conversation, no code); its one input, ?lang, is mapped onto a fixed
 # set. The self-check's questions and the cover's homework page (issue 18) hold no secret at all;
