@@ -21,6 +21,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +33,33 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from baken.config import Settings
+from baken.crypto.envelope import CipherCache
 from baken.domain.conversation import Role
+from baken.partners.consent import HandoffConsent, HandoffTarget
+from baken.police_signals.fields import SignalFields
+from baken.police_signals.repository import PoliceSignalRepository
+from baken.police_signals.workflow import Status as SignalStatus
 from baken.realtime import frames as frame_module
+from baken.referrals.consent import card_for
+from baken.referrals.repository import ReferralRepository
+from baken.referrals.service_lookup import ServiceInfo
 from baken.service_hours.form import form_from_document
 from baken.store.block_repo import BlockRepository
+from baken.store.clock import utcnow
+from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
 from baken.store.invitation_repo import InvitationRepository
 from baken.store.organisation_repo import OrganisationRepository
+from baken.store.partner_access_repo import PartnerAccessRepository
 from baken.store.staff_repo import DEFAULT_ORGANISATION as DEFAULT_ORG
 from baken.store.staff_repo import StaffRepository
 from baken.web.app import create_app
 from baken.web.organisation_forms import form_of
+from baken.web.services import services_of
 from tests.authz_world import PARTNER, PRINCIPALS, World, in_db
 from tests.registration_helpers import World as RegistrationWorld
 from tests.registration_helpers import utc
-from tests.support import Client, Server, open_socket, run_async, start_server
+from tests.support import Client, Server, master_key, open_socket, run_async, start_server
 
 EVIL_ORIGIN = "http://evil.example"
 REPORT_YEAR = 2021
@@ -298,6 +311,46 @@ def new_account_form() -> dict[str, str]:
     return {"username": "new-" + secrets.token_hex(4), "display_name": "Noor", "role": "counselor"}
 
 
+def directory_service(world: World, organisation_id: str = DEFAULT_ORG) -> str:
+    """A fresh partner-directory service of the organisation (issue 17, item 1)."""
+    from baken.audit.kinds import SYSTEM
+    from baken.directory.model import from_hsds, to_hsds
+    from baken.directory.repository import DirectoryRepository
+
+    service_id = f"authz-{secrets.token_hex(4)}"
+    hsds = to_hsds(
+        service_id=service_id,
+        name="Opvang",
+        description="",
+        organization_name="Opvang",
+        service_type="shelter",
+        phones=("0800-0000",),
+        email=None,
+        url=None,
+        opening_hours_text=None,
+        accepts_warm_handoff=False,
+        baken_organisation_id=None,
+        languages=(),
+        age_min=None,
+        age_max=None,
+        genders=(),
+        regions=(),
+        exploitation_types=(),
+    )
+    in_db(
+        world.server,
+        lambda db: DirectoryRepository(db).save(
+            organisation_id, from_hsds(hsds), hsds, SYSTEM, new=True
+        ),
+    )
+    return service_id
+
+
+DIRECTORY_FORM = {"id": "", "name": "Opvang", "service_type": "shelter"}
+DIRECTORY_SAVED = Outcome(303, "/staff/directory?done=saved")
+DIRECTORY_REMOVED = Outcome(303, "/staff/directory?done=removed")
+
+
 def lifted_block(world: World) -> str:
     block_id = world.block("counselor")
     staff_id = world.account("supervisor").id
@@ -307,6 +360,130 @@ def lifted_block(world: World) -> str:
 
 def lift_req(block_id: str) -> Req:
     return Req("POST", f"/staff/blocks/{block_id}/lift")
+
+
+AUTHZ_SERVICE = ServiceInfo(
+    "svc-authz", "Opvang", "Stichting Opvang", "", "shelter", ("0800-0000",), None, None, None, True
+)
+
+
+async def _authz_directory(_db: Database, _org: str, service_id: str) -> ServiceInfo | None:
+    return AUTHZ_SERVICE if service_id == AUTHZ_SERVICE.id else None
+
+
+# Issue 17, item 3: the hand-off consents of the referrals the matrix makes (kinds "handoff" and
+# "handoff_access"), and the partner organisation behind AUTHZ_SERVICE.
+_HANDOFFS: dict[str, HandoffConsent] = {}
+HANDOFF_ORG = "org_handoff"
+_handoff_partners: dict[int, str] = {}
+
+
+async def _authz_consent(_db: Database, referral_id: str) -> HandoffConsent | None:
+    return _HANDOFFS.get(referral_id)
+
+
+async def _authz_target(_db: Database, _org: str, service_id: str) -> HandoffTarget | None:
+    return HandoffTarget(service_id, HANDOFF_ORG) if service_id == AUTHZ_SERVICE.id else None
+
+
+def handoff(world: World, owner: str, with_access: bool) -> Obj:
+    """A chat of `owner` with a referral whose visitor consented to a warm hand-off, a partner
+    professional to invite, and (with_access) their open invitation."""
+    conversation = world.conversation(owner)
+    account = world.account(owner)
+    partner = _handoff_partners.get(id(world))
+    if partner is None:
+        partner = world.create_account(Role.PARTNER, HANDOFF_ORG).id
+        _handoff_partners[id(world)] = partner
+    referral = secrets.token_hex(16)
+    _HANDOFFS[referral] = HandoffConsent(
+        referral, conversation, account.organisation_id, frozenset(), utcnow(), AUTHZ_SERVICE.id
+    )
+    obj = Obj(conversation=conversation, referral=referral, partner_staff=partner)
+    if with_access:
+
+        async def invite(db: Database) -> str:
+            made = await PartnerAccessRepository(db).invite(
+                referral_id=referral,
+                conversation_id=conversation,
+                organisation_id=account.organisation_id,
+                partner_organisation_id=HANDOFF_ORG,
+                partner_staff_id=partner,
+                invited_by=account.id,
+                now=utcnow(),
+                expires_at=utcnow() + timedelta(hours=2),
+            )
+            return made.id
+
+        obj.access = in_db(world.server, invite)
+    return obj
+
+
+def proposed_referral(world: World, conversation_id: str) -> str:
+    """Issue 17: a referral proposed on this conversation; its id."""
+
+    async def make(db: Database) -> str:
+        ciphers = CipherCache(master_key(world.server.settings))
+        repo = ReferralRepository(ConversationRepository(db, ciphers))
+        record = await repo.repo.get(conversation_id)
+        assert record is not None
+        made = await repo.propose(
+            record.organisation_id,
+            conversation_id,
+            AUTHZ_SERVICE.id,
+            AUTHZ_SERVICE.service_type,
+            record.counselor_id or world.account("counselor").id,  # the chat's own counselor
+            card_for(AUTHZ_SERVICE, "nl", None),
+        )
+        return made.id
+
+    return in_db(world.server, make)
+
+
+def referral_outcome(world: World, who: str, outcome: str = "arrived") -> Req:
+    """Issue 17, item 5: the outcome of a referral the counselor proposed (for anyone else, the
+    counselor's: supervisors and administrators see the organisation's)."""
+    referral_id = proposed_referral(world, world.conversation("counselor"))
+    return Req("POST", f"/staff/referrals/{referral_id}/outcome", form={"outcome": outcome})
+
+
+def colleagues_referral(world: World) -> Req:
+    referral_id = proposed_referral(world, world.conversation("colleague"))
+    return Req("POST", f"/staff/referrals/{referral_id}/outcome", form={"outcome": "arrived"})
+
+
+def police_signal(world: World, by: str, status: str = "draft") -> str:
+    """Issue 17, item 4: a police signal drafted by this account, moved on to ``status``
+    (draft, submitted or approved, approved by the organisation's other approver); its id."""
+    drafter = world.account(by)
+    approver = world.account("admin" if by != "admin" else "supervisor")
+    if drafter.organisation_id != DEFAULT_ORG:
+        approver = world.account("partner_admin" if by != "partner_admin" else "partner_supervisor")
+
+    async def make(db: Database) -> str:
+        repo = PoliceSignalRepository(db, master_key(world.server.settings))
+        signal_id = await repo.create(
+            drafter.organisation_id, None, drafter.id, SignalFields(what="Feiten.")
+        )
+        if status in ("submitted", "approved"):
+            await repo.submit(signal_id, [SignalStatus.DRAFT])
+        if status == "approved":
+            await repo.approve(signal_id, approver.id)
+        return signal_id
+
+    return in_db(world.server, make)
+
+
+def own_signal(world: World, who: str, status: str = "draft") -> str:
+    """A chat role's own signal; for anyone else the counselor's (refused before it matters)."""
+    return police_signal(world, who if who in CHAT_ROLES else "counselor", status)
+
+
+def colleague_signal(world: World, status: str) -> str:
+    return police_signal(world, "colleague", status)
+
+
+SIGNAL_FORM = {"what": "Feiten over een woning."}
 
 
 INVITED_PASSWORD = "zeven groene kikkers zingen"
@@ -339,6 +516,38 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/visitor/code/destroy"): Route(
         everyone(OK),
         fixed("POST", "/api/visitor/code/destroy", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    # Issue 17: a visitor's referrals and their withdrawal, with the return code; a wrong code
+    # and an unknown referral get the same 404.
+    ("POST", "/api/visitor/referrals"): Route(
+        everyone(NOT_FOUND),
+        fixed("POST", "/api/visitor/referrals", json=UNKNOWN_CODE),
+        origin_as="anonymous",
+    ),
+    ("POST", "/api/visitor/referrals/withdraw"): Route(
+        everyone(NOT_FOUND),
+        fixed(
+            "POST",
+            "/api/visitor/referrals/withdraw",
+            json={**UNKNOWN_CODE, "referral_id": "0" * 32},
+        ),
+        origin_as="anonymous",
+    ),
+    # The same as a page (issue 17): a wrong code lists nothing (400, as /return); withdrawing
+    # with it is the same 404 as an unknown referral.
+    ("POST", "/return/referrals"): Route(
+        everyone(BAD_REQUEST),
+        fixed("POST", "/return/referrals", form={**UNKNOWN_CODE, "lang": "nl"}),
+        origin_as="anonymous",
+    ),
+    ("POST", "/return/referrals/withdraw"): Route(
+        everyone(NOT_FOUND),
+        fixed(
+            "POST",
+            "/return/referrals/withdraw",
+            form={**UNKNOWN_CODE, "referral_id": "0" * 32, "lang": "nl"},
+        ),
         origin_as="anonymous",
     ),
     ("GET", "/exit"): Route(
@@ -409,6 +618,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         # The origin is checked before the cookie is read (a visitor's own chat refusing a
         # cross-origin send or end: tests/test_nojs_chat.py); a fresh chat here would be data.
+        origin_as="anonymous",
+    ),
+    # Issue 17: a referral card answered without JavaScript; always the cookie's own chat, so
+    # without one (or for a referral that is not that chat's open proposal) the same 409
+    # (a visitor's own proposal answered: tests/test_referrals.py).
+    ("POST", "/chat/referral"): Route(
+        everyone(Outcome(409)),
+        fixed(
+            "POST",
+            "/chat/referral",
+            form={"referral_id": "0" * 32, "answer": "contact", "lang": "nl"},
+            fresh=True,
+        ),
         origin_as="anonymous",
     ),
     ("POST", "/chat/end"): Route(
@@ -677,6 +899,202 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         origin_as="supervisor",
     ),
+    # Issue 17, item 4: police signals. A signal is its drafter's and its organisation's
+    # supervisors' and administrators'; to anyone else it does not exist (404, like a missing id).
+    ("GET", "/staff/police-signals"): Route(
+        staff_page(CHAT_ROLES), fixed("GET", "/staff/police-signals")
+    ),
+    ("POST", "/staff/police-signals"): Route(
+        staff_page(CHAT_ROLES, Outcome(303)),
+        fixed("POST", "/staff/police-signals", form=SIGNAL_FORM),
+        cases=(
+            Case(
+                "counselor, from a colleague's chat",
+                "counselor",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/police-signals",
+                    form={**SIGNAL_FORM, "conversation_id": w.conversation("colleague")},
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner supervisor, from this organisation's chat",
+                "partner_supervisor",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/police-signals",
+                    form={**SIGNAL_FORM, "conversation_id": w.conversation("counselor")},
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    ("GET", "/staff/police-signals/new"): Route(
+        staff_page(CHAT_ROLES), fixed("GET", "/staff/police-signals/new")
+    ),
+    ("GET", "/staff/police-signals/public-key"): Route(
+        staff_page(("supervisor", "admin")), fixed("GET", "/staff/police-signals/public-key")
+    ),
+    ("GET", "/staff/police-signals/{signal_id}"): Route(
+        staff_page(CHAT_ROLES),
+        lambda w, who: Req("GET", f"/staff/police-signals/{own_signal(w, who)}"),
+        cases=(
+            Case(
+                "counselor, a colleague's signal",
+                "counselor",
+                lambda w, _: Req("GET", f"/staff/police-signals/{colleague_signal(w, 'draft')}"),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner supervisor, this organisation's signal",
+                "partner_supervisor",
+                lambda w, _: Req("GET", f"/staff/police-signals/{colleague_signal(w, 'draft')}"),
+                NOT_FOUND,
+            ),
+            Case(
+                "supervisor, a signal that does not exist",
+                "supervisor",
+                fixed("GET", "/staff/police-signals/ps_nothing"),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    ("POST", "/staff/police-signals/{signal_id}/edit"): Route(
+        staff_page(CHAT_ROLES, Outcome(303)),
+        lambda w, who: Req(
+            "POST", f"/staff/police-signals/{own_signal(w, who)}/edit", form=SIGNAL_FORM
+        ),
+        cases=(
+            Case(
+                "supervisor, a counselor's draft: only its drafter edits it",
+                "supervisor",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/police-signals/{colleague_signal(w, 'draft')}/edit",
+                    form=SIGNAL_FORM,
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, this organisation's draft",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/police-signals/{colleague_signal(w, 'draft')}/edit",
+                    form=SIGNAL_FORM,
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    ("POST", "/staff/police-signals/{signal_id}/submit"): Route(
+        staff_page(CHAT_ROLES, Outcome(303)),
+        lambda w, who: Req("POST", f"/staff/police-signals/{own_signal(w, who)}/submit"),
+        cases=(
+            Case(
+                "counselor, a colleague's draft",
+                "counselor",
+                lambda w, _: Req(
+                    "POST", f"/staff/police-signals/{colleague_signal(w, 'draft')}/submit"
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner counselor, this organisation's draft",
+                "partner_counselor",
+                lambda w, _: Req(
+                    "POST", f"/staff/police-signals/{colleague_signal(w, 'draft')}/submit"
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="counselor",
+    ),
+    ("POST", "/staff/police-signals/{signal_id}/approve"): Route(
+        staff_page(("supervisor", "admin"), Outcome(303), counselor=NOT_FOUND),
+        lambda w, _who: Req(
+            "POST", f"/staff/police-signals/{colleague_signal(w, 'submitted')}/approve"
+        ),
+        cases=(
+            Case(
+                "supervisor, their own signal: a second pair of eyes is needed",
+                "supervisor",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/police-signals/{police_signal(w, 'supervisor', 'submitted')}/approve",
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner supervisor, this organisation's signal",
+                "partner_supervisor",
+                lambda w, _: Req(
+                    "POST", f"/staff/police-signals/{colleague_signal(w, 'submitted')}/approve"
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="supervisor",
+    ),
+    ("POST", "/staff/police-signals/{signal_id}/reject"): Route(
+        staff_page(("supervisor", "admin"), Outcome(303), counselor=NOT_FOUND),
+        lambda w, _who: Req(
+            "POST",
+            f"/staff/police-signals/{colleague_signal(w, 'submitted')}/reject",
+            form={"reason": "Te vaag"},
+        ),
+        cases=(
+            Case(
+                "admin, their own signal",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/police-signals/{police_signal(w, 'admin', 'submitted')}/reject",
+                    form={"reason": "Te vaag"},
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner admin, this organisation's signal",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST",
+                    f"/staff/police-signals/{colleague_signal(w, 'submitted')}/reject",
+                    form={"reason": "Te vaag"},
+                ),
+                NOT_FOUND,
+            ),
+        ),
+        origin_as="supervisor",
+    ),
+    ("GET", "/staff/police-signals/{signal_id}/export/{fmt}"): Route(
+        staff_page(("supervisor", "admin"), counselor=NOT_FOUND),
+        lambda w, _who: Req(
+            "GET", f"/staff/police-signals/{colleague_signal(w, 'approved')}/export/json"
+        ),
+        cases=(
+            Case(
+                "counselor, their own approved signal: exports are for approvers",
+                "counselor",
+                lambda w, _: Req(
+                    "GET",
+                    f"/staff/police-signals/{police_signal(w, 'counselor', 'approved')}/export/pdf",
+                ),
+                FORBIDDEN,
+            ),
+            Case(
+                "partner supervisor, this organisation's signal",
+                "partner_supervisor",
+                lambda w, _: Req(
+                    "GET", f"/staff/police-signals/{colleague_signal(w, 'approved')}/export/sig"
+                ),
+                NOT_FOUND,
+            ),
+        ),
+    ),
     ("GET", "/staff/audit"): Route(staff_page(("admin",)), fixed("GET", "/staff/audit")),
     # Organisations (issue 14): an administrator's own; every one for platform administrators,
     # who are the default organisation's administrators ("admin" here; "partner_admin" is an
@@ -894,9 +1312,120 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Wellbeing (issue 15, item 6): one's own day; supervisors also the team's totals. An empty
     # form shows that the request got past the checks of who is asking (400: no choice made).
     ("GET", "/staff/wellbeing"): Route(staff_page(CHAT_ROLES), fixed("GET", "/staff/wellbeing")),
+    # Issue 17, item 3: partner professionals only (tests/test_partner_access.py); every staff
+    # role of a helpline gets the 403 of a page for another role.
+    ("GET", "/staff/partner"): Route(staff_page(()), fixed("GET", "/staff/partner")),
+    # The partner directory (issue 17, item 1; tests/test_directory.py): search for the chat
+    # roles, upkeep for administrators; another organisation's service is the 404 of a missing one.
+    ("GET", "/staff/directory"): Route(staff_page(CHAT_ROLES), fixed("GET", "/staff/directory")),
+    ("GET", "/api/staff/directory"): Route(
+        staff_api(CHAT_ROLES), fixed("GET", "/api/staff/directory?need=shelter&age=30")
+    ),
+    ("GET", "/staff/directory/edit"): Route(
+        staff_page(("admin",)),
+        lambda w, _who: Req("GET", f"/staff/directory/edit?id={directory_service(w)}"),
+        cases=(
+            Case(
+                "partner admin, this organisation's service",
+                "partner_admin",
+                lambda w, _: Req("GET", f"/staff/directory/edit?id={directory_service(w)}"),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, a missing service",
+                "admin",
+                fixed("GET", "/staff/directory/edit?id=nothing-here"),
+                NOT_FOUND,
+            ),
+        ),
+    ),
+    ("POST", "/staff/directory/save"): Route(
+        staff_page(("admin",), DIRECTORY_SAVED),
+        fixed("POST", "/staff/directory/save", form=DIRECTORY_FORM),
+        cases=(
+            Case(
+                "partner admin, changing this organisation's service",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/directory/save",
+                    form={**DIRECTORY_FORM, "id": directory_service(w)},
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "admin, their own organisation's service",
+                "admin",
+                lambda w, _: Req(
+                    "POST",
+                    "/staff/directory/save",
+                    form={**DIRECTORY_FORM, "id": directory_service(w)},
+                ),
+                DIRECTORY_SAVED,
+            ),
+        ),
+        origin_as="admin",
+    ),
+    ("POST", "/staff/directory/remove"): Route(
+        staff_page(("admin",), DIRECTORY_REMOVED),
+        lambda w, _who: Req("POST", "/staff/directory/remove", form={"id": directory_service(w)}),
+        cases=(
+            Case(
+                "partner admin, this organisation's service",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST", "/staff/directory/remove", form={"id": directory_service(w)}
+                ),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner admin, their own organisation's service",
+                "partner_admin",
+                lambda w, _: Req(
+                    "POST", "/staff/directory/remove", form={"id": directory_service(w, PARTNER)}
+                ),
+                DIRECTORY_REMOVED,
+            ),
+        ),
+        origin_as="admin",
+    ),
     ("POST", "/staff/wellbeing/share"): Route(
         staff_page(CHAT_ROLES, BAD_REQUEST),
         fixed("POST", "/staff/wellbeing/share", form={}),
+        origin_as="counselor",
+    ),
+    # Issue 17, item 5: referrals and their outcome; a counselor only their own proposals, a
+    # colleague's or another organisation's referral is the same 404 as a missing one.
+    ("GET", "/staff/referrals"): Route(staff_page(CHAT_ROLES), fixed("GET", "/staff/referrals")),
+    ("POST", "/staff/referrals/{referral_id}/outcome"): Route(
+        staff_page(CHAT_ROLES, Outcome(303, "/staff/referrals?saved=1")),
+        referral_outcome,
+        cases=(
+            Case(
+                "counselor, a colleague's referral",
+                "counselor",
+                lambda w, _: colleagues_referral(w),
+                NOT_FOUND,
+            ),
+            Case(
+                "partner admin, this organisation's referral",
+                "partner_admin",
+                referral_outcome,
+                NOT_FOUND,
+            ),
+            Case(
+                "partner supervisor, this organisation's referral",
+                "partner_supervisor",
+                referral_outcome,
+                NOT_FOUND,
+            ),
+            Case(
+                "counselor, an unknown outcome",
+                "counselor",
+                lambda w, who: referral_outcome(w, who, "teleported"),
+                BAD_REQUEST,
+            ),
+        ),
         origin_as="counselor",
     ),
     ("GET", "/staff/figures"): Route(
@@ -1213,6 +1742,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         built = World(server)
         _seed_report(server)
+        # Issue 17: the partner directory, as far as referrals need it: one known service.
+        services_of(server._server.config.app).chat.referrals.lookup = _authz_directory
+        # Issue 17, item 3: hand-off consent and the partner organisation, as the tests make them.
+        partners = services_of(server._server.config.app).chat.partners
+        partners.consent, partners.target = _authz_consent, _authz_target
         yield built
     finally:
         server.stop()
@@ -1356,6 +1890,9 @@ class Obj:
     block: str | None = None
     peer: str = "team"
     to_staff: str | None = None
+    referral: str = "0" * 32  # issue 17: a referral proposed on the conversation (kind "referral")
+    partner_staff: str = "none"  # issue 17, item 3: a partner account (kind "handoff")
+    access: str = "pa_none"  # ... and its open invitation into the chat (kind "handoff_access")
 
 
 @dataclass(frozen=True)
@@ -1383,6 +1920,11 @@ class FrameRule:
 def _c(frame_type: str, **fields: Any) -> Callable[[Obj], dict[str, Any]]:
     """A frame about the object's conversation."""
     return lambda o: {"type": frame_type, "conversation_id": o.conversation, **fields}
+
+
+def _c_access(frame_type: str) -> Callable[[Obj], dict[str, Any]]:
+    """A frame about the object's partner access in its conversation."""
+    return lambda o: {"type": frame_type, "conversation_id": o.conversation, "access_id": o.access}
 
 
 _ids = itertools.count(1)
@@ -1588,6 +2130,66 @@ FRAMES: dict[str, FrameRule] = {
     ),
     "pause": FrameRule(STAFF_SENDERS, lambda o: {"type": "pause", "minutes": 0}, ok="pause_state"),
     "wellbeing_get": FrameRule(STAFF_SENDERS, lambda o: {"type": "wellbeing_get"}, ok="wellbeing"),
+    # Team operations (issue 15, item 1): one's own status only (the frame names no one); a
+    # capacity for a colleague of one's own organisation, by supervisors and administrators.
+    "set_status": FrameRule(
+        STAFF_SENDERS, lambda o: {"type": "set_status", "status": "available"}, ok="staff_status"
+    ),
+    "set_capacity": FrameRule(
+        OVERSEERS,
+        lambda o: {"type": "set_capacity", "staff_id": o.peer, "max_chats": None},
+        "peer",
+        "capacity_set",
+        foreign=(
+            Foreign("supervisor", None, kind="peer"),
+            Foreign("partner_supervisor", "unknown_colleague", kind="peer"),
+        ),
+    ),
+    # Shift handover (issue 15, item 4): like requeue/transfer, the chat's counselor or an overseer
+    # of its organisation.
+    "handover": FrameRule(
+        STAFF_SENDERS, _c("handover", note="Overdracht."), "active", "handed_over", foreign=OVERSEEN
+    ),
+    # Issue 17, item 2 (docs/referrals.md): only the chat's own counselor proposes, on an active
+    # chat (an ended one or anyone else's: the refusal of a missing chat); the referrals of a chat
+    # are read by its counselor, an overseer of its organisation, or its visitor; only the chat's
+    # own visitor answers its proposal.
+    "referral_propose": FrameRule(
+        STAFF_SENDERS,
+        _c("referral_propose", service_id=AUTHZ_SERVICE.id),
+        "active",
+        "referral_proposed",
+        foreign=(
+            *STAFF_PARTICIPANT_ONLY,
+            Foreign("partner_counselor", NOT_PARTICIPANT),
+            Foreign("counselor", NOT_PARTICIPANT, kind="ended", owner="counselor"),
+        ),
+    ),
+    "referrals_get": FrameRule(
+        EVERY_SENDER,
+        _c("referrals_get"),
+        "active",
+        "referrals",
+        foreign=(
+            Foreign("visitor", NOT_PARTICIPANT),
+            Foreign("counselor", NOT_PARTICIPANT),
+            Foreign("supervisor", None),
+            Foreign("partner_supervisor", NOT_PARTICIPANT),
+            Foreign("partner_counselor", NOT_PARTICIPANT),
+        ),
+    ),
+    "referral_answer": FrameRule(
+        ("visitor",),
+        lambda o: {
+            "type": "referral_answer",
+            "conversation_id": o.conversation,
+            "referral_id": o.referral,
+            "answer": "contact",
+        },
+        "referral",
+        "referral_answered",
+        foreign=(Foreign("visitor", NOT_PARTICIPANT),),
+    ),
     # Issue 19, item 2: a dismissed indicator is counted; only the chat's own counselor gets its
     # signals, so only they may dismiss one (no overseer, nobody of another organisation).
     "signals_feedback": FrameRule(
@@ -1596,6 +2198,54 @@ FRAMES: dict[str, FrameRule] = {
         "active",
         "signals_feedback_saved",
         foreign=(*STAFF_PARTICIPANT_ONLY, Foreign("partner_counselor", NOT_PARTICIPANT)),
+    ),
+    # Issue 17, item 3 (docs/partners.md): only the chat's own counselor lists partners, invites
+    # one and ends an invitation, for a referral with hand-off consent on that chat; anyone else
+    # gets the refusal of a missing chat. Only the chat's own visitor says no to a partner.
+    "partner_candidates": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {
+            "type": "partner_candidates",
+            "conversation_id": o.conversation,
+            "referral_id": o.referral,
+        },
+        "handoff",
+        "partner_candidates",
+        foreign=(*STAFF_PARTICIPANT_ONLY, Foreign("partner_counselor", NOT_PARTICIPANT)),
+    ),
+    "partner_invite": FrameRule(
+        STAFF_SENDERS,
+        lambda o: {
+            "type": "partner_invite",
+            "conversation_id": o.conversation,
+            "referral_id": o.referral,
+            "partner_staff_id": o.partner_staff,
+        },
+        "handoff",
+        "partner_invited",
+        foreign=(*STAFF_PARTICIPANT_ONLY, Foreign("partner_counselor", NOT_PARTICIPANT)),
+    ),
+    "partner_end": FrameRule(
+        STAFF_SENDERS,
+        _c_access("partner_end"),
+        "handoff_access",
+        "partner_access_ended",
+        foreign=(*STAFF_PARTICIPANT_ONLY, Foreign("partner_counselor", NOT_PARTICIPANT)),
+    ),
+    "partner_refuse": FrameRule(
+        ("visitor",),
+        _c("partner_refuse"),
+        "active",
+        "partner_refused",
+        foreign=(Foreign("visitor", NOT_PARTICIPANT),),
+    ),
+    # A partner professional's own socket only (PARTNER_FRAMES): unknown on every other socket.
+    # What a partner may do with them is tried in tests/test_partner_access.py.
+    "partner_invitations": FrameRule((), lambda o: {"type": "partner_invitations"}),
+    "partner_join": FrameRule((), lambda o: {"type": "partner_join", "access_id": o.access}),
+    "partner_leave": FrameRule((), lambda o: {"type": "partner_leave", "access_id": o.access}),
+    "partner_mailbox_send": FrameRule(
+        (), lambda o: {"type": "partner_mailbox_send", "access_id": o.access, "text": "Dinsdag"}
     ),
     "consult_history": FrameRule(
         STAFF_SENDERS,
@@ -1650,6 +2300,11 @@ def _make(world: World, kind: str, owner: str) -> Obj:
         return Obj(conversation=world.server.start_visitor()[0])
     if kind == "ended":
         return Obj(conversation=world.conversation(owner, "ended"))
+    if kind == "referral":
+        conversation = world.conversation(owner)
+        return Obj(conversation=conversation, referral=proposed_referral(world, conversation))
+    if kind in ("handoff", "handoff_access"):
+        return handoff(world, owner, with_access=kind == "handoff_access")
     conversation = world.conversation(owner)
     if kind == "coded":
         world.with_return_code(conversation)
@@ -1666,7 +2321,7 @@ class Actor:
 def _actor(world: World, who: str, rule: FrameRule, obj: Obj, kind: str) -> Actor:
     """The socket `who` uses; a visitor acting on their own chat is that chat's visitor."""
     if who == "visitor":
-        if kind in ("active", "coded") and obj.conversation is None:
+        if kind in ("active", "coded", "referral") and obj.conversation is None:
             raise AssertionError("a visitor frame needs the visitor's conversation")
         return Actor("/ws/visitor", _visitor_token(world, obj))
     return Actor("/ws/staff", world.account(who).token)
@@ -1740,8 +2395,11 @@ def attempt(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, 
 
 
 def _prepare(world: World, who: str, rule: FrameRule, kind: str, owner: str) -> tuple[Actor, Obj]:
-    if who == "visitor" and kind in ("active", "coded", "ended"):
+    if who == "visitor" and kind in ("active", "coded", "ended", "referral"):
         obj = _visitor_object(world) if owner in ("sender", "visitor") else _other_visitor(world)
+        if kind == "referral":
+            assert obj.conversation is not None
+            obj.referral = proposed_referral(world, obj.conversation)
     elif who == "visitor":  # a staff object: a colleague's
         obj = _make(world, kind, "colleague")
     else:
@@ -1848,9 +2506,14 @@ def test_the_queue_shows_only_the_organisations_own_visitors(world: World) -> No
                 )
             )
             assert seen["total"] >= 1
-            # The same broadcast reached the partner organisation: without this visitor.
-            later = await partner.expect("queue")
-            assert later["entries"] == [] and later["total"] == 0, later
+            # The partner organisation's queue did not change, so it gets no broadcast (issue 21:
+            # only the organisation whose line moved is told). Whatever reached it up to a ping's
+            # answer — sent after the visitor was queued — holds no sign of this visitor.
+            await partner.send({"type": "ping", "t": 7})
+            await partner.expect("pong")
+            for frame in partner.frames:
+                if frame.get("type") == "queue":
+                    assert frame["entries"] == [] and frame["total"] == 0, frame
         finally:
             await own.close()
             await partner.close()

@@ -30,7 +30,8 @@ T0 = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
 
 def test_queue_is_priority_then_first_come() -> None:
     entries = [
-        QueueEntry("late-urgent", T0 + timedelta(minutes=5), priority=1),
+        # Issue 19, item 3: points are minutes of head start (aging), so 10 beat 5 minutes.
+        QueueEntry("late-urgent", T0 + timedelta(minutes=5), priority=10),
         QueueEntry("first", T0),
         QueueEntry("second", T0 + timedelta(minutes=1)),
     ]
@@ -47,7 +48,10 @@ def test_positions_are_a_permutation_respecting_order(raw: list[tuple[int, int]]
     assert list(places.values()) == list(range(1, len(entries) + 1))
     for a in entries:
         for b in entries:
-            if (a.priority, -a.created_at.timestamp()) > (b.priority, -b.created_at.timestamp()):
+            # Issue 19, item 3: a point is a minute of head start.
+            a_at = a.created_at.timestamp() - 60 * a.priority
+            b_at = b.created_at.timestamp() - 60 * b.priority
+            if a_at < b_at:
                 assert places[a.conversation_id] < places[b.conversation_id]
 
 

@@ -142,6 +142,7 @@ def test_the_budget_bounds_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = SimpleNamespace(identity=StaffIdentity(member, "token"), send=sent.append)
     hub = SimpleNamespace(
         message_listeners=[],
+        conversation_listeners=[],
         open={"c_1": SimpleNamespace(counselor_id="s_1", lang="nl")},
         by_conversation={"c_1": [conn]},
     )

@@ -60,24 +60,38 @@ def assert_staff_error_page(response: httpx.Response, status: int, home: str) ->
 def test_each_role_sees_exactly_the_pages_it_may_open() -> None:
     paths = {role: [page.path for page in staff_nav.pages_for(role)] for role in Role}
     assert paths == {
-        Role.COUNSELOR: ["/staff", "/staff/wellbeing", "/staff/password", "/staff/security"],
+        Role.COUNSELOR: [
+            "/staff",
+            "/staff/wellbeing",
+            "/staff/referrals",
+            "/staff/directory",
+            "/staff/police-signals",
+            "/staff/password",
+            "/staff/security",
+        ],
         Role.SUPERVISOR: [
             "/staff",
             "/staff/wellbeing",
+            "/staff/referrals",
+            "/staff/directory",
             "/research",
             "/staff/figures",
             "/staff/campaigns",
             "/staff/blocks",
+            "/staff/police-signals",
             "/staff/password",
             "/staff/security",
         ],
         Role.ADMIN: [
             "/staff",
             "/staff/wellbeing",
+            "/staff/referrals",
+            "/staff/directory",
             "/research",
             "/staff/figures",
             "/staff/campaigns",
             "/staff/blocks",
+            "/staff/police-signals",
             "/staff/hours",
             "/staff/accounts",
             "/staff/organisation",
@@ -86,6 +100,8 @@ def test_each_role_sees_exactly_the_pages_it_may_open() -> None:
             "/staff/security",
         ],
         Role.RESEARCHER: ["/research", "/staff/password", "/staff/security"],
+        # Issue 17, item 3: a partner professional's invitations, and their own password.
+        Role.PARTNER: ["/staff/partner", "/staff/password"],
     }
     # Platform administrators (the default organisation's) also manage every organisation.
     platform = [page.path for page in staff_nav.pages_for(Role.ADMIN, platform=True)]
@@ -115,6 +131,9 @@ def test_listed_pages_open_and_the_others_give_the_staff_error_page(
             links = nav_links(response.text)
             assert [href for href, _ in links] == listed, (role, page.path)
             assert [href for href, current in links if current] == [page.path]
+        elif role is Role.PARTNER:
+            # A partner professional: every other staff page is one that does not exist.
+            assert_staff_error_page(response, 404, home)
         elif page is staff_nav.CONSOLE:
             # Researchers have no chats: the console sends them to their report.
             assert response.status_code == 303 and response.headers["location"] == "/research"

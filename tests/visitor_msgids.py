@@ -29,6 +29,7 @@ VISITOR_TEMPLATES = (
     "_langs.html",
     "check.html",  # issue 18: the self-check
     "cover.html",  # issue 18: the disguise's cover
+    "visitor_referrals.html",  # issue 17: "My referrals" with the return code
 )
 # Modules whose every text is for visitors.
 VISITOR_MODULES = (
@@ -37,6 +38,10 @@ VISITOR_MODULES = (
     "web/nojs_chat_routes.py",
     # Issue 18: the partner launcher's texts, in every visitor language.
     "web/launcher_routes.py",
+    # Issue 17: the referral card a visitor reads (its texts, in every visitor language).
+    "referrals/consent.py",
+    "web/nojs_referral_routes.py",
+    "web/visitor_referral_forms.py",
 )
 # Visitor functions in modules that also serve staff.
 VISITOR_FUNCTIONS = {

@@ -110,7 +110,9 @@ def user_add(
     username: str,
     display_name: str = typer.Option(..., "--name", help="Name the visitor sees, e.g. 'Anna'."),
     role: Role = typer.Option(
-        Role.COUNSELOR, help="counselor, supervisor, admin or researcher (reports only, no chats)."
+        Role.COUNSELOR,
+        help="counselor, supervisor, admin, researcher (reports only, no chats) or partner "
+        "(a partner organisation's professional: only chats they are invited into).",
     ),
     password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
     organisation: str = typer.Option(
@@ -286,7 +288,17 @@ from baken.cli_signals import signals_app  # noqa: E402
 
 app.add_typer(signals_app, name="signals")
 
+# The partner directory: HSDS 3.0 import and export (issue 17, item 1).
+from baken.cli_directory import directory_app  # noqa: E402
+
+app.add_typer(directory_app, name="directory")
+
 # Anonymised microdata for researchers: HTCDS export and k-anonymity check (issue 20).
 from baken.cli_export import export_app  # noqa: E402
 
 app.add_typer(export_app, name="export")
+
+# Anonymous signals to the police: export signed, public key, verify (issue 17, item 4).
+from baken.cli_police import police_app  # noqa: E402
+
+app.add_typer(police_app, name="police-signal")

@@ -140,6 +140,12 @@ def org_add(
     queue_max: int | None = typer.Option(
         None, "--queue-max", help="Most visitors waiting at once (default BAKEN_QUEUE_MAX)."
     ),
+    kind: str = typer.Option(
+        "helpline",
+        "--kind",
+        help="helpline, or partner: professionals invited into chats (warm hand-off), "
+        "no visitors of its own.",
+    ),
 ) -> None:
     """Add an organisation: its own entry, queue, staff, hours, mailbox and figures."""
 
@@ -151,9 +157,14 @@ def org_add(
             exit_url=exit_url,
             emergency_number=emergency_number,
             queue_max=queue_max,
+            kind=kind,
         )
         await AuditLog(db).record(
-            ORGANISATION_ADD, Actor.operator(), ORGANISATION, made.id, f"slug={made.slug}"
+            ORGANISATION_ADD,
+            Actor.operator(),
+            ORGANISATION,
+            made.id,
+            f"slug={made.slug}" + (" kind=partner" if made.kind == "partner" else ""),
         )
         return made
 

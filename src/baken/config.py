@@ -53,10 +53,28 @@ class Settings(BaseSettings):
     active_gone_minutes: int = Field(default=10, ge=1, le=24 * 60)
     idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
     timeout_warning_minutes: int = Field(default=2, ge=1, le=60)
+    # Issue 17, item 3: how long a partner professional's invitation into a chat lasts, and how
+    # often each process ends the accesses that ran out (every frame checks expiry as well).
+    partner_access_minutes: int = Field(default=120, ge=1, le=24 * 60)
+    partner_sweep_seconds: int = Field(default=30, ge=1, le=3600)
     # Counselor wellbeing (issue 15, docs/wellbeing.md): the pause offered after a heavy chat, and
     # a gentle reminder after this long in chats without a break (0 = never).
     wellbeing_pause_minutes: int = Field(default=10, ge=1, le=60)
     break_reminder_minutes: int = Field(default=120, ge=0, le=24 * 60)
+    # Team operations (issue 15, item 1; docs/supervision.md): a wrap-up after a chat ends by
+    # itself after this long (the counselor is available again).
+    wrap_up_max_minutes: int = Field(default=10, ge=1, le=120)
+    # Alerts for supervisors (issue 15, item 3; docs/supervision.md, "Alerts"): a visitor waiting
+    # longer than this; a visitor's message without a counselor's reply this long; a left message
+    # unanswered this long; the queue at this share of its cap (0 = never).
+    alert_wait_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    alert_silent_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    alert_left_message_hours: int = Field(default=24, ge=1, le=24 * 30)
+    alert_queue_near_percent: int = Field(default=80, ge=0, le=100)
+    # Service figures (issue 15, item 7): the share of contacts answered within this long.
+    answered_within_minutes: int = Field(default=2, ge=1, le=24 * 60)
+    # Issue 17, item 5: a referral without an outcome joins the follow-up list after this many days.
+    referral_followup_days: int = Field(default=14, ge=1, le=365)
     heartbeat_seconds: int = Field(default=20, ge=1, le=300)
     log_level: str = "info"
     # Garbage-collector thresholds for `baken serve` (src/baken/web/gc_tuning.py); "" = defaults.

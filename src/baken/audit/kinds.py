@@ -46,6 +46,38 @@ ORGANISATION_ENABLE = "organisation.enable"
 ORGANISATION_DELETE = "organisation.delete"
 # Issue 15: a supervisor or administrator lifting a visitor block (detail: the reason code).
 BLOCK_LIFT = "block.lift"
+# Issue 17, item 4: anonymous signals to the police (docs/police-signals.md). Details hold codes
+# only (status, the refused field and reason), never what was typed.
+POLICE_SIGNAL_DRAFT = "police_signal.draft"
+POLICE_SIGNAL_EDIT = "police_signal.edit"
+POLICE_SIGNAL_REFUSED = "police_signal.refused"
+POLICE_SIGNAL_SUBMIT = "police_signal.submit"
+POLICE_SIGNAL_APPROVE = "police_signal.approve"
+POLICE_SIGNAL_REJECT = "police_signal.reject"
+POLICE_SIGNAL_EXPORT = "police_signal.export"
+# Issue 17, item 3 (warm hand-off): a counselor inviting a partner professional into a chat, the
+# partner joining, the access ending (detail: reason=left|expired|withdrawn|visitor_refused|
+# conversation_ended|counselor_ended), a partner's mailbox message for the visitor.
+PARTNER_INVITE = "partner.invite"
+PARTNER_JOIN = "partner.join"
+PARTNER_END = "partner.end"
+PARTNER_MAILBOX = "partner.mailbox"
+# Issue 17: a counselor proposing a referral (detail: the service type), recording its outcome
+# (detail: the outcome code).
+REFERRAL_PROPOSE = "referral.propose"
+REFERRAL_OUTCOME = "referral.outcome"
+# Issue 15, item 1: a supervisor or administrator setting a counselor's capacity (detail: the
+# number of chats, or "default").
+STAFF_CAPACITY = "staff.capacity"
+# Issue 15, item 4: a chat handed over at the end of a shift (detail: "colleague", "queue", or
+# "sign_out" for the chats requeued when their counselor signed out).
+CONVERSATION_HANDOVER = "conversation.handover"
+# Issue 17, item 1: the partner directory. An administrator adding, changing or removing a service
+# (object: the HSDS service id), an import from the command line (detail: added/changed counts).
+DIRECTORY_ADD = "directory.add"
+DIRECTORY_CHANGE = "directory.change"
+DIRECTORY_REMOVE = "directory.remove"
+DIRECTORY_IMPORT = "directory.import"
 # The audit log itself, retention and keys.
 AUDIT_VIEW = "audit.view"
 RETENTION_PURGE = "retention.purge"
@@ -82,6 +114,25 @@ ALL_KINDS = (
     ORGANISATION_ENABLE,
     ORGANISATION_DELETE,
     BLOCK_LIFT,
+    POLICE_SIGNAL_DRAFT,
+    POLICE_SIGNAL_EDIT,
+    POLICE_SIGNAL_REFUSED,
+    POLICE_SIGNAL_SUBMIT,
+    POLICE_SIGNAL_APPROVE,
+    POLICE_SIGNAL_REJECT,
+    POLICE_SIGNAL_EXPORT,
+    PARTNER_INVITE,
+    PARTNER_JOIN,
+    PARTNER_END,
+    PARTNER_MAILBOX,
+    REFERRAL_PROPOSE,
+    REFERRAL_OUTCOME,
+    STAFF_CAPACITY,
+    CONVERSATION_HANDOVER,
+    DIRECTORY_ADD,
+    DIRECTORY_CHANGE,
+    DIRECTORY_REMOVE,
+    DIRECTORY_IMPORT,
     AUDIT_VIEW,
     RETENTION_PURGE,
     KEYS_ROTATE,
@@ -96,6 +147,10 @@ KEY = "key"
 PASSKEY = "passkey"
 ORGANISATION = "organisation"
 BLOCK = "block"
+POLICE_SIGNAL = "police_signal"
+REFERRAL = "referral"
+PARTNER_ACCESS = "partner_access"
+DIRECTORY_SERVICE = "directory_service"
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,3 +47,25 @@ class OrganisationCipher:
             raise DecryptionError("canned answer does not decrypt in this place") from exc
         data = orjson.loads(plain)
         return str(data["title"]), str(data["body"])
+
+    # Issue 17, item 4: other records of the organisation that hold typed text (police signals),
+    # each bound to its kind and id so that one record's ciphertext never opens as another's.
+    def _record_aad(self, kind: str, record_id: str) -> bytes:
+        return f"baken-{kind}:{self.organisation_id}:{record_id}".encode()
+
+    def seal_record(self, kind: str, record_id: str, data: object) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        plain = orjson.dumps(data)
+        aad = self._record_aad(kind, record_id)
+        return FORMAT_VERSION + nonce + self._aead.encrypt(nonce, plain, aad)
+
+    def open_record(self, kind: str, record_id: str, blob: bytes) -> object:
+        if blob[:1] != FORMAT_VERSION:
+            raise DecryptionError("unknown ciphertext format")
+        nonce = blob[1 : 1 + NONCE_BYTES]
+        aad = self._record_aad(kind, record_id)
+        try:
+            plain = self._aead.decrypt(nonce, blob[1 + NONCE_BYTES :], aad)
+        except InvalidTag as exc:
+            raise DecryptionError(f"{kind} does not decrypt in this place") from exc
+        return orjson.loads(plain)

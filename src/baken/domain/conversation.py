@@ -29,6 +29,8 @@ class Sender(StrEnum):
     VISITOR = "visitor"
     COUNSELOR = "counselor"
     SYSTEM = "system"
+    # Issue 17, item 3: a partner professional invited into the chat (warm hand-off).
+    PARTNER = "partner"
 
 
 class Role(StrEnum):
@@ -36,6 +38,9 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     RESEARCHER = "researcher"
+    # Issue 17, item 3: a professional of a partner organisation. Sees no queue, no chats, no
+    # registrations, no reports: only the conversations they are invited into, while invited.
+    PARTNER = "partner"
 
 
 STAFF_ROLES = frozenset(Role)

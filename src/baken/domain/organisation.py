@@ -86,10 +86,29 @@ class Organisation:
     retention_days: int | None = None
     active: bool = True
     passkeys_required: bool = False
+    # Issue 17, item 3: 'helpline', or 'partner' (no visitors, no queue: its professionals are
+    # invited into other organisations' chats for a warm hand-off).
+    kind: str = "helpline"
+
+    @property
+    def takes_visitors(self) -> bool:
+        """Visitors can start chats here: enabled, and a helpline rather than a partner."""
+        return self.active and self.kind == KIND_HELPLINE
 
     @property
     def emergency(self) -> str:
         return self.emergency_number or DEFAULT_EMERGENCY_NUMBER
+
+
+KIND_HELPLINE = "helpline"
+KIND_PARTNER = "partner"
+ORGANISATION_KINDS = (KIND_HELPLINE, KIND_PARTNER)
+
+
+def check_kind(kind: str) -> str:
+    if kind not in ORGANISATION_KINDS:
+        raise OrganisationError("kind", "The kind is 'helpline' or 'partner'.")
+    return kind
 
 
 def check_slug(slug: str) -> str:

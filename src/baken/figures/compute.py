@@ -10,6 +10,9 @@ Definitions (docs/service-figures.md):
 - waiting time: from start to answer, answered contacts only; median and p90;
 - chat duration: from answer to end, answered and ended contacts only; median and p90;
 - quick exits: contacts ended with quick exit, waiting or in the chat;
+- answered within N minutes (issue 15, item 7): the share, in whole per cent, of the contacts that
+  were answered or left while waiting that were answered within N minutes (still waiting counts
+  as neither; no such contacts: empty);
 - feedback: answers to the two questions, by the hour they were given.
 """
 
@@ -61,6 +64,7 @@ class Bucket:
     waits: list[float] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     feedback: int = 0
+    answered_within: int = 0
     helped: dict[int, int] = field(default_factory=dict)
     come_back: dict[int, int] = field(default_factory=dict)
 
@@ -71,6 +75,11 @@ class Bucket:
     @property
     def wait_p90(self) -> float | None:
         return p90(self.waits)
+
+    @property
+    def answered_within_pct(self) -> int | None:
+        settled = self.answered + self.abandoned
+        return round(100 * self.answered_within / settled) if settled else None
 
     @property
     def duration_median(self) -> float | None:
@@ -115,6 +124,7 @@ def figures(
     answers: Iterable[FeedbackAnswer],
     zone: ZoneInfo,
     by: Granularity,
+    answered_within: timedelta = timedelta(minutes=2),
 ) -> tuple[list[Bucket], Bucket]:
     """The buckets that have anything in them, in time order, and the total over all of them."""
     buckets: dict[tuple[datetime, float], Bucket] = {}
@@ -138,6 +148,8 @@ def figures(
                 target.answered += 1
                 wait = (contact.accepted_at - contact.created_at).total_seconds()
                 target.waits.append(max(0.0, wait))
+                if wait <= answered_within.total_seconds():
+                    target.answered_within += 1
                 if contact.ended_at is not None:
                     duration = (contact.ended_at - contact.accepted_at).total_seconds()
                     target.durations.append(max(0.0, duration))
@@ -152,3 +164,29 @@ def figures(
                 target.come_back[answer.come_back] = target.come_back.get(answer.come_back, 0) + 1
     ordered = [buckets[key] for key in sorted(buckets, key=lambda k: buckets[k].start)]
     return ordered, total
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxLine:
+    """One message of a left-message thread: which thread, its order, which way, when (ms)."""
+
+    thread: str
+    seq: int
+    to_staff: bool
+    sent_at_ms: int
+
+
+def response_times(lines: Iterable[MailboxLine], start_ms: int, end_ms: int) -> list[float]:
+    """Seconds from a visitor's message that nobody had answered yet to the team's next answer
+    (issue 15, item 7: left-message response time). Counted for waits that began in
+    [start_ms, end_ms); a wait still open is not counted."""
+    found: list[float] = []
+    pending: dict[str, int] = {}
+    for line in sorted(lines, key=lambda x: (x.thread, x.seq)):
+        if line.to_staff:
+            pending.setdefault(line.thread, line.sent_at_ms)
+        elif line.thread in pending:
+            since = pending.pop(line.thread)
+            if start_ms <= since < end_ms:
+                found.append(max(0.0, (line.sent_at_ms - since) / 1000))
+    return found

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import and_, select
 
-from baken.figures.compute import Contact, FeedbackAnswer
+from baken.figures.compute import Contact, FeedbackAnswer, MailboxLine
 from baken.store.clock import as_utc
 from baken.store.database import Database
-from baken.store.tables import conversations, visitor_feedback
+from baken.store.return_code_repo import Direction
+from baken.store.tables import conversations, mailbox_messages, return_codes, visitor_feedback
 
 
 async def contacts_between(
@@ -58,3 +59,38 @@ async def feedback_between(
     async with db.reader.connect() as conn:
         rows = (await conn.execute(query)).all()
     return [FeedbackAnswer(as_utc(r.submitted_hour), r.helped, r.come_back) for r in rows]
+
+
+async def mailbox_lines_since(
+    db: Database, organisation_id: str, start: datetime
+) -> list[MailboxLine]:
+    """The organisation's left-message threads' lines from ``start`` on (directions and times
+    only; no body is read)."""
+    start_ms = int(start.timestamp() * 1000)
+    query = (
+        select(
+            mailbox_messages.c.return_code_id,
+            mailbox_messages.c.seq,
+            mailbox_messages.c.direction,
+            mailbox_messages.c.sent_at_ms,
+        )
+        .select_from(
+            mailbox_messages.join(
+                return_codes, return_codes.c.id == mailbox_messages.c.return_code_id
+            )
+        )
+        .where(
+            and_(
+                return_codes.c.organisation_id == organisation_id,
+                mailbox_messages.c.sent_at_ms >= start_ms,
+            )
+        )
+    )
+    async with db.reader.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        MailboxLine(
+            r.return_code_id, int(r.seq), r.direction == Direction.TO_STAFF, int(r.sent_at_ms)
+        )
+        for r in rows
+    ]

@@ -21,6 +21,7 @@ from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.domain.text import TextError, validate_message_text
 from baken.i18n import DEFAULT_LANGUAGE
 from baken.realtime import audit_hooks, views
+from baken.realtime.alerts import Alerts
 from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.counselor_tools import TOOL_FRAME_TYPES, CounselorTools
@@ -28,6 +29,7 @@ from baken.realtime.frames import (
     Accept,
     End,
     FrameError,
+    Handover,
     Leave,
     MailboxSend,
     MarkCompromised,
@@ -40,12 +42,17 @@ from baken.realtime.frames import (
     TakeNext,
     Typing,
 )
+from baken.realtime.handover import Handovers
 from baken.realtime.hub import VISITOR_LINK_KIND, Hub
 from baken.realtime.left_messages_push import LeftMessagesPush
 from baken.realtime.live import Live
+from baken.realtime.partner_access import PARTNER_FRAME_TYPES, PartnerAccessService, is_partner
 from baken.realtime.presence import Presence
+from baken.realtime.queue_signals import QueueSignals
+from baken.realtime.referral_commands import REFERRAL_FRAME_TYPES, ReferralCommands
 from baken.realtime.signals_feedback import SignalsFeedbackHandler
 from baken.realtime.signals_push import SignalsPush
+from baken.realtime.staff_status import TEAM_FRAME_TYPES, NotAvailable, StaffStatuses
 from baken.realtime.supervision import SUPERVISION_FRAME_TYPES, Supervision
 from baken.realtime.timeouts import Timeouts
 from baken.realtime.wellbeing import WELLBEING_FRAME_TYPES, Wellbeing
@@ -135,6 +142,7 @@ class ChatService:
         # Who is online on any process (supervision); the counselor tools use it for transfers.
         self.presence = Presence(self.hub, broker)
         self.hub.language_spoken = self.presence.speaks
+        self.hub.takes_new_chats = self.presence.available
         # What the tools share with this service; they get this, never the service itself.
         self.live = Live(settings, repo, broker, self.hub, self.codes, self.audit, self.presence)
         self.writer = MessageWriter(repo, self.live.committed)
@@ -144,12 +152,27 @@ class ChatService:
         self.wellbeing = Wellbeing(self.live)
         self.supervision.overview.paused_until = self.wellbeing.paused_until
         self.wellbeing.listeners.append(self.supervision.overview.changed)
+        # Issue 15, item 1: statuses (in presence) and each counselor's capacity.
+        self.statuses = StaffStatuses(self.live)
+        self.tools.capacity_of = self.statuses.capacity_of
+        self.supervision.overview.statuses = self.statuses
+        self.statuses.listeners.append(self.supervision.overview.changed)
+        # Issue 15, item 3: alerts for the supervisors with a console open here.
+        self.alerts = Alerts(self.live, self.statuses)
+        # Issue 15, item 4: shift handover, and nothing left hanging at sign-out.
+        self.handovers = Handovers(self.live, self.tools)
         # Issue 12: consoles hear at once that a left message came in (made here, at start-up,
         # so that every process listens, not only one that served a left-message request).
         self.left_messages_push = LeftMessagesPush(self.hub, broker)
         # Issue 19: indicator detections for the chat's counselor, never for the visitor.
         self.signals_push = SignalsPush(self.hub) if settings.signals else None
+        # Issue 19, item 3: the first messages of waiting visitors rank the queue.
+        self.queue_signals = QueueSignals(self.live) if settings.signals else None
         self.signals_feedback = SignalsFeedbackHandler(self.hub, repo.db)
+        # Issue 17, item 2: referrals with the visitor's recorded consent.
+        self.referrals = ReferralCommands(self.live)
+        # Issue 17, item 3: partner professionals invited into one chat (warm hand-off).
+        self.partners = PartnerAccessService(self.live)
         # Return codes cost an argon2 hash each: bound the rate and the parallel work, globally
         # (there is no identity to limit per person, by design).
         # Issue 16: a lane for requests with a proof-of-work, one for the rest (abuse/lanes.py).
@@ -172,6 +195,9 @@ class ChatService:
         self.supervision.start()
         self.writer.start()
         self.timeouts.start()
+        self.statuses.start()
+        self.alerts.start()
+        self.partners.start()
         loop = asyncio.get_running_loop()
         self._background = [
             loop.create_task(self._flush_receipts_forever()),
@@ -182,7 +208,12 @@ class ChatService:
 
     async def stop(self) -> None:
         await self.timeouts.stop()
+        await self.statuses.stop()
+        await self.alerts.stop()
+        await self.partners.stop()
         await self.writer.stop()
+        if self.queue_signals is not None:
+            await self.queue_signals.stop()
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -325,6 +356,14 @@ class ChatService:
         await join_code_thread(self.repo.db, record.id)
         return record, token, await self.codes.unread(code.id, Direction.TO_VISITOR)
 
+    async def active_code(self, raw: str, organisation_id: str) -> ReturnCode:
+        """The active code behind the typed words, at this organisation's entry (issue 17: a
+        visitor's referrals); CodeNotAccepted, TryLater or CodeError as for coming back."""
+        code = await self._active_code(raw)
+        if code.organisation_id != organisation_id:
+            raise CodeNotAccepted()
+        return code
+
     async def destroy_code(self, raw: str) -> None:
         try:
             code = await self._active_code(raw)
@@ -402,8 +441,12 @@ class ChatService:
         record = await self.hub.conversation(conversation_id)
         if record is None or record.organisation_id != member.organisation_id:
             raise NotQueued()
+        self.statuses.check_takes_new(member)  # NotAvailable: busy, on a break, away...
         transition = await self.repo.accept(
-            conversation_id, member.id, member.display_name, self.settings.max_chats
+            conversation_id,
+            member.id,
+            member.display_name,
+            await self.statuses.capacity_of(member.id),
         )
         # Published before the audit entry is written: the accept is committed either way, the
         # waiting visitors' new places should not wait for a second write, and a failing audit
@@ -443,6 +486,7 @@ class ChatService:
 
     async def take_next(self, member: StaffMember) -> ConversationRecord:
         """Accept the most urgent waiting chat; if someone beats us to it, the next one."""
+        self.statuses.check_takes_new(member)  # refused before looking at the queue
         for conversation_id in self._take_next_order(member)[:TAKE_NEXT_TRIES]:
             try:
                 return await self.accept(member, conversation_id)
@@ -468,6 +512,8 @@ class ChatService:
         identity = conn.identity
         if isinstance(identity, VisitorIdentity):
             return identity.conversation_id == conversation_id
+        if is_partner(conn):
+            return self.partners.may_act(conn, conversation_id)  # joined, and not run out
         record = await self.hub.conversation(conversation_id)
         if record is None or record.counselor_id != identity.member.id:
             return False
@@ -487,12 +533,22 @@ class ChatService:
             await self.supervision.handle(conn, frame)
         elif isinstance(frame, WELLBEING_FRAME_TYPES):
             await self.wellbeing.handle(conn, frame)
+        elif isinstance(frame, TEAM_FRAME_TYPES):
+            await self.statuses.handle(conn, frame)
+        elif isinstance(frame, Handover):
+            await self.handovers.handle(conn, frame)
         elif isinstance(frame, SignalsFeedback):
             await self.signals_feedback.handle(conn, frame)
+        elif isinstance(frame, REFERRAL_FRAME_TYPES):
+            await self.referrals.handle(conn, frame)
+        elif isinstance(frame, PARTNER_FRAME_TYPES):
+            await self.partners.handle(conn, frame)
         elif isinstance(frame, Send):
             await self._send(conn, frame)
         elif isinstance(frame, Sync):
-            if not await self.may_act_on(conn, frame.conversation_id, write=False):
+            if not await self.may_act_on(
+                conn, frame.conversation_id, write=False
+            ) or not self.partners.may_sync(conn, frame.conversation_id, frame.after_seq):
                 raise _not_participant(frame.type)
             if not await audit_hooks.before_transcript(self.live, conn, frame.conversation_id):
                 return
@@ -530,11 +586,9 @@ class ChatService:
                     "not_queued", "This chat is no longer waiting; someone else took it.", "accept"
                 ) from None
             except AtCapacity:
-                raise FrameError(
-                    "at_capacity",
-                    f"You already have {self.settings.max_chats} chats open.",
-                    "accept",
-                ) from None
+                raise await self._at_capacity(conn, "accept") from None
+            except NotAvailable as exc:
+                raise _not_available(exc, "accept") from None
             conn.send({"type": "accepted", "conversation_id": frame.conversation_id})
         elif isinstance(frame, RequestCode):
             if not await self.may_act_on(conn, frame.conversation_id, write=False):
@@ -569,11 +623,9 @@ class ChatService:
             except QueueEmpty:
                 raise FrameError("queue_empty", "Nobody is waiting.", "take_next") from None
             except AtCapacity:
-                raise FrameError(
-                    "at_capacity",
-                    f"You already have {self.settings.max_chats} chats open.",
-                    "take_next",
-                ) from None
+                raise await self._at_capacity(conn, "take_next") from None
+            except NotAvailable as exc:
+                raise _not_available(exc, "take_next") from None
             conn.send({"type": "accepted", "conversation_id": record.id})
         elif isinstance(frame, End):
             assert isinstance(conn.identity, StaffIdentity)
@@ -587,6 +639,10 @@ class ChatService:
             conn.send(
                 {"type": "ended", "conversation_id": frame.conversation_id, "reason": frame.reason}
             )
+
+    async def _at_capacity(self, conn: Connection, ref: str) -> FrameError:
+        capacity = await self.statuses.capacity_of(_staff_id(conn) or "")
+        return FrameError("at_capacity", f"You already have {capacity} chats open.", ref)
 
     async def _staff_code(self, conn: Connection, conversation_id: str, ref: str) -> str:
         """The return code of a conversation this counselor handled (ended ones included)."""
@@ -614,7 +670,7 @@ class ChatService:
         identity = conn.identity
         if isinstance(identity, StaffIdentity):
             sender, staff_id, name = (
-                Sender.COUNSELOR,
+                Sender.PARTNER if is_partner(conn) else Sender.COUNSELOR,
                 identity.member.id,
                 identity.member.display_name,
             )
@@ -716,6 +772,14 @@ class ChatService:
 
 def _not_participant(ref: str | None) -> FrameError:
     return FrameError("not_a_participant", "You are not part of this conversation.", ref)
+
+
+def _not_available(exc: NotAvailable, ref: str) -> FrameError:
+    return FrameError(
+        "not_available",
+        f"Your status is '{exc.status.value}': set it to available to take new chats.",
+        ref,
+    )
 
 
 def _staff_id(conn: Connection) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from baken.domain.conversation import Role
 from baken.domain.rate import TokenBucket
 from baken.realtime.frames import dumps
 from baken.store.staff_repo import StaffMember
@@ -61,7 +62,8 @@ class Connection:
         # (position, minutes) last told to this visitor socket, to send only changes.
         self.queue_place: tuple[int, int | None] | None = None
         # Frames waiting behind a send the transport could not take at once (see `send_text`).
-        self._backlog: deque[str] = deque()
+        # Made only when needed: an empty deque is ~0.5 kB, on every idle socket (issue 21).
+        self._backlog: deque[str] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
@@ -70,6 +72,12 @@ class Connection:
     @property
     def is_visitor(self) -> bool:
         return isinstance(self.identity, VisitorIdentity)
+
+    @property
+    def is_partner(self) -> bool:
+        """A partner professional's socket (issue 17, item 3): sees only what they joined."""
+        identity = self.identity
+        return isinstance(identity, StaffIdentity) and identity.member.role is Role.PARTNER
 
     @property
     def side(self) -> str:
@@ -95,6 +103,8 @@ class Connection:
         if self.closed:
             return
         if self._sender is not None:
+            if self._backlog is None:
+                self._backlog = deque()
             if len(self._backlog) >= MAX_PENDING_FRAMES:
                 log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
                 self.abort(CLOSE_TOO_SLOW)
@@ -125,12 +135,13 @@ class Connection:
             await _resume(sending, waiting_for)
             while self._backlog and not self.closed:
                 await self.websocket.send_text(self._backlog.popleft())
+            self._backlog = None
         except Exception:  # a vanished peer: the receive loop notices and cleans up
             self.closed = True
         finally:
             self._sender = None
             if self.closed:
-                self._backlog.clear()
+                self._backlog = None
 
     async def _close(self, code: int) -> None:
         with contextlib.suppress(Exception):

@@ -9,6 +9,7 @@ organisation, and assigned to this counselor unless they oversee).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from baken.audit import kinds as audit_kinds
@@ -99,7 +100,12 @@ class CounselorTools:
         self.notes = NoteRepository(live.repo)
         self.blocks = BlockRepository(live.repo.db)
         self.staff = StaffRepository(live.repo.db)
+        # Issue 15, item 1: a colleague's own capacity (realtime/staff_status.py sets this).
+        self.capacity_of: Callable[[str], Awaitable[int]] = self._default_capacity
         self.broker.subscribe(self.on_event)
+
+    async def _default_capacity(self, _staff_id: str) -> int:
+        return self.settings.max_chats
 
     # --- frames ---------------------------------------------------------------------------------
 
@@ -178,6 +184,7 @@ class CounselorTools:
             and found.role in CHAT_ROLES
         }
         load = await self.repo.active_counts(list(online))
+        capacity = {staff_id: await self.capacity_of(staff_id) for staff_id in online}
         return sorted(
             (
                 {
@@ -185,7 +192,7 @@ class CounselorTools:
                     "display_name": found.display_name,
                     "role": found.role.value,
                     "active_chats": load.get(staff_id, 0),
-                    "max_chats": self.settings.max_chats,
+                    "max_chats": capacity[staff_id],
                 }
                 for staff_id, found in online.items()
             ),
@@ -215,14 +222,15 @@ class CounselorTools:
                 ref,
             )
         from_id = record.counselor_id
+        capacity = await self.capacity_of(target.id)
         try:
             transition = await self.repo.transfer(
-                record.id, from_id, target.id, target.display_name, self.settings.max_chats
+                record.id, from_id, target.id, target.display_name, capacity
             )
         except AtCapacity:
             raise FrameError(
                 "colleague_full",
-                f"{target.display_name} already has {self.settings.max_chats} chats open.",
+                f"{target.display_name} already has {capacity} chats open.",
                 ref,
             ) from None
         except NotHeld:

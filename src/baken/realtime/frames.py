@@ -249,6 +249,43 @@ WELLBEING_FRAMES: dict[str, type[_Frame]] = {
 }
 
 
+# --- team operations (issue 15, item 1; docs/supervision.md) ------------------------------------
+
+StaffStatusName = Literal["available", "busy", "break", "wrap_up", "away"]
+
+
+class SetStatus(_Frame):
+    """One's own status; only "available" takes new chats."""
+
+    type: Literal["set_status"]
+    status: StaffStatusName
+
+
+class SetCapacity(_Frame):
+    """A supervisor or administrator setting a colleague's capacity (None: the default)."""
+
+    type: Literal["set_capacity"]
+    staff_id: Annotated[str, Field(min_length=1, max_length=40)]
+    max_chats: Annotated[int, Field(ge=1, le=50)] | None
+
+
+class Handover(_Frame):
+    """Shift handover (issue 15, item 4): one of one's open chats to a colleague who is online,
+    or (``to_staff_id`` null) back to the team queue at its old place; with a handover note."""
+
+    type: Literal["handover"]
+    conversation_id: ConversationId
+    to_staff_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    note: Annotated[str, Field(max_length=100_000)] = ""
+
+
+TEAM_FRAMES: dict[str, type[_Frame]] = {
+    "set_status": SetStatus,
+    "set_capacity": SetCapacity,
+    "handover": Handover,
+}
+
+
 # --- indicator signals (issue 19, item 2; docs/signals.md) --------------------------------------
 
 
@@ -258,6 +295,116 @@ class SignalsFeedback(_Frame):
     type: Literal["signals_feedback"]
     conversation_id: ConversationId
     label: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
+
+
+# --- referrals with recorded consent (issue 17, item 2; docs/referrals.md) ----------------------
+
+ReferralId = Annotated[str, Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")]
+ScopeItem = Literal["first_name", "age_band", "exploitation_type", "summary"]
+
+
+class ReferralPropose(_Frame):
+    """The chat's counselor proposes a directory service, optionally with a summary they wrote
+    for the visitor to read (and, if the visitor agrees, to share)."""
+
+    type: Literal["referral_propose"]
+    conversation_id: ConversationId
+    service_id: Annotated[str, Field(min_length=1, max_length=64)]
+    summary: StaffText | None = None
+
+
+class ReferralsGet(_Frame):
+    """The referrals of a chat: the console's side panel, or a visitor's open cards again."""
+
+    type: Literal["referrals_get"]
+    conversation_id: ConversationId
+
+
+class ReferralAnswer(_Frame):
+    type: Literal["referral_answer"]
+    conversation_id: ConversationId
+    referral_id: ReferralId
+    answer: Literal["contact", "handoff", "declined"]
+    scope: Annotated[list[ScopeItem], Field(max_length=4)] = []
+
+
+REFERRAL_FRAMES: dict[str, type[_Frame]] = {
+    "referral_propose": ReferralPropose,
+    "referrals_get": ReferralsGet,
+}
+REFERRAL_VISITOR_FRAMES: dict[str, type[_Frame]] = {
+    "referrals_get": ReferralsGet,
+    "referral_answer": ReferralAnswer,
+}
+
+# --- warm hand-off (issue 17, item 3; docs/partners.md) ----------------------------------------
+
+AccessId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class PartnerCandidates(_Frame):
+    """Counselor: the partner accounts a referral's service could bring in (who is online)."""
+
+    type: Literal["partner_candidates"]
+    conversation_id: ConversationId
+    referral_id: ReferralId
+
+
+class PartnerInvite(_Frame):
+    """Counselor: invite one partner account into this chat, for a referral with hand-off
+    consent, for ``minutes`` (default BAKEN_PARTNER_ACCESS_MINUTES)."""
+
+    type: Literal["partner_invite"]
+    conversation_id: ConversationId
+    referral_id: ReferralId
+    partner_staff_id: StaffId
+    minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
+
+
+class PartnerEnd(_Frame):
+    """Counselor: end a partner's access to this chat."""
+
+    type: Literal["partner_end"]
+    conversation_id: ConversationId
+    access_id: AccessId
+
+
+class PartnerInvitations(_Frame):
+    """Partner: the conversations one is invited into now."""
+
+    type: Literal["partner_invitations"]
+
+
+class PartnerJoin(_Frame):
+    type: Literal["partner_join"]
+    access_id: AccessId
+
+
+class PartnerLeave(_Frame):
+    type: Literal["partner_leave"]
+    access_id: AccessId
+
+
+class PartnerMailboxSend(_Frame):
+    """Partner: a callback arrangement or appointment proposal for the visitor's mailbox."""
+
+    type: Literal["partner_mailbox_send"]
+    access_id: AccessId
+    text: StaffText
+
+
+class PartnerRefuse(_Frame):
+    """Visitor: "no" to the partner who joined; their access ends at once."""
+
+    type: Literal["partner_refuse"]
+    conversation_id: ConversationId
+
+
+PARTNER_STAFF_FRAMES: dict[str, type[_Frame]] = {
+    "partner_candidates": PartnerCandidates,
+    "partner_invite": PartnerInvite,
+    "partner_end": PartnerEnd,
+}
 
 
 ClientFrame = (
@@ -286,6 +433,8 @@ VISITOR_FRAMES: dict[str, type[_Frame]] = {
     **COMMON_FRAMES,
     "leave": Leave,
     "request_code": RequestCode,
+    **REFERRAL_VISITOR_FRAMES,
+    "partner_refuse": PartnerRefuse,
 }
 STAFF_FRAMES: dict[str, type[_Frame]] = {
     **COMMON_FRAMES,
@@ -297,7 +446,21 @@ STAFF_FRAMES: dict[str, type[_Frame]] = {
     **TOOL_FRAMES,
     **SUPERVISION_FRAMES,
     **WELLBEING_FRAMES,
+    **TEAM_FRAMES,
     "signals_feedback": SignalsFeedback,
+    **REFERRAL_FRAMES,
+    **PARTNER_STAFF_FRAMES,
+}
+
+
+# A partner professional's socket (issue 17, item 3): the chat frames, only for conversations
+# they have joined, and their own invitations; nothing of the queue or the counselor tools.
+PARTNER_FRAMES: dict[str, type[_Frame]] = {
+    **COMMON_FRAMES,
+    "partner_invitations": PartnerInvitations,
+    "partner_join": PartnerJoin,
+    "partner_leave": PartnerLeave,
+    "partner_mailbox_send": PartnerMailboxSend,
 }
 
 

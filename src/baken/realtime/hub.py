@@ -18,11 +18,12 @@ from baken.crypto.envelope import DecryptionError
 from baken.domain.conversation import State
 from baken.domain.languages import language_floor
 from baken.domain.queue import (
+    QueueKey,
     QueuePlace,
     is_urgent,
     minutes_of,
-    positions_per_group,
     queue_key,
+    rank_reasons,
     service_rate,
     wait_seconds_at,
 )
@@ -30,6 +31,7 @@ from baken.realtime import peer_messages, views
 from baken.realtime.broker import Broker, Event
 from baken.realtime.connection import Connection, Cursor, StaffIdentity
 from baken.realtime.frames import dumps
+from baken.realtime.queue_index import QueueIndex
 from baken.store.clock import iso, utcnow
 from baken.store.conversation_repo import PAGE_SIZE, ConversationRepository
 from baken.store.records import ConversationRecord, StoredMessage
@@ -41,6 +43,10 @@ QUEUE_FRAME_ENTRIES = 100
 VISITOR_LINK_KIND = "visitor_link"
 # Queue changes come in bursts (a campaign, a shift starting); one frame per burst is enough.
 QUEUE_COALESCE_SECONDS = 0.02
+# Issue 21, item 4: after a restart every socket syncs at once. At most this many catch-up pages
+# are read at the same time; the rest wait their turn here instead of in the connection pool
+# (where they would time out and take the live path's connections).
+CATCH_UP_READS_AT_ONCE = 4
 
 
 class _NotGiven:
@@ -64,17 +70,24 @@ class Hub:
         self.visitor_live: dict[str, bool] = {}
         self._queue_task: asyncio.Task[None] | None = None
         self._last_queue_broadcast = float("-inf")
-        self._positions: dict[str, int] | None = None
-        self._queue_sizes: dict[str, int] = {}
+        # Issue 21: the queue kept sorted as it changes (queue_index.py), and per organisation
+        # the first place whose holder changed since the last broadcast: a start at the back
+        # then tells only the newcomer, however long the line is.
+        self.queue_index = QueueIndex()
+        self._dirty_from: dict[str, int] = {}
         # When chats were taken lately, per organisation: the service rate behind its visitors'
         # wait estimate (issue 14: another helpline's speed says nothing about this one's).
         self.recent_accepts: defaultdict[str, deque[datetime]] = defaultdict(
             lambda: deque(maxlen=2000)
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._catch_up_reads = asyncio.Semaphore(CATCH_UP_READS_AT_ONCE)
         # Issue 14: whether someone online in the organisation speaks a language (presence.py
         # fills it in); a visitor nobody speaks to waits at least the language hold.
         self.language_spoken: Callable[[str, str], bool] = lambda _org, _lang: True
+        # Issue 15, item 1: whether someone online in the organisation takes new chats (status
+        # "available"); without anyone, no estimate is given (it would be a guess).
+        self.takes_new_chats: Callable[[str], bool] = lambda _org: True
         # Told when a staff socket opens or closes here (presence.py announces it to others).
         self.staff_listeners: list[Callable[[], None]] = []
         # Told of each message after it went out to this process's sockets (signals_push.py).
@@ -86,6 +99,7 @@ class Hub:
     async def load(self) -> None:
         for record in await self.repo.queued():
             self.open[record.id] = record
+            self._index(record)
         for organisation_id, accepted_at in await self.repo.recent_accepts():
             self.recent_accepts[organisation_id].append(accepted_at)
         # Active ones are loaded lazily (see conversation()), they do not form a queue.
@@ -96,6 +110,8 @@ class Hub:
             record = await self.repo.get(conversation_id)
             if record is not None and record.state is not State.ENDED:
                 self.open[record.id] = record
+                if self._index(record):
+                    self._queue_changed()
         return record
 
     # --- registry -------------------------------------------------------------------------------
@@ -149,20 +165,43 @@ class Hub:
 
     # --- queue ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _queue_key_of(record: ConversationRecord) -> QueueKey:
+        return queue_key(
+            record.id,
+            record.created_at,
+            record.priority,
+            record.queue_acute,
+            record.queue_signal_points,
+        )
+
+    def _index(self, record: ConversationRecord, *, rate_changed: bool = False) -> bool:
+        """Keep the queue index in step with a record; note from which place its organisation's
+        line changed. ``rate_changed``: an accept changed the organisation's service rate, so
+        every waiting visitor's estimate moves. True when the queue changed."""
+        if record.state is State.QUEUED:
+            moved = self.queue_index.put(record.organisation_id, self._queue_key_of(record))
+        else:
+            moved = self.queue_index.remove(record.id)
+        if moved is None:
+            return False
+        organisation_id, first = moved
+        if rate_changed:
+            first = 1
+        self._dirty_from[organisation_id] = min(first, self._dirty_from.get(organisation_id, first))
+        return True
+
     def queue_positions(self) -> dict[str, int]:
         """Each waiting visitor's place in their own organisation's line (issue 14), in the order
-        of the whole queue. Cached until the queue changes: every page load and socket asks."""
-        if self._positions is None:
-            self._positions, self._queue_sizes = positions_per_group(
-                (queue_key(r.id, r.created_at, r.priority), r.organisation_id)
-                for r in self.open.values()
-                if r.state is State.QUEUED
-            )
-        return self._positions
+        of the whole queue. O(n), cached until the queue changes: only for readers that need the
+        whole queue (take next, metrics); single places come from `place_of`."""
+        return self.queue_index.positions()
 
     def queue_size(self, organisation_id: str) -> int:
-        self.queue_positions()
-        return self._queue_sizes.get(organisation_id, 0)
+        return self.queue_index.size(organisation_id)
+
+    def queue_total(self) -> int:
+        return len(self.queue_index)
 
     def service_rate_of(self, organisation_id: str) -> float | None:
         return service_rate(self.recent_accepts.get(organisation_id, ()), utcnow())
@@ -171,7 +210,7 @@ class Hub:
         self, conversation_id: str, rate: float | _NotGiven | None = NOT_GIVEN
     ) -> QueuePlace | None:
         """Place and wait estimate; a broadcast passes the service rate it computed once."""
-        position = self.queue_positions().get(conversation_id)
+        position = self.queue_index.position(conversation_id)
         if position is None:
             return None
         record = self.open[conversation_id]
@@ -192,6 +231,11 @@ class Hub:
         wait = wait_seconds_at(position, rate)
         if wait is None:
             return None
+        available = (record.organisation_id, "")  # no language is "": a key of its own
+        if available not in spoken:
+            spoken[available] = self.takes_new_chats(record.organisation_id)
+        if not spoken[available]:
+            return None
         key = (record.organisation_id, record.lang)
         if key not in spoken:
             spoken[key] = self.language_spoken(*key)
@@ -201,17 +245,11 @@ class Hub:
         places = self.queue_positions()
         return sorted(places, key=places.__getitem__)
 
-    def queue_frame(
-        self, organisation_id: str, places: dict[str, int] | None = None
-    ) -> dict[str, Any]:
-        """The queue as one organisation's staff see it: its own waiting visitors only."""
-        places = self.queue_positions() if places is None else places
-        # `places` is built in queue order (positions_of_keys), so no sort is needed here.
-        ordered = [
-            item for item in places.items() if self.open[item[0]].organisation_id == organisation_id
-        ]
+    def queue_frame(self, organisation_id: str) -> dict[str, Any]:
+        """The queue as one organisation's staff see it: its own waiting visitors only (the
+        first QUEUE_FRAME_ENTRIES, read from the index: the same cost for any length)."""
         entries = []
-        for conversation_id, place in ordered[:QUEUE_FRAME_ENTRIES]:
+        for conversation_id, place in self.queue_index.head(organisation_id, QUEUE_FRAME_ENTRIES):
             record = self.open[conversation_id]
             entries.append(
                 {
@@ -220,6 +258,13 @@ class Hub:
                     "waiting_since": iso(record.created_at),
                     "position": place,
                     "urgent": is_urgent(record.priority),
+                    # Issue 19, item 3: why this visitor is where they are (staff only).
+                    "ranked_by": [
+                        reason.value
+                        for reason in rank_reasons(
+                            record.priority, record.queue_acute, record.queue_signal_points
+                        )
+                    ],
                     "returning": record.return_code_id is not None,
                     "preferred_staff_id": record.preferred_staff_id,
                     "lang": record.lang,
@@ -228,7 +273,7 @@ class Hub:
         return {
             "type": "queue",
             "entries": entries,
-            "total": len(ordered),
+            "total": self.queue_index.size(organisation_id),
             "server_time": iso(utcnow()),
         }
 
@@ -250,33 +295,43 @@ class Hub:
             self._last_queue_broadcast = asyncio.get_running_loop().time()
 
     def _send_queue(self) -> None:
-        places = self.queue_positions()
+        # Only organisations whose line changed, and in each only from the first changed place
+        # on (issue 21): a start at the back of a long line tells the newcomer and the staff.
+        dirty, self._dirty_from = self._dirty_from, {}
         texts: dict[str, str] = {}  # per organisation: staff never see another's visitors
         for conns in self.staff_by_id.values():
             for conn in conns:
                 assert isinstance(conn.identity, StaffIdentity)
                 organisation_id = conn.identity.member.organisation_id
+                if organisation_id not in dirty:
+                    continue
                 if organisation_id not in texts:
-                    texts[organisation_id] = dumps(self.queue_frame(organisation_id, places))
+                    texts[organisation_id] = dumps(self.queue_frame(organisation_id))
                 conn.send_text(texts[organisation_id])
         # Visitors only hear about their own place, and only when it (or the estimate) moved.
         # One service rate per organisation: per visitor it would walk the recent accepts.
-        rates: dict[str, float | None] = {}
         spoken: dict[tuple[str, str], bool] = {}
         now = utcnow()
+        for organisation_id, first in dirty.items():
+            rate = self.service_rate_of(organisation_id)
+            self._send_places(organisation_id, first, rate, now, spoken)
+
+    def _send_places(
+        self,
+        organisation_id: str,
+        first: int,
+        rate: float | None,
+        now: datetime,
+        spoken: dict[tuple[str, str], bool],
+    ) -> None:
         # The hot loop of an accept with 2,000 waiting: plain values, no objects per visitor.
         by_conversation = self.by_conversation
         open_records = self.open
-        for conversation_id, position in places.items():
+        for conversation_id, position in self.queue_index.tail(organisation_id, first):
             followers = by_conversation.get(conversation_id)
             if not followers:
                 continue
             record = open_records[conversation_id]
-            organisation_id = record.organisation_id
-            if organisation_id in rates:
-                rate = rates[organisation_id]
-            else:
-                rate = rates[organisation_id] = self.service_rate_of(organisation_id)
             wait_seconds = self._wait_of(record, position, rate, now, spoken)
             shown = (position, minutes_of(wait_seconds))
             frame: str | None = None
@@ -297,6 +352,8 @@ class Hub:
 
     def refresh_queue(self) -> None:
         """Re-send places and estimates; the estimate drifts with time even when nobody moves."""
+        for organisation_id in self.queue_index.organisations():
+            self._dirty_from[organisation_id] = 1
         self._queue_changed()
 
     # --- events ---------------------------------------------------------------------------------
@@ -342,7 +399,7 @@ class Hub:
         info = views.conversation_info(record, None, live)
         frame_text = dumps({"type": "conversation", "conversation": info})
         for conn in self.by_conversation.get(conversation_id, ()):
-            if not conn.is_visitor:
+            if not conn.is_visitor and not conn.is_partner:
                 conn.send_text(frame_text)
 
     def _spawn(self, coro: Any) -> None:
@@ -390,8 +447,8 @@ class Hub:
                     self._on_conversation(fresh)
         for record in queued.values():
             self.open[record.id] = record
-        self._positions = None
-        self._queue_changed()
+            self._index(record)
+        self.refresh_queue()
         for conn in list(self.connections):
             for conversation_id, cursor in list(conn.cursors.items()):
                 if cursor.busy:
@@ -401,12 +458,14 @@ class Hub:
 
     def _on_conversation(self, record: ConversationRecord) -> None:
         previous = self.open.get(record.id)
-        if (
+        accepted = (
             record.accepted_at is not None
             and previous is not None
             and previous.state is State.QUEUED
             and record.state is not State.QUEUED
-        ):
+        )
+        if accepted:
+            assert record.accepted_at is not None
             self.recent_accepts[record.organisation_id].append(record.accepted_at)
         if record.state is State.ENDED:
             self.open.pop(record.id, None)
@@ -427,13 +486,19 @@ class Hub:
             {"type": "conversation", "conversation": views.conversation_info(record, None, live)}
         )
         for conn in self.by_conversation.get(record.id, ()):
+            if conn.is_partner:
+                continue  # a partner sees only what the consent allows (partner_access.py)
             if conn.is_visitor and record.state is State.QUEUED:
                 if previous is not None and previous.state is not State.QUEUED:
                     conn.queue_place = None  # back in the queue: the broadcast must tell them
                 continue  # the queue broadcast tells them their place
             conn.send_text(frame_text)
         if queue_touched:
-            self._positions = None
+            if not self._index(record, rate_changed=accepted) and record.state is State.QUEUED:
+                # Same place, other details (the staff's queue shows them): staff only.
+                organisation_id = record.organisation_id
+                past_end = self.queue_index.size(organisation_id) + 1
+                self._dirty_from.setdefault(organisation_id, past_end)
             self._queue_changed()
         for listener in self.conversation_listeners:
             listener(record)
@@ -478,7 +543,8 @@ class Hub:
         try:
             while not conn.closed:
                 cursor.dirty = False
-                batch = await self.repo.messages_after(conversation_id, cursor.seq, PAGE_SIZE)
+                async with self._catch_up_reads:
+                    batch = await self.repo.messages_after(conversation_id, cursor.seq, PAGE_SIZE)
                 more = len(batch) == PAGE_SIZE
                 if batch:
                     cursor.seq = batch[-1].seq

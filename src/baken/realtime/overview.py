@@ -27,6 +27,7 @@ from baken.store.supervision_repo import SupervisionRepository
 
 if TYPE_CHECKING:
     from baken.realtime.live import Live
+    from baken.realtime.staff_status import StaffStatuses
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Overview:
         # Issue 15, item 6: who is on a pause (realtime/wellbeing.py sets this); only that, never
         # anyone's figures.
         self.paused_until: Callable[[str], datetime | None] = lambda _staff_id: None
+        # Issue 15, item 1: statuses and capacities (realtime/staff_status.py sets this).
+        self.statuses: StaffStatuses | None = None
         self._pending: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
         live.broker.subscribe(self.on_event)
@@ -138,14 +141,16 @@ class Overview:
                 load[chat.record.counselor_id] = load.get(chat.record.counselor_id, 0) + 1
         online = self.presence.online(organisation_id)
         members = {m.id: m for m in await self.staff.members(organisation_id) if m.active}
+        capacities = await self.statuses.capacities_of(organisation_id) if self.statuses else {}
         counselors = [
             {
                 "id": staff_id,
                 "display_name": members[staff_id].display_name,
                 "role": members[staff_id].role.value,
                 "active_chats": load.get(staff_id, 0),
-                "max_chats": self.settings.max_chats,
+                "max_chats": capacities.get(staff_id, self.settings.max_chats),
                 "pause_until": iso(self.paused_until(staff_id)),
+                "status": online[staff_id].status.value,
             }
             for staff_id in online
             if staff_id in members and members[staff_id].role in CHAT_ROLES

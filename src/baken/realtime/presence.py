@@ -17,10 +17,11 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from baken.domain.languages import speaks
+from baken.domain.staff_status import KEEPS_OPEN, TAKES_NEW, StaffStatus, parse_status
 from baken.realtime.broker import Broker, Event
 from baken.realtime.connection import StaffIdentity
 from baken.realtime.hub import Hub
@@ -48,6 +49,8 @@ class OnlineStaff:
     role: str
     # Issue 14: the languages they speak (empty: Dutch and English, domain/languages.py).
     languages: tuple[str, ...] = ()
+    # Issue 15, item 1: their status (realtime/staff_status.py); announced with them.
+    status: StaffStatus = StaffStatus.AVAILABLE
 
 
 class Presence:
@@ -60,6 +63,8 @@ class Presence:
         self._listeners: list[Callable[[], None]] = []
         self._announce_task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        # A staff member's status now (realtime/staff_status.py sets this).
+        self.status_of: Callable[[str], StaffStatus] = lambda _staff_id: StaffStatus.AVAILABLE
         broker.subscribe(self.on_event)
         hub.staff_listeners.append(self.local_changed)
 
@@ -89,7 +94,11 @@ class Presence:
                 if isinstance(conn.identity, StaffIdentity) and not conn.closed:
                     member = conn.identity.member
                     found[staff_id] = OnlineStaff(
-                        staff_id, member.organisation_id, member.role.value, member.languages
+                        staff_id,
+                        member.organisation_id,
+                        member.role.value,
+                        member.languages,
+                        self.status_of(staff_id),
                     )
                     break
         return found
@@ -100,6 +109,11 @@ class Presence:
         found: dict[str, OnlineStaff] = {}
         for _seen, members in self._remote.values():
             found.update(members)
+        # A status event reaches every process before the next announcement does: use it.
+        for staff_id, member in list(found.items()):
+            status = self.status_of(staff_id)
+            if status is not member.status:
+                found[staff_id] = replace(member, status=status)
         found.update(self.local())
         if organisation_id is None:
             return found
@@ -107,15 +121,36 @@ class Presence:
 
     def staffed(self, organisation_id: str) -> bool:
         """Someone who takes chats — a counselor or supervisor — is signed in to the console of
-        this organisation, on any process (issue 15: the chat is open only then)."""
-        return any(member.role in TAKES_CHATS for member in self.online(organisation_id).values())
+        this organisation, on any process, and available or busy (issue 15: the chat is open only
+        then; someone on a break or away does not keep it open)."""
+        return any(
+            member.role in TAKES_CHATS and member.status in KEEPS_OPEN
+            for member in self.online(organisation_id).values()
+        )
+
+    def available(self, organisation_id: str) -> bool:
+        """Someone of this organisation online takes new chats now (status "available")."""
+        return any(
+            member.role in TAKES_CHATS and member.status in TAKES_NEW
+            for member in self.online(organisation_id).values()
+        )
 
     def speaks(self, organisation_id: str, lang: str) -> bool:
         """Someone who takes chats in this organisation, online now, speaks ``lang``."""
         return any(
-            member.role in TAKES_CHATS and speaks(member.languages, lang)
+            member.role in TAKES_CHATS
+            and member.status in KEEPS_OPEN
+            and speaks(member.languages, lang)
             for member in self.online(organisation_id).values()
         )
+
+    def announced(self, staff_id: str) -> OnlineStaff | None:
+        """How another process last announced this staff member (None: it did not)."""
+        self._expire()
+        for _seen, members in self._remote.values():
+            if staff_id in members:
+                return members[staff_id]
+        return None
 
     def is_online(self, staff_id: str) -> bool:
         if self.hub.staff_by_id.get(staff_id):
@@ -139,7 +174,10 @@ class Presence:
 
     def _publish(self, state: str) -> None:
         here = [] if state == GONE else list(self.local().values())
-        staff = [[m.staff_id, m.organisation_id, m.role, ",".join(m.languages)] for m in here]
+        staff = [
+            [m.staff_id, m.organisation_id, m.role, ",".join(m.languages), m.status.value]
+            for m in here
+        ]
         wire: dict[str, Any] = {"process": self.process_id, "state": state, "staff": staff}
         self.broker.publish({"kind": "presence", **wire, "wire": wire})
 
@@ -181,6 +219,10 @@ class Presence:
             del self._remote[process]
         return bool(stale)
 
+    def notify(self) -> None:
+        """Tell the listeners that something about who is online changed (a status)."""
+        self._notify()
+
     def _notify(self) -> None:
         for listener in self._listeners:
             try:
@@ -194,13 +236,15 @@ def _members(raw: Any) -> dict[str, OnlineStaff]:
     if not isinstance(raw, list):
         return found
     for item in raw:
-        # Three fields from a process of the version before issue 14; four since (languages).
+        # Three fields from a process of the version before issue 14; four since (languages);
+        # five since issue 15's statuses.
         if (
             isinstance(item, list)
-            and len(item) in (3, 4)
+            and len(item) in (3, 4, 5)
             and all(isinstance(part, str) and 0 < len(part) <= 40 for part in item[:3])
             and (len(item) == 3 or (isinstance(item[3], str) and len(item[3]) <= 80))
         ):
-            languages = tuple(x for x in item[3].split(",") if x) if len(item) == 4 else ()
-            found[item[0]] = OnlineStaff(item[0], item[1], item[2], languages)
+            languages = tuple(x for x in item[3].split(",") if x) if len(item) >= 4 else ()
+            status = parse_status(item[4] if len(item) == 5 else None)
+            found[item[0]] = OnlineStaff(item[0], item[1], item[2], languages, status)
     return found

@@ -14,18 +14,21 @@ import logging
 import time
 from typing import Any
 
-from baken.domain.conversation import Sender
+from baken.domain.conversation import EVENT_ACCEPTED, Sender, State
 from baken.domain.rate import TokenBucket
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.hub import Hub
 from baken.signals import UnknownLanguage, detect, warm_up
-from baken.store.records import StoredMessage
+from baken.store.records import ConversationRecord, StoredMessage
 
 log = logging.getLogger(__name__)
 
 # Reading costs about 0.7 µs per character (docs/signals.md): this bounds the detector to roughly
 # a seventh of a core per process, whatever visitors send; beyond it a message is not read.
 CHARS_PER_SECOND = 200_000
+# Issue 19, item 3: what a visitor wrote while waiting is read when a counselor takes the chat
+# (at most this many messages from the start, up to the `accepted` line).
+WAITING_MESSAGES_READ = 50
 
 
 class SignalsPush:
@@ -35,6 +38,10 @@ class SignalsPush:
         self.skipped = 0  # messages left unread because the budget was spent
         self.budget = TokenBucket(CHARS_PER_SECOND, 2 * CHARS_PER_SECOND)
         hub.message_listeners.append(self.on_message)
+        # Chats whose waiting messages were read for their counselor on this process.
+        self._taken: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        hub.conversation_listeners.append(self.on_conversation)
         warm_up()  # the lexicons compile now, not during the first chat of each language
 
     def on_message(self, message: StoredMessage) -> None:
@@ -43,6 +50,32 @@ class SignalsPush:
         if not self._counselor_sockets(message.conversation_id):
             return  # nobody here to tell: the counselor's own process does it
         asyncio.get_running_loop().call_soon(self._detect, message)
+
+    def on_conversation(self, record: ConversationRecord) -> None:
+        """A counselor took the chat (here): read what the visitor wrote while waiting, once."""
+        if record.state is State.ENDED:
+            self._taken.discard(record.id)
+            return
+        if record.state is not State.ACTIVE or record.id in self._taken:
+            return
+        if not self._counselor_sockets(record.id):
+            return
+        self._taken.add(record.id)
+        task = asyncio.get_running_loop().create_task(self._read_waiting(record.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read_waiting(self, conversation_id: str) -> None:
+        try:
+            batch = await self.hub.repo.messages_after(conversation_id, 0, WAITING_MESSAGES_READ)
+        except Exception:
+            log.exception("reading the waiting messages for signals failed; the chat goes on")
+            return
+        for message in batch:
+            if message.event == EVENT_ACCEPTED:
+                break
+            if message.sender is Sender.VISITOR and message.event is None and message.text:
+                self._detect(message)
 
     def _counselor_sockets(self, conversation_id: str) -> list[Connection]:
         record = self.hub.open.get(conversation_id)

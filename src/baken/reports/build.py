@@ -72,6 +72,23 @@ def age_leaf(age: int | None, minor: int | None) -> str:
     return "30"
 
 
+# Issue 17: the rows of the referral tables; service types beyond these are shown by their id.
+SERVICE_TYPES = (
+    "shelter",
+    "youth_care",
+    "sexual_violence_centre",
+    "legal_aid",
+    "labour_inspectorate",
+    "police",
+    "coordination_centre",
+    "interpreter",
+    "care",
+    "other",
+)
+CONSENT_ROWS = ("contact", "handoff", "none")
+OUTCOME_ROWS = ("arrived", "appointment", "not_arrived", "declined", "unknown", "none")
+
+
 class _Builder:
     def __init__(self, counts: ReportCounts, threshold: int, lang: str) -> None:
         self.c = counts
@@ -611,6 +628,46 @@ class _Builder:
             tables=tables,
         )
 
+    def referrals(self) -> Section:
+        """Issue 17: where chats referred people, what the visitors consented to, and what became
+        of it, from the referrals table, with the same suppression as every table."""
+        made = self.c.referrals
+        types = made.get("service_type", {})
+        known = [k for k in SERVICE_TYPES if k in types]
+        extra = sorted(k for k in types if k not in SERVICE_TYPES)
+        type_ids = known + extra
+        type_labels = [
+            self.tx(f"service_{k}") if k in SERVICE_TYPES else k.replace("_", " ") for k in type_ids
+        ]
+        consent = made.get("consent_level", {})
+        outcome = made.get("outcome", {})
+        return Section(
+            "referrals_made",
+            self.tx("s_referrals_made"),
+            paragraphs=[self.tx("m_referrals_made")],
+            tables=[
+                self.distribution(
+                    "t_referred_to",
+                    self.tx("t_referred_to"),
+                    type_labels,
+                    [types[k] for k in type_ids],
+                    stub=self.tx("stub_service_type"),
+                ),
+                self.distribution(
+                    "t_consent_level",
+                    self.tx("t_consent_level"),
+                    [self.tx(f"consent_{k}") for k in CONSENT_ROWS],
+                    [consent.get(k, 0) for k in CONSENT_ROWS],
+                ),
+                self.distribution(
+                    "t_referral_outcome",
+                    self.tx("t_referral_outcome"),
+                    [self.tx(f"outcome_{k}") for k in OUTCOME_ROWS],
+                    [outcome.get(k, 0) for k in OUTCOME_ROWS],
+                ),
+            ],
+        )
+
     def version_notes(self) -> list[str]:
         """Say so when the year has registrations of an older codebook version: fields added
         later read as unknown there."""
@@ -701,6 +758,7 @@ class _Builder:
                     self.field_table("t_risk", "risk_level"),
                 ],
             ),
+            self.referrals(),
         ]
         # Table ids without the text-key prefix, for csv/json consumers.
         for table in (tb for s in sections for tb in s.tables):

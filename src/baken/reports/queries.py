@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from baken.referrals.repository import count_for_report
 from baken.registration.codebook import (
     CODEBOOK_VERSIONS,
     FIELDS,
@@ -88,6 +89,9 @@ class ReportCounts:
     rule: Rule = DEFAULT_RULE
     new: Subgroup = field(default_factory=Subgroup)
     returning: Subgroup = field(default_factory=Subgroup)
+    # Issue 17: referrals proposed in the year, from the referrals table (never a transcript):
+    # "service_type" | "consent_level" | "outcome" -> value ("none": not given) -> count.
+    referrals: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _victim() -> ColumnElement[bool]:
@@ -290,4 +294,6 @@ async def load_counts(
         counts.ages[(age, minor)] += int(n)
         if is_new:
             counts.new.types_now[(types, now)] += int(n)
+    # Issue 17: counted by the moment of the proposal, in the calendar year in Amsterdam.
+    counts.referrals = await count_for_report(conn, organisation_id, *year_bounds(year))
     return counts

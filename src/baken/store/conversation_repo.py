@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from baken.auth.tokens import new_id, new_token, token_hash
@@ -77,6 +77,8 @@ def _move(move: Move, conversation_id: str, holder: str | None = None) -> Any:
 
 
 _SEEN_BATCH = 500
+# Issue 19, item 3: the queue's reading of the first messages lives only while the visitor waits.
+_NO_QUEUE_SIGNALS: dict[str, Any] = {"queue_acute": False, "queue_signal_points": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ class ConversationRepository:
             return_code_id=row.return_code_id,
             preferred_staff_id=row.preferred_staff_id,
             expired=row.key_id == SHREDDED_KEY_ID,
+            queue_acute=bool(row.queue_acute),
+            queue_signal_points=row.queue_signal_points or 0,
         )
 
     async def create(
@@ -193,6 +197,31 @@ class ConversationRepository:
                 )
             ).all()
         return [self._record(row) for row in rows]
+
+    async def raise_queue_signals(
+        self, conversation_id: str, acute: bool, points: int
+    ) -> ConversationRecord | None:
+        """Raise a waiting conversation's queue signals (issue 19, item 3) to at least these;
+        they never fall while it waits. None when it no longer waits or nothing rose."""
+        col = conversations.c
+        rises = col.queue_signal_points < points
+        if acute:
+            rises = or_(rises, col.queue_acute.is_(False))
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(
+                update(conversations)
+                .where(and_(col.id == conversation_id, col.state == State.QUEUED.value, rises))
+                .values(
+                    queue_acute=or_(col.queue_acute, literal(acute)),
+                    queue_signal_points=case(
+                        (col.queue_signal_points < points, points),
+                        else_=col.queue_signal_points,
+                    ),
+                )
+            )
+            if result.rowcount != 1:
+                return None
+        return await self.get(conversation_id)
 
     async def recent_accepts(
         self, window: timedelta = ESTIMATE_WINDOW
@@ -295,7 +324,9 @@ class ConversationRepository:
             if (active or 0) >= max_chats:
                 raise AtCapacity()
             result = await conn.execute(
-                _move(Move.ACCEPT, conversation_id).values(counselor_id=staff_id, accepted_at=now)
+                _move(Move.ACCEPT, conversation_id).values(
+                    counselor_id=staff_id, accepted_at=now, **_NO_QUEUE_SIGNALS
+                )
             )
             if result.rowcount != 1:
                 raise NotQueued()
@@ -326,6 +357,7 @@ class ConversationRepository:
                     end_reason=end_reason,
                     # The visitor's token dies with the chat: a found phone cannot reopen it.
                     visitor_token_hash=None,
+                    **_NO_QUEUE_SIGNALS,
                 )
             )
             if result.rowcount != 1:
@@ -375,14 +407,19 @@ class ConversationRepository:
     async def active_liveness(self) -> list[Liveness]:
         """Per active conversation: since when it is active, when its visitor was last seen,
         when a person last wrote, and the event of its last line (all without decrypting)."""
+        # The newest person's line, walking the (conversation_id, seq) key backwards: it stops at
+        # the first one instead of reading the whole transcript as max(sent_at_ms) did, so the
+        # sweep's cost does not grow with the chats' length (bench/timeout_sweep.py, issue 15).
         last_words = (
-            select(func.max(messages.c.sent_at_ms))
+            select(messages.c.sent_at_ms)
             .where(
                 and_(
                     messages.c.conversation_id == conversations.c.id,
                     messages.c.sender != Sender.SYSTEM.value,
                 )
             )
+            .order_by(messages.c.seq.desc())
+            .limit(1)
             .scalar_subquery()
         )
         last_event = (
@@ -416,16 +453,23 @@ class ConversationRepository:
             for row in rows
         ]
 
-    async def add_event(self, conversation_id: str, event_code: str) -> StoredMessage | None:
-        """A system line in an active chat (issue 15: the timeout warning); None when the chat
-        is no longer active."""
+    async def add_event(
+        self,
+        conversation_id: str,
+        event_code: str,
+        staff_id: str | None = None,
+        name: str | None = None,
+    ) -> StoredMessage | None:
+        """A system line in an active chat (issue 15: the timeout warning; issue 17: a partner
+        joined or left, with their ``staff_id`` and ``name``); None when the chat is no longer
+        active."""
         async with self.db.writer.begin() as conn:
             state = await conn.scalar(
                 select(conversations.c.state).where(conversations.c.id == conversation_id)
             )
             if state != State.ACTIVE.value:
                 return None
-            return await self._append_event(conn, conversation_id, event_code, None, None)
+            return await self._append_event(conn, conversation_id, event_code, staff_id, name)
 
     # --- handing a chat on (counselor tools, issue 3) ------------------------------------------
 

@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from baken.auth.tokens import new_id
 from baken.domain.organisation import (
+    KIND_HELPLINE,
     Organisation,
     OrganisationError,
     check_exit_url,
     check_host,
+    check_kind,
     check_name,
     check_number,
     check_priority,
@@ -72,6 +74,7 @@ def organisation_of_row(row: Any) -> Organisation:
         retention_days=row.retention_days,
         active=bool(row.active),
         passkeys_required=bool(row.passkeys_required),
+        kind=row.kind,
     )
 
 
@@ -110,6 +113,7 @@ class OrganisationRepository:
         emergency_number: str | None = None,
         queue_max: int | None = None,
         organisation_id: str | None = None,
+        kind: str = KIND_HELPLINE,
     ) -> Organisation:
         checked_slug, checked_host = check_slug(slug), check_host(host)
         values: dict[str, Any] = {
@@ -122,6 +126,7 @@ class OrganisationRepository:
             "queue_max": check_queue_max(queue_max),
             "active": True,
             "passkeys_required": False,
+            "kind": check_kind(kind),
             "created_at": utcnow(),
         }
         async with self.db.writer.begin() as conn:

@@ -31,6 +31,9 @@ class ConversationRecord:
     preferred_staff_id: str | None = None
     # Retention destroyed its key: the transcript (and nickname) can never be read again.
     expired: bool = False
+    # Issue 19, item 3: what detections in the first messages add to a waiting visitor's place.
+    queue_acute: bool = False
+    queue_signal_points: int = 0
 
 
 @dataclass(frozen=True, slots=True)

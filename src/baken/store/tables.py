@@ -57,6 +57,9 @@ organisations = Table(
     # Organisations with data are never deleted (their figures and reports stay); disabled ones
     # answer visitors with the same neutral 404 as an unknown one.
     Column("active", Boolean, nullable=False, default=True, server_default=true()),
+    # Issue 17, item 3: 'helpline', or 'partner' (a care, shelter or police partner whose
+    # professionals can be invited into one chat for a warm hand-off; they run no queue).
+    Column("kind", String(12), nullable=False, default="helpline", server_default="helpline"),
 )
 
 staff = Table(
@@ -135,6 +138,10 @@ conversations = Table(
     # Service hours and figures (issue 3, parts 2 and 6): whether the visitor already answered
     # the feedback form; the feedback itself is stored apart, without this link.
     Column("feedback_given", Boolean, nullable=False, default=False, server_default=false()),
+    # Issue 19, item 3: what detections in a waiting visitor's first messages add to their place
+    # (domain/queue.py). No labels, no words; cleared when the chat is taken or ends.
+    Column("queue_acute", Boolean, nullable=False, default=False, server_default=false()),
+    Column("queue_signal_points", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_conversations_state_created", "state", "created_at"),
     Index("ix_conversations_counselor_state", "counselor_id", "state"),
     Index("ix_conversations_org_created", "organisation_id", "created_at"),
@@ -653,6 +660,16 @@ wellbeing_shares = Table(
     Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# Issue 15, item 1: a counselor's capacity (chats at once) as a supervisor or administrator set
+# it; no row: BAKEN_MAX_CHATS. Statuses are not stored (they live in presence).
+staff_capacity = Table(
+    "staff_capacity",
+    metadata,
+    Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("max_chats", Integer, nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
 # --- indicator signals (issue 19, item 2; docs/signals.md) --------------------------------------
 
 # How often counselors dismissed a detected indicator, per organisation, day and label, and
@@ -664,4 +681,125 @@ signal_dismissals = Table(
     Column("day", Date, primary_key=True),  # the calendar day in Europe/Amsterdam
     Column("label", String(40), primary_key=True),
     Column("dismissed", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# --- partner directory (issue 17, item 1; docs/directory.md) ------------------------------------
+
+# One HSDS 3.0 service of an organisation's directory: the fields Baken searches on and shows, and
+# the service's full HSDS JSON so an export gives back exactly what was imported. List fields hold
+# their values one per line. Partner information, never anything about a visitor or a case.
+directory_services = Table(
+    "directory_services",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),  # the HSDS service id, unique per organisation
+    Column("position", Integer, nullable=False),  # the order of the export
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("organization_name", Text, nullable=False),
+    Column("organization_url", Text, nullable=True),
+    Column("service_type", String(40), nullable=False),
+    Column("age_min", Integer, nullable=True),
+    Column("age_max", Integer, nullable=True),
+    Column("genders", Text, nullable=False),
+    Column("languages", Text, nullable=False),
+    Column("regions", Text, nullable=False),
+    Column("exploitation_types", Text, nullable=False),
+    Column("phones", Text, nullable=False),
+    Column("email", Text, nullable=True),
+    Column("url", Text, nullable=True),
+    Column("opening_hours_text", Text, nullable=True),
+    Column("accepts_warm_handoff", Boolean, nullable=False),
+    Column("baken_organisation_id", String(40), nullable=True),
+    Column("hsds", Text, nullable=False),  # the service's HSDS JSON
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Bumped in the same transaction as every change of an organisation's directory, so each process
+# knows its in-memory search index is stale with one primary-key read.
+directory_versions = Table(
+    "directory_versions",
+    metadata,
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+# --- referrals with recorded consent (issue 17, items 2 and 5; docs/referrals.md) ---------------
+
+# A partner service proposed in a chat, the visitor's consent (level, scope, time, the sealed card
+# text they read) and the outcome recorded later. service_type is copied so the yearly report
+# never needs the directory; consent_text is sealed with the conversation's key.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("proposed_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("consent_level", String(12), nullable=True),
+    Column("consent_scope", Text, nullable=True),  # JSON list of referrals.model.SCOPE_ITEMS
+    Column("consent_at", DateTime(timezone=True), nullable=True),
+    Column("consent_text", LargeBinary, nullable=True),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("outcome_at", DateTime(timezone=True), nullable=True),
+    Column("outcome_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Index("ix_referrals_conversation", "conversation_id"),
+    Index("ix_referrals_org_proposed", "organisation_id", "proposed_at"),
+)
+
+# --- anonymous signals to the police (issue 17, item 4; docs/police-signals.md) --------------
+
+# A structured signal about perpetrators or places, drafted by a counselor, approved by a second
+# staff member, exported signed for the police partner. ``sealed`` holds every field the drafter
+# typed, under the organisation's key; ``conversation_id`` is only the drafter's own reference
+# and is never exported.
+police_signals = Table(
+    "police_signals",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=True),
+    Column("drafted_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("drafted_at", DateTime(timezone=True), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("approved_by", String(40), ForeignKey("staff.id"), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("rejected_reason", LargeBinary, nullable=True),  # sealed like the fields
+    Column("exported_at", DateTime(timezone=True), nullable=True),
+    Column("export_hash", String(64), nullable=True),
+    Index("ix_police_signals_organisation_status", "organisation_id", "status"),
+)
+
+# --- warm hand-off (issue 17, item 3; docs/partners.md) ---------------------------------------
+
+# A partner professional invited into ONE conversation for a limited time, for a referral with
+# hand-off consent. No words: only who, when and how it ended. ``joined_seq`` is the last seq of
+# the conversation when they joined: they see nothing at or before it. ``referral_id`` names a
+# row of ``referrals`` (issue 17, item 2), kept without a foreign key so either can land first.
+partner_access = Table(
+    "partner_access",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("referral_id", String(40), nullable=False),
+    Column("conversation_id", String(40), ForeignKey("conversations.id"), nullable=False),
+    Column("organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("partner_organisation_id", String(40), ForeignKey("organisations.id"), nullable=False),
+    Column("partner_staff_id", String(40), ForeignKey("staff.id"), nullable=False),
+    Column("invited_by", String(40), ForeignKey("staff.id"), nullable=False),
+    Column("invited_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=True),
+    Column("joined_seq", Integer, nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    # left, expired, withdrawn, visitor_refused, conversation_ended, counselor_ended
+    Column("ended_reason", String(20), nullable=True),
+    Index("ix_partner_access_staff_open", "partner_staff_id", "ended_at"),
+    Index("ix_partner_access_conversation", "conversation_id", "ended_at"),
+    Index("ix_partner_access_referral", "referral_id"),
 )

@@ -162,7 +162,7 @@ def abuse_of(app: Any) -> AbuseGuard:
 
 async def challenge_api(request: Request) -> Response:
     """GET /api/visitor/challenge: a fresh proof-of-work challenge (docs/protocol.md)."""
-    waiting = len(services_of(request.app).chat.hub.queue_positions())
+    waiting = services_of(request.app).chat.hub.queue_total()
     return JSONResponse(await abuse_of(request.app).challenge(waiting))
 
 

@@ -34,12 +34,17 @@ from baken.web import (
     case_link_routes,
     check_routes,
     cover_routes,
+    directory_routes,
     figures_routes,
     health,
     launcher_routes,
     nojs_chat_routes,
+    nojs_referral_routes,
     organisation_admin_routes,
+    partner_routes,
     passkey_routes,
+    police_signal_routes,
+    referral_routes,
     registration_routes,
     research_routes,
     service_routes,
@@ -49,6 +54,7 @@ from baken.web import (
     staff_login_routes,
     staff_routes,
     visitor_forms,
+    visitor_referral_forms,
     visitor_routes,
     wellbeing_routes,
 )
@@ -143,15 +149,28 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/closed/answers", visitor_forms.read_answers_form, methods=["POST"])
     app.add_api_route("/return", visitor_forms.return_form, methods=["POST"])
     app.add_api_route("/return/destroy", visitor_forms.destroy_code_form, methods=["POST"])
+    app.add_api_route(
+        visitor_referral_forms.REFERRALS_PATH,
+        visitor_referral_forms.referrals_form,
+        methods=["POST"],
+    )
+    app.add_api_route(
+        visitor_referral_forms.WITHDRAW_PATH, visitor_referral_forms.withdraw_form, methods=["POST"]
+    )
     # Issue 13: the chat without JavaScript (docs/protocol.md).
     app.add_api_route(nojs_chat_routes.CHAT_PATH, nojs_chat_routes.chat_page, methods=["GET"])
     app.add_api_route(nojs_chat_routes.LOG_PATH, nojs_chat_routes.log_page, methods=["GET"])
     app.add_api_route("/chat/send", nojs_chat_routes.send_form, methods=["POST"])
     app.add_api_route("/chat/end", nojs_chat_routes.end_form, methods=["POST"])
+    app.add_api_route(
+        nojs_referral_routes.REFERRAL_PATH, nojs_referral_routes.answer_form, methods=["POST"]
+    )
     app.add_api_route("/staff/login", staff_routes.login_page, methods=["GET"])
     app.add_api_route("/staff/login", staff_routes.login, methods=["POST"])
     app.add_api_route("/staff/logout", staff_routes.logout, methods=["POST"])
     app.add_api_route("/staff", staff_routes.console, methods=["GET"])
+    # Issue 17, item 3: a partner professional's invitations (warm hand-off).
+    app.add_api_route("/staff/partner", partner_routes.partner_page, methods=["GET"])
     # Staff accounts (issue 5): second factor, password change, admin actions.
     two_step, accounts = staff_login_routes, staff_account_routes
     app.add_api_route("/staff/login/code", two_step.code_page, methods=["GET"])
@@ -247,6 +266,39 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     # Counselor wellbeing (issue 15, item 6): one's own day, and the choice to share it.
     app.add_api_route("/staff/wellbeing", wellbeing_routes.wellbeing_page, methods=["GET"])
     app.add_api_route("/staff/wellbeing/share", wellbeing_routes.wellbeing_share, methods=["POST"])
+    # The partner directory (issue 17, item 1; docs/directory.md): search, and its upkeep.
+    app.add_api_route("/staff/directory", directory_routes.directory_page, methods=["GET"])
+    app.add_api_route("/api/staff/directory", directory_routes.directory_api, methods=["GET"])
+    app.add_api_route(
+        "/staff/directory/edit", directory_routes.directory_edit_page, methods=["GET"]
+    )
+    app.add_api_route("/staff/directory/save", directory_routes.directory_save, methods=["POST"])
+    app.add_api_route(
+        "/staff/directory/remove", directory_routes.directory_remove, methods=["POST"]
+    )
+    # Anonymous signals to the police (issue 17, item 4; docs/police-signals.md).
+    ps, ps_path = police_signal_routes, "/staff/police-signals"
+    app.add_api_route(ps_path, ps.signals_page, methods=["GET"])
+    app.add_api_route(ps_path, ps.create_signal, methods=["POST"])
+    app.add_api_route(ps_path + "/new", ps.new_signal_page, methods=["GET"])
+    app.add_api_route(ps_path + "/public-key", ps.public_key, methods=["GET"])
+    app.add_api_route(ps_path + "/{signal_id}", ps.signal_page, methods=["GET"])
+    app.add_api_route(ps_path + "/{signal_id}/edit", ps.edit_signal, methods=["POST"])
+    app.add_api_route(ps_path + "/{signal_id}/submit", ps.submit_signal, methods=["POST"])
+    app.add_api_route(ps_path + "/{signal_id}/approve", ps.approve_signal, methods=["POST"])
+    app.add_api_route(ps_path + "/{signal_id}/reject", ps.reject_signal, methods=["POST"])
+    app.add_api_route(ps_path + "/{signal_id}/export/{fmt}", ps.export_signal, methods=["GET"])
+    # Referrals (issue 17, items 2 and 5; docs/referrals.md): follow-up, and the visitor's code.
+    app.add_api_route("/staff/referrals", referral_routes.referrals_page, methods=["GET"])
+    app.add_api_route(
+        "/staff/referrals/{referral_id}/outcome", referral_routes.outcome_form, methods=["POST"]
+    )
+    app.add_api_route(
+        "/api/visitor/referrals", referral_routes.visitor_referrals_api, methods=["POST"]
+    )
+    app.add_api_route(
+        "/api/visitor/referrals/withdraw", referral_routes.visitor_withdraw_api, methods=["POST"]
+    )
     app.add_api_websocket_route("/ws/visitor", visitor_socket)
     app.add_api_websocket_route("/ws/staff", staff_socket)
     app.mount("/static", SlimStaticFiles(directory=STATIC_DIR), name="static")  # issue 18

@@ -10,9 +10,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from baken.figures.compute import Answer, Bucket, Granularity, figures, local_day_bounds
+from baken.figures.compute import (
+    Answer,
+    Bucket,
+    Granularity,
+    figures,
+    local_day_bounds,
+    median,
+    p90,
+    response_times,
+)
 from baken.figures.feedback import ANSWERS, FeedbackRefused, FeedbackStore
-from baken.figures.queries import contacts_between, feedback_between
+from baken.figures.queries import contacts_between, feedback_between, mailbox_lines_since
 from baken.i18n import negotiate
 from baken.reports.export import safe_cell
 from baken.store.clock import utcnow
@@ -47,6 +56,7 @@ CSV_COLUMNS = (
     "come_back_yes",
     "come_back_partly",
     "come_back_no",
+    "answered_within_pct",  # issue 15, item 7: BAKEN_ANSWERED_WITHIN_MINUTES
 )
 
 
@@ -86,8 +96,20 @@ async def _figures(
     start, end = local_day_bounds(first, last, zone)
     contacts = await contacts_between(services.db, member.organisation_id, start, end)
     answers = await feedback_between(services.db, member.organisation_id, start, end)
-    rows, total = figures(contacts, answers, zone, by)
+    within = timedelta(minutes=services.settings.answered_within_minutes)
+    rows, total = figures(contacts, answers, zone, by, within)
     return rows, total, config.schedule.timezone
+
+
+async def _left_message_responses(
+    request: Request, member: StaffMember, first: date, last: date
+) -> list[float]:
+    """Issue 15, item 7: how long left messages waited for the team's answer (seconds)."""
+    services = services_of(request.app)
+    config, _version = await hours_store(request.app).load(member.organisation_id)
+    start, end = local_day_bounds(first, last, config.schedule.zone)
+    lines = await mailbox_lines_since(services.db, member.organisation_id, start)
+    return response_times(lines, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
 
 
 def _seconds(value: float | None) -> str:
@@ -108,6 +130,7 @@ def _row(label: str, bucket: Bucket) -> list[str]:
         str(bucket.feedback),
         *(str(bucket.helped.get(code, 0)) for code in (Answer.YES, Answer.PARTLY, Answer.NO)),
         *(str(bucket.come_back.get(code, 0)) for code in (Answer.YES, Answer.PARTLY, Answer.NO)),
+        "" if bucket.answered_within_pct is None else str(bucket.answered_within_pct),
     ]
 
 
@@ -136,6 +159,7 @@ async def figures_page(request: Request) -> Response:
     except BadQuery:
         return error_page(lang, 400)
     rows, total, timezone = await _figures(request, member, first, last, by)
+    left = await _left_message_responses(request, member, first, last)
     return render(
         "figures.html",
         lang,
@@ -150,6 +174,10 @@ async def figures_page(request: Request) -> Response:
         timezone=timezone,
         rows=[_row(_label(b, by), b) for b in rows],
         total=_row("", total),
+        answered_within_minutes=services_of(request.app).settings.answered_within_minutes,
+        left_answered=len(left),
+        left_median=_seconds(median(left)),
+        left_p90=_seconds(p90(left)),
         csv_query=f"from={first.isoformat()}&to={last.isoformat()}&by={by.value}",
     )
 

@@ -40,7 +40,6 @@ async def metrics(request: Request) -> Response:
     """Prometheus text format; counts only, no labels that could identify anyone."""
     chat = services_of(request.app).chat
     hub = chat.hub
-    places = hub.queue_positions()
     lines = [
         "# HELP baken_messages_stored_total Messages committed by this process.",
         "# TYPE baken_messages_stored_total counter",
@@ -53,7 +52,7 @@ async def metrics(request: Request) -> Response:
         f"baken_websockets_open {len(hub.connections)}",
         "# HELP baken_queue_waiting Visitors waiting in the queue.",
         "# TYPE baken_queue_waiting gauge",
-        f"baken_queue_waiting {len(places)}",
+        f"baken_queue_waiting {hub.queue_total()}",
         "# HELP baken_heap_frozen_objects Start-up objects the garbage collector no longer walks.",
         "# TYPE baken_heap_frozen_objects gauge",
         f"baken_heap_frozen_objects {gc.get_freeze_count()}",

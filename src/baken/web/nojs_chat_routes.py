@@ -32,6 +32,7 @@ from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.store.records import ConversationRecord
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
+from baken.web.nojs_referral_routes import pending_cards
 from baken.web.organisation_entry import entry_of
 from baken.web.pages import error_page
 from baken.web.services import services_of
@@ -162,7 +163,10 @@ async def chat_page(request: Request) -> Response:
         return _ended_page(request, lang, 200, None)
     if not _buckets(request).take(record.id):
         return _storm(request, lang, record)
-    return _page(request, lang, record, confirm_end=request.query_params.get("end") == "ask")
+    confirm_end = request.query_params.get("end") == "ask"
+    # Issue 17: a referral waiting for the visitor's answer is shown as a form.
+    cards = await pending_cards(request, record)
+    return _page(request, lang, record, confirm_end=confirm_end, referral_cards=cards)
 
 
 async def log_page(request: Request) -> Response:

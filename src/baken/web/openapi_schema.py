@@ -58,11 +58,38 @@ FORM_BODIES: dict[tuple[str, str], frozenset[str]] = {
     ("post", "/chat/send"): frozenset({"text", "client_msg_id", "lang"}),
     ("post", "/chat/end"): frozenset({"lang"}),
     ("post", "/staff/security/organisation"): frozenset({"require"}),
+    # Issue 17, item 1: the partner directory's upkeep (docs/directory.md).
+    ("post", "/staff/directory/save"): frozenset(
+        {
+            "id",
+            "name",
+            "organization_name",
+            "service_type",
+            "description",
+            "age_min",
+            "age_max",
+            "languages",
+            "regions",
+            "phones",
+            "email",
+            "url",
+            "opening_hours_text",
+            "accepts_warm_handoff",
+            "baken_organisation_id",
+            "genders",
+            "exploitation_types",
+        }
+    ),
+    ("post", "/staff/directory/remove"): frozenset({"id"}),
 }
 
 # (method, path) -> optional query parameters of routes that read them from the raw Request.
 QUERY_PARAMETERS: dict[tuple[str, str], frozenset[str]] = {
     ("get", "/api/availability"): frozenset({"org"}),  # issue 18
+    # Issue 17, item 1: the partner directory's search and its edit form.
+    ("get", "/api/staff/directory"): frozenset({"need", "age", "language", "region", "q"}),
+    ("get", "/staff/directory"): frozenset({"need", "age", "language", "region", "q", "done"}),
+    ("get", "/staff/directory/edit"): frozenset({"id"}),
 }
 
 

@@ -85,7 +85,12 @@ class OrganisationEntry:
             slug, _, rest = path[len(ENTRY_PREFIX) :].partition("/")
             organisation = await organisations.by_slug(slug) if slug else None
             inner = "/" + rest
-            if organisation is None or not organisation.active or not _is_visitor_path(inner):
+            # A partner organisation (issue 17) has no visitor entry: the same 404.
+            if (
+                organisation is None
+                or not organisation.takes_visitors
+                or not _is_visitor_path(inner)
+            ):
                 await _not_found(scope, receive, send)
                 return
             scope = dict(scope, path=inner, raw_path=inner.encode())
@@ -94,7 +99,7 @@ class OrganisationEntry:
             return
         host = _host_of(scope)
         organisation = await organisations.by_host(host) if host else None
-        if organisation is not None and not organisation.active:
+        if organisation is not None and not organisation.takes_visitors:
             organisation = None
         if organisation is None:
             organisation = await organisations.by_id(DEFAULT_ORGANISATION)

@@ -13,7 +13,14 @@ from baken.domain.conversation import Role
 from baken.realtime import views
 from baken.realtime.chat_service import ChatService
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
-from baken.realtime.frames import STAFF_FRAMES, VISITOR_FRAMES, FrameError, _Frame, parse
+from baken.realtime.frames import (
+    PARTNER_FRAMES,
+    STAFF_FRAMES,
+    VISITOR_FRAMES,
+    FrameError,
+    _Frame,
+    parse,
+)
 from baken.realtime.session_guard import CLOSE_SESSION_ENDED
 from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
 from baken.web.origin import same_origin
@@ -66,16 +73,6 @@ async def staff_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     conn = Connection(websocket, StaffIdentity(member, token))
-    records = await service.staff_conversations(member)
-    welcome = {
-        "type": "welcome",
-        "role": member.role.value,
-        "protocol": PROTOCOL_VERSION,
-        "heartbeat": services.settings.heartbeat_seconds,
-        "conversations": [service.info(r) for r in records],
-        "max_chats": services.settings.max_chats,
-        "staff": {"id": member.id, "display_name": member.display_name},
-    }
 
     async def still_signed_in() -> None:
         # The session may have ended between the check above and this socket joining the hub
@@ -84,6 +81,21 @@ async def staff_socket(websocket: WebSocket) -> None:
         if await services.staff.session_member(token) is None:
             conn.abort(CLOSE_SESSION_ENDED)
 
+    if member.role is Role.PARTNER:
+        await _serve_partner(service, conn, services.settings.heartbeat_seconds, still_signed_in)
+        return
+    records = await service.staff_conversations(member)
+    welcome = {
+        "type": "welcome",
+        "role": member.role.value,
+        "protocol": PROTOCOL_VERSION,
+        "heartbeat": services.settings.heartbeat_seconds,
+        "conversations": [service.info(r) for r in records],
+        # Issue 15, item 1: one's own capacity and status (kept across a reconnect).
+        "max_chats": await service.statuses.capacity_of(member.id),
+        "staff": {"id": member.id, "display_name": member.display_name},
+        "status": service.statuses.frame_of(member.id),
+    }
     await _serve(
         service,
         conn,
@@ -92,6 +104,33 @@ async def staff_socket(websocket: WebSocket) -> None:
         STAFF_FRAMES,
         still_signed_in,
     )
+
+
+async def _serve_partner(
+    service: ChatService,
+    conn: Connection,
+    heartbeat: int,
+    still_signed_in: Callable[[], Awaitable[None]],
+) -> None:
+    """A partner professional (issue 17, item 3): no queue, no chats of their own; only the
+    conversations they join with ``partner_join``, while their invitation lasts."""
+    assert isinstance(conn.identity, StaffIdentity)
+    member = conn.identity.member
+    welcome = {
+        "type": "welcome",
+        "role": Role.PARTNER.value,
+        "protocol": PROTOCOL_VERSION,
+        "heartbeat": heartbeat,
+        "conversations": [],
+        "staff": {"id": member.id, "display_name": member.display_name},
+    }
+
+    async def invitations() -> None:
+        await still_signed_in()
+        if not conn.closed:
+            await service.partners.send_invitations(conn, member)
+
+    await _serve(service, conn, [], [welcome], PARTNER_FRAMES, invitations)
 
 
 async def _serve(

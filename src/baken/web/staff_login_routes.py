@@ -160,6 +160,8 @@ async def remember_device(request: Request, member: StaffMember, response: Respo
 
 
 def _home(member: StaffMember) -> str:
+    if member.role is Role.PARTNER:
+        return "/staff/partner"  # issue 17, item 3: their invitations, nothing else
     return "/research" if member.role is Role.RESEARCHER else "/staff"
 
 

@@ -21,6 +21,9 @@ REPORT_READERS = frozenset({Role.RESEARCHER, Role.SUPERVISOR, Role.ADMIN})
 FIGURE_VIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 ADMINS = frozenset({Role.ADMIN})
 EVERYONE = frozenset(Role)
+# Issue 17, item 3: partner professionals open their invitations and their password, nothing else
+# (web/staff_routes.py PARTNER_PATHS answers every other staff page with a 404).
+PARTNERS = frozenset({Role.PARTNER})
 
 
 def _(text: str) -> str:
@@ -41,14 +44,23 @@ class StaffPage:
 
 
 CONSOLE = StaffPage("console", "/staff", _("Console"), CHAT_ROLES)
+PARTNER = StaffPage("partner", "/staff/partner", _("Invitations"), PARTNERS)
 # Issue 15, item 6: one's own day (docs/wellbeing.md); supervisors also see the team's totals.
 WELLBEING = StaffPage("wellbeing", "/staff/wellbeing", _("My day"), CHAT_ROLES)
+# Issue 17, item 5: referrals and their outcome (docs/referrals.md).
+REFERRALS = StaffPage("referrals", "/staff/referrals", _("Referrals"), CHAT_ROLES)
+# Issue 17, item 1: the partner directory (docs/directory.md); administrators also keep it.
+DIRECTORY = StaffPage("directory", "/staff/directory", _("Partner directory"), CHAT_ROLES)
 RESEARCH = StaffPage("research", "/research", _("Research report"), REPORT_READERS)
 FIGURES = StaffPage("figures", "/staff/figures", _("Service figures"), FIGURE_VIEWERS)
 # Issue 18: anonymous daily counts per campaign code (docs/reach.md).
 CAMPAIGNS = StaffPage("campaigns", "/staff/campaigns", _("Campaigns"), FIGURE_VIEWERS)
 # Issue 15: the organisation's visitor blocks in force, and lifting one (docs/counselor-tools.md).
 BLOCKS = StaffPage("blocks", "/staff/blocks", _("Blocks"), FIGURE_VIEWERS)
+# Issue 17, item 4: anonymous signals to the police, four-eyes approved (docs/police-signals.md).
+POLICE_SIGNALS = StaffPage(
+    "police_signals", "/staff/police-signals", _("Police signals"), CHAT_ROLES
+)
 HOURS = StaffPage("hours", "/staff/hours", _("Opening hours"), ADMINS)
 ACCOUNTS = StaffPage("accounts", "/staff/accounts", _("Staff accounts"), ADMINS)
 ORGANISATION = StaffPage("organisation", "/staff/organisation", _("Organisation"), ADMINS)
@@ -57,16 +69,20 @@ ORGANISATIONS = StaffPage(
 )
 AUDIT = StaffPage("audit", "/staff/audit", _("Audit log"), ADMINS)
 PASSWORD = StaffPage("password", "/staff/password", _("Change password"), EVERYONE)
-SECURITY = StaffPage("security", "/staff/security", _("Passkeys"), EVERYONE)
+SECURITY = StaffPage("security", "/staff/security", _("Passkeys"), EVERYONE - PARTNERS)
 
 # In the order of the navigation: the daily work first, one's own account last.
 PAGES = (
     CONSOLE,
+    PARTNER,
     WELLBEING,
+    REFERRALS,
+    DIRECTORY,
     RESEARCH,
     FIGURES,
     CAMPAIGNS,
     BLOCKS,
+    POLICE_SIGNALS,
     HOURS,
     ACCOUNTS,
     ORGANISATION,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from baken.web.signal_strings import signal_strings
 
-__all__ = ["console_strings", "visitor_strings"]
+__all__ = ["console_strings", "partner_strings", "visitor_strings"]
 
 Gettext = Callable[[str], str]
 
@@ -59,6 +59,11 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             "queue_position": _("You are number {n} in line."),
             "queue_next": _("You are next in line."),
             "queue_waiting": _("You are in line."),
+            # Issue 19, item 3: shown when the place number goes up (docs/signals.md).
+            "queue_moved": _(
+                "Someone went ahead of you, for example because they are in danger. "
+                "You stay in line; we have not forgotten you."
+            ),
             # The estimate from the recent service rate (issue 3); rounded in visitor.js.
             "wait_under_minute": _("Expected wait: less than a minute."),
             "wait_minutes": _("Expected wait: about {n} minutes."),
@@ -96,6 +101,13 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             # Issue 12: once the message is left the visitor stopped nothing; say what did happen.
             "title_message_left": _("Message left"),
             "event_left_for_message": _("You are no longer waiting in line."),
+            # Issue 17, item 3: a partner professional joined (warm hand-off); the visitor may
+            # say no at once.
+            "event_partner_joined": _(
+                "{name} from the organisation you agreed to has joined the chat. "
+                "Your counselor stays with you."
+            ),
+            "event_partner_left": _("{name} has left the chat."),
         }
     )
     return strings
@@ -112,6 +124,11 @@ def console_strings(_: Gettext) -> dict[str, str]:
             "accepting": _("Accepting…"),
             "waiting_for": _("Waiting {time}"),
             "queue_count": _("{n} waiting"),
+            # Issue 19, item 3: why a waiting visitor is placed ahead (docs/signals.md).
+            "ranked_by": _("Placed ahead: {reasons}"),
+            "rank_acute_signal": _("possible acute danger in the first message"),
+            "rank_signals": _("possible signals in the first message"),
+            "rank_age": _("younger visitor"),
             "capacity_full": _("You have reached the maximum number of open chats ({n})."),
             "state_active": _("Active"),
             "state_ended": _("Ended"),
@@ -119,6 +136,31 @@ def console_strings(_: Gettext) -> dict[str, str]:
             "message_to": _("Message to {name}"),
             "messages_with": _("Messages with {name}"),
             "event_accepted": _("{name} has joined the chat."),
+            "event_partner_joined": _("{name} joined the chat."),
+            "event_partner_left": _("{name} left the chat."),
+            # Issue 17, item 3: the warm hand-off in the chat panel (partner_invite.js).
+            "partner_title": _("Warm hand-off"),
+            "partner_find": _("Invite a partner professional"),
+            "partner_invite": _("Invite"),
+            "partner_online": _("online"),
+            "partner_offline": _("not online"),
+            "partner_none": _("This organisation has no professionals in Baken yet."),
+            "partner_invited": _("Invited until {time}."),
+            "partner_end": _("End their access"),
+            "partner_ended": _("The partner's access has ended."),
+            "partner_ended_left": _("The partner left the chat."),
+            "partner_ended_expired": _("The partner's time in the chat has run out."),
+            "partner_ended_withdrawn": _("The visitor withdrew their consent; the partner is out."),
+            "partner_ended_visitor_refused": _("The visitor said no; the partner is out."),
+            "partner_ended_counselor_ended": _("You ended the partner's access."),
+            "partner_ended_conversation_ended": _("The chat has ended."),
+            "partner_err_no_handoff_consent": _(
+                "This referral has no consent for a warm hand-off."
+            ),
+            "partner_err_no_handoff_partner": _(
+                "This service takes no warm hand-offs through Baken."
+            ),
+            "partner_err_invalid_target": _("This person cannot be invited here."),
             "event_ended_visitor": _("The visitor ended the chat."),
             "event_ended_quick_exit": _("The visitor left via quick exit."),
             "event_ended_counselor": _("{name} ended the chat."),
@@ -136,6 +178,9 @@ def console_strings(_: Gettext) -> dict[str, str]:
             "ended_unknown": _("This chat has ended."),
             "err_not_queued": _("Someone else has already taken this chat."),
             "err_at_capacity": _("You already have the maximum number of chats."),
+            "err_not_available": _(
+                "Your status does not take new chats. Set it to available first."
+            ),
             "err_not_a_participant": _("This chat is no longer yours."),
             "err_conversation_ended": _("This chat has ended. The message was not sent."),
             "err_rate_limited": _("Too many messages at once. Please wait a moment."),
@@ -215,4 +260,42 @@ def _counselor_tool_strings(_: Gettext) -> dict[str, str]:
         "title_urgent": _("URGENT"),
         "notify_urgent_title": _("Baken: URGENT — someone in danger is waiting"),
         "notify_urgent_body": _("Accept this chat first. {n} waiting in the queue."),
+    }
+
+
+def partner_strings(_: Gettext) -> dict[str, str]:
+    """Texts for partner.js (issue 17, item 3): a partner professional's invitations and chat."""
+    return {
+        "visitor": _("Visitor"),
+        "counselor": _("Counselor"),
+        "join": _("Join the chat"),
+        "until": _("Invitation until {time}"),
+        "shared_first_name": _("First name or nickname"),
+        "shared_age_band": _("Age"),
+        "shared_exploitation_type": _("Type of exploitation"),
+        "shared_summary": _("Summary"),
+        "shared_nothing": _("The visitor chose to share no details."),
+        "age_under_16": _("Age: under 16"),
+        "age_16_17": _("Age: 16 or 17"),
+        "age_18_plus": _("Age: 18 or older"),
+        "exploitation_sexual": _("Exploitation: sexual"),
+        "exploitation_criminal": _("Exploitation: criminal"),
+        "exploitation_labour": _("Exploitation: labour"),
+        "exploitation_other": _("Exploitation: other"),
+        "event_partner_joined": _("{name} joined the chat."),
+        "event_partner_left": _("{name} left the chat."),
+        "event_unknown": "",
+        "mailbox_sent": _("Left in the visitor's mailbox."),
+        "ended_left": _("You left the chat."),
+        "ended_expired": _("Your time in this chat has ended."),
+        "ended_withdrawn": _("The visitor withdrew their consent; the chat is closed to you."),
+        "ended_visitor_refused": _(
+            "The visitor did not want you in the chat; it is closed to you."
+        ),
+        "ended_conversation_ended": _("The chat has ended."),
+        "ended_counselor_ended": _("The counselor ended your access to this chat."),
+        "ended_unknown": _("This chat is closed to you."),
+        "err_not_a_participant": _("This chat is not open to you (any more)."),
+        "err_no_return_code": _("This visitor has no mailbox (no return code)."),
+        "err_generic": _("Something went wrong. Please try again."),
     }

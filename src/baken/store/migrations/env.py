@@ -17,10 +17,10 @@ config = context.config
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
-        before = context.get_context().get_current_revision()
+        before = context.get_context().get_current_heads()
         context.run_migrations()
         # The check reads every table (seconds on a large database): only after a migration ran.
-        migrated = context.get_context().get_current_revision() != before
+        migrated = context.get_context().get_current_heads() != before
         if connection.dialect.name == "sqlite" and migrated:
             # Foreign keys are off while SQLite tables are copied (database.py); the data must
             # still hold to every one of them, or nothing of the migration is kept.

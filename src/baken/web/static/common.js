@@ -182,11 +182,26 @@ export function installQuickExit(exitPath) {
 // Connection: one WebSocket with heartbeat and calm reconnecting.
 // ---------------------------------------------------------------------------------------------------
 
+export const RECONNECT_CAP_MS = 15000;
+
+/**
+ * How long to wait before reconnect attempt `failures + 1` (docs/protocol.md, "Reconnecting";
+ * issue 21). The first retry comes soon but at a random moment within 0.1–1 s, so that after a
+ * server restart a thousand pages do not all knock at the same instant; after that the wait
+ * doubles (0.5–1 s, 1–2 s, 2–4 s, … up to 7.5–15 s), always a random point in the upper half of the
+ * step ("equal jitter"), which keeps spreading the pages out with every round.
+ */
+export function reconnectDelay(failures, random = Math.random) {
+  if (failures <= 0) return 100 + random() * 900;
+  const step = Math.min(RECONNECT_CAP_MS, 500 * 2 ** Math.min(failures, 10));
+  return step / 2 + random() * (step / 2);
+}
+
 /**
  * One WebSocket to `path` on this site. Calls onFrame(frame) for each JSON frame and
  * onStatus(status, failures) with "connecting" | "online" | "reconnecting" | "stopped" | "ended".
- * Reconnects with exponential back-off (0.5 s … 15 s) plus jitter; sends `ping` every `heartbeat`
- * seconds after `welcome`, and drops a socket that has been silent for too long.
+ * Reconnects on the schedule of `reconnectDelay`; sends `ping` every `heartbeat` seconds after
+ * `welcome`, and drops a socket that has been silent for too long.
  */
 export class Connection {
   constructor(path, { onFrame, onStatus } = {}) {
@@ -350,8 +365,7 @@ export class Connection {
   scheduleReconnect() {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);
-    const base = Math.min(15000, 500 * 2 ** Math.min(this.failures, 10));
-    const delay = Math.min(15000, base + Math.random() * base * 0.5);
+    const delay = reconnectDelay(this.failures);
     this.failures += 1;
     this.setStatus("reconnecting");
     this.retryTimer = setTimeout(() => this.open(), delay);

@@ -15,7 +15,10 @@ import {
 import { createChatTools } from "./chat_tools.js";
 import { createSupervision } from "./supervision.js";
 import { createWellbeing } from "./wellbeing.js";
+import { createTeam } from "./team.js";
 import { createSignals } from "./signals.js";
+import { createReferrals } from "./referrals.js";
+import { createPartnerInvites } from "./partner_invite.js";
 
 const body = document.body;
 const S = readStrings(body);
@@ -87,9 +90,29 @@ const wellbeing = createWellbeing({
   chats: () => chats,
 });
 
+// Team operations (issue 15, item 1): one's own status; capacities for supervisors: team.js.
+const team = createTeam({
+  lang: config.lang,
+  send: (frame) => connection.send(frame),
+  chats: () => chats,
+});
+
 // Indicator signals (issue 19, item 2): marks in the visitor's words, confirm/dismiss: signals.js.
 const signals = createSignals({
   strings: S,
+  send: (frame) => connection.send(frame),
+  chats: () => chats,
+});
+
+// Referrals (issue 17, item 2): propose a directory service, see the consent: referrals.js.
+const referrals = createReferrals({
+  send: (frame) => connection.send(frame),
+  chats: () => chats,
+});
+// Warm hand-off (issue 17, item 3): invite a partner professional: partner_invite.js.
+const partnerInvites = createPartnerInvites({
+  strings: S,
+  lang: config.lang,
   send: (frame) => connection.send(frame),
   chats: () => chats,
 });
@@ -185,6 +208,7 @@ function queueItem(entry) {
       el("span", { className: "queue-item__lang" }),
       el("span", { className: "queue-item__wait" }),
       el("span", { className: "queue-item__returning" }),
+      el("span", { className: "queue-item__why" }),
     ),
     button,
   );
@@ -213,6 +237,14 @@ function renderQueue() {
     const urgentBadge = li.querySelector(".queue-item__urgent");
     urgentBadge.hidden = !urgent;
     setText(urgentBadge, urgent ? S.urgent_badge : "");
+    // Issue 19, item 3: why this visitor is placed ahead of arrival order (danger has its badge).
+    const reasons = (Array.isArray(entry.ranked_by) ? entry.ranked_by : [])
+      .filter((reason) => reason !== "danger")
+      .map((reason) => S[`rank_${reason}`])
+      .filter((text) => typeof text === "string" && text !== "");
+    const why = li.querySelector(".queue-item__why");
+    why.hidden = reasons.length === 0;
+    setText(why, reasons.length ? fmt(S.ranked_by, { reasons: reasons.join(", ") }) : "");
     // Issue 14: the visitor's language, so a counselor who speaks it can take this chat.
     const langTag = li.querySelector(".queue-item__lang");
     const code = (entry.lang || "").toUpperCase();
@@ -361,7 +393,8 @@ function createChat(info, nicknameHint) {
     maxChars: config.maxChars,
     send: (frame) => connection.send(frame),
     isVisible: () => isChatVisible(chat),
-    otherName: () => chat.name,
+    // Issue 17, item 3: a partner professional in the chat writes under their own name.
+    otherName: (msg) => (msg && msg.sender === "partner" && msg.name) || chat.name,
     onUnread: (count) => updateBadge(chat, count),
     elements: {
       log,
@@ -377,6 +410,8 @@ function createChat(info, nicknameHint) {
   tools.attach(chat);
   wellbeing.attach(chat);
   signals.attach(chat);
+  referrals.attach(chat);
+  partnerInvites.attach(chat);
   tab.addEventListener("click", () => selectChat(chat.id, true));
   chat.els.endButton.addEventListener("click", () => {
     chat.els.confirm.hidden = false;
@@ -524,7 +559,10 @@ function updateChatsChrome() {
 // ----- frames -----
 
 function onFrame(frame) {
+  if (team.onFrame(frame)) return;
   if (supervision.onFrame(frame) || wellbeing.onFrame(frame) || signals.onFrame(frame)) return;
+  if (partnerInvites.onFrame(frame)) return; // before referrals.js, which keeps their frames
+  if (referrals.onFrame(frame)) return;
   switch (frame.type) {
     case "welcome":
       onWelcome(frame);
@@ -560,6 +598,10 @@ function onFrame(frame) {
     }
     case "ended":
       if (endingId === frame.conversation_id) endingId = null;
+      break;
+    case "capacity": // a supervisor changed this counselor's capacity (issue 15, item 1)
+      if (Number(frame.max_chats) > 0) maxChats = Number(frame.max_chats);
+      renderQueue();
       break;
     case "left_messages_changed":
       // No text in the frame: left_messages.js fetches the list through the authorized API.

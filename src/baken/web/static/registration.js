@@ -79,6 +79,9 @@ export class RegistrationForm {
     this.checking = false; // "Mark complete" was refused and not yet done
     this.suggested = new Set(); // indicator values the counselor confirmed in the chat (signals.js)
     this.prefilled = new Set(); // ... of which each is ticked once: unticking it then stands
+    // Issue 17: values from the chat's referrals (referrals.js), per field; each ticked once.
+    this.fromReferrals = new Map();
+    this.referralPrefilled = new Set();
   }
 
   async load() {
@@ -97,6 +100,7 @@ export class RegistrationForm {
       this.loaded = true;
       this.loadFailed = false;
       this.prefill();
+      this.prefillReferrals();
     } catch {
       this.loadFailed = true;
       this.onState(this);
@@ -229,6 +233,35 @@ export class RegistrationForm {
       entry.fieldset.insertBefore(entry.prefilledNote, entry.fieldset.querySelector(".reg-field__body"));
     }
     this.changed();
+  }
+
+  /** Issue 17: the chat's real referrals and consent, to tick under their registration fields. */
+  suggestFromReferrals(values) {
+    this.fromReferrals = new Map(Object.entries(values || {}).map(([id, v]) => [id, new Set(v)]));
+    if (this.loaded) this.prefillReferrals();
+  }
+
+  prefillReferrals() {
+    if (this.complete) return;
+    let added = false;
+    for (const [fieldId, values] of this.fromReferrals) {
+      const entry = this.inputs.get(fieldId);
+      if (!entry || entry.fieldset.hidden) continue;
+      for (const control of entry.controls) {
+        const key = `${fieldId}:${control.value}`;
+        if (!values.has(control.value) || this.referralPrefilled.has(key)) continue;
+        this.referralPrefilled.add(key);
+        if (control.checked) continue;
+        control.checked = true;
+        this.exclusive(entry.field, control);
+        added = true;
+        if (!entry.referralNote) {
+          entry.referralNote = el("p", { className: "hint reg-field__prefilled", text: S.referral_prefilled });
+          entry.fieldset.insertBefore(entry.referralNote, entry.fieldset.querySelector(".reg-field__body"));
+        }
+      }
+    }
+    if (added) this.changed();
   }
 
   /** "unknown" and "none" cannot be combined with other choices: ticking one clears the others. */
@@ -524,13 +557,28 @@ function attachToPanel(panel) {
     attrs: { id: `reg-required-${++formCounter}`, role: "alert" },
   });
   notice.hidden = true;
-  details.append(summary, body, link.root);
+  // Issue 17, item 4: an anonymous signal to the police about what came up in this chat, on its
+  // own page in a new tab (docs/police-signals.md); the chat id is only the drafter's reference.
+  const police = el(
+    "p",
+    { className: "police-signal-link" },
+    el("a", {
+      text: S.police_signal,
+      attrs: {
+        href: `/staff/police-signals/new?conversation=${encodeURIComponent(panel.dataset.id)}&lang=${encodeURIComponent(lang)}`,
+        target: "_blank",
+        rel: "noopener",
+      },
+    }),
+  );
+  details.append(summary, body, link.root, police);
   slot.replaceChildren(notice, details);
   const form = new RegistrationForm(body, panel.dataset.id, {
     onSaved: () => schedulePendingRefresh(),
     onState: () => gate(),
   });
   panel.addEventListener("baken:signals-confirmed", (event) => form.suggest(event.detail && event.detail.values));
+  panel.addEventListener("baken:referrals-known", (event) => form.suggestFromReferrals(event.detail && event.detail.values));
   const ended = () => panel.classList.contains("chat-panel--ended");
   // The chat itself has already ended for the visitor; only the counselor's panel waits. A form
   // that cannot be loaded does not trap the panel: the "to register" list still holds the chat.

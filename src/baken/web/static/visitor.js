@@ -40,6 +40,7 @@ const ui = {
   queueBox: $("queue-box"),
   queueUrgent: $("queue-urgent"),
   queuePosition: $("queue-position"),
+  queueMoved: $("queue-moved"),
   queueWait: $("queue-wait"),
   queueOffer: $("queue-offer"),
   queueOfferEstimate: $("queue-offer-estimate"),
@@ -76,6 +77,8 @@ const ui = {
   destroyButton: $("destroy-button"),
   codeOffer: $("code-offer"),
   codeButton: $("code-button"),
+  partnerRefuseBox: $("partner-refuse-box"),
+  partnerRefuse: $("partner-refuse"),
   codeStatus: $("code-status"),
   codeBox: $("code-box"),
   codeValue: $("code-value"),
@@ -89,6 +92,8 @@ let starting = false;
 let leaving = false;
 let offerTimer = 0; // runs while waiting, until leaving a message is offered
 let leftMessage = false; // this chat was left for a message: its code is the one to keep
+// Issue 19, item 3: the last place shown, to say so calmly when someone went ahead.
+let lastPosition = null;
 // Return codes: how long the ended screen keeps its socket, so a code can still be asked for.
 const CODE_WINDOW_MS = 10 * 60 * 1000;
 
@@ -162,6 +167,10 @@ function applyInfo(info) {
   if (info.counselor) counselorName = info.counselor;
   if (ui.restartNickname) ui.restartNickname.value = info.nickname || "";
 
+  if (state !== "queued") {
+    lastPosition = null;
+    ui.queueMoved.hidden = true;
+  }
   if (state === "queued") {
     showView("chat");
     setTitle(S.title_waiting);
@@ -170,6 +179,17 @@ function applyInfo(info) {
     ui.codeOffer.hidden = ui.codeBox.hidden;
     const text = queueText(info.position);
     if (ui.queuePosition.textContent !== text) ui.queuePosition.textContent = text;
+    // Someone went ahead (more urgent, or a chat put back): say so once, calmly, without why;
+    // the note stays until the line moves forward again.
+    if (Number.isInteger(info.position) && Number.isInteger(lastPosition)) {
+      if (info.position > lastPosition) {
+        ui.queueMoved.textContent = S.queue_moved;
+        ui.queueMoved.hidden = false;
+      } else if (info.position < lastPosition) {
+        ui.queueMoved.hidden = true;
+      }
+    }
+    if (Number.isInteger(info.position)) lastPosition = info.position;
     const wait = waitText(info.estimated_wait_seconds);
     if (ui.queueWait.textContent !== wait) ui.queueWait.textContent = wait;
     ui.queueWait.hidden = wait === "";
@@ -294,7 +314,26 @@ async function checkStillOpen() {
 
 // ----- frames -----
 
+// Issue 17: referral cards from the counselor, answered here (visitor_referrals.js). Loaded only
+// when a card comes, so the page stays light for everyone else; frames keep their order.
+const REFERRAL_FRAMES = new Set(["referral_card", "referral_answered", "referral_state"]);
+let referralCards = null;
+
+function onReferralFrame(frame) {
+  referralCards ??= import("./visitor_referrals.js").then(({ createVisitorReferrals }) =>
+    createVisitorReferrals({
+      container: document.getElementById("referral-cards"),
+      send: (out) => connection.send(out),
+    }),
+  );
+  referralCards.then((cards) => cards.onFrame(frame));
+}
+
 function onFrame(frame) {
+  if (REFERRAL_FRAMES.has(frame.type) || (frame.type === "error" && frame.ref === "referral_answer")) {
+    onReferralFrame(frame);
+    return;
+  }
   switch (frame.type) {
     case "welcome": {
       const info = Array.isArray(frame.conversations) ? frame.conversations[0] : null;
@@ -310,6 +349,8 @@ function onFrame(frame) {
       view.setInfo(info);
       applyInfo(info);
       view.connected();
+      // A card that waited for us (reconnect, reload) comes again.
+      if (info.state === "active") connection.send({ type: "referrals_get", conversation_id: info.id });
       break;
     }
     case "conversation":
@@ -346,7 +387,11 @@ function onFrame(frame) {
         const following = view.nearEnd();
         view.handle(frame);
         if (following) view.scrollToEnd();
+        notePartner(frame);
       }
+      break;
+    case "partner_refused":
+      ui.partnerRefuseBox.hidden = true;
       break;
     case "return_code":
       if (frame.conversation_id === view.id && typeof frame.code === "string") showCode(frame.code);
@@ -357,6 +402,21 @@ function onFrame(frame) {
     default:
       break; // pong and anything new: nothing to do
   }
+}
+
+// Issue 17, item 3: while a partner professional is in the chat, the visitor can say no at once.
+function notePartner(frame) {
+  const lines = frame.type === "messages" ? frame.messages : frame.message ? [frame.message] : [];
+  for (const line of lines) {
+    if (line.event === "partner_joined") ui.partnerRefuseBox.hidden = false;
+    if (line.event === "partner_left") ui.partnerRefuseBox.hidden = true;
+  }
+}
+
+if (ui.partnerRefuse) {
+  ui.partnerRefuse.addEventListener("click", () => {
+    if (view.id) connection.send({ type: "partner_refuse", conversation_id: view.id });
+  });
 }
 
 function onError(frame) {
@@ -647,6 +707,8 @@ async function codeFailure(response) {
 let returning = false;
 
 ui.returnForm.addEventListener("submit", async (event) => {
+  // Issue 17: "My referrals" is a page of its own; the browser posts the form there itself.
+  if (event.submitter && event.submitter.id === "referrals-button") return;
   event.preventDefault();
   if (returning || starting) return;
   const code = ui.returnCode.value;
