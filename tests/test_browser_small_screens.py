@@ -11,8 +11,10 @@ moment it is made in, and leaving one does not tell the visitor they stopped the
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -378,6 +380,25 @@ def test_the_offer_to_leave_a_message_fits_the_moment_and_leaving_one_stops_noth
         "Waiting a long time? You can also leave a message. A counselor answers it later, and you "
         "read the answer here with a code.",
     )
+    # Issue 15: an estimate needs a counselor available now; one stays online, taking nobody.
+    _sid, token = own_baken.add_staff()
+    online = threading.Event()
+    done = threading.Event()
+
+    async def stay_online() -> None:
+        c = await counselor(own_baken, token)
+        try:
+            online.set()
+            while not done.is_set():
+                await c.send({"type": "ping", "t": 1})
+                await c.expect("pong")
+                await asyncio.to_thread(done.wait, 0.5)
+        finally:
+            await c.close()
+
+    # A daemon: should the test fail halfway, the server's stop ends this socket and the thread.
+    threading.Thread(target=run_async, args=(stay_online(),), daemon=True).start()
+    assert online.wait(60), "the counselor never came online"
     for screen in (ZOOMED, NARROW):
         with phone(browser, screen, errors) as page:
             start_chat(page, own_baken)
@@ -424,4 +445,5 @@ def test_the_offer_to_leave_a_message_fits_the_moment_and_leaving_one_stops_noth
         offer = page.locator("#queue-offer")
         expect(offer).to_be_visible()
         expect(offer.locator(".queue-offer__text:visible")).to_have_text([waited_text])
+    done.set()
     assert not errors.seen, errors.seen
