@@ -2496,13 +2496,19 @@ def test_the_queue_shows_only_the_organisations_own_visitors(world: World) -> No
         try:
             await own.expect("welcome")
             await partner.expect("welcome")
+            before = (await own.expect("queue"))["total"]
             first = await partner.expect("queue")
             assert first["entries"] == [] and first["total"] == 0, first
             waiting = await asyncio.to_thread(world.server.start_visitor, "Wachtende")
+            # Earlier tests of this module may leave a long line, of which a queue frame lists
+            # only the first entries: the new visitor shows in the list or in the total.
             seen = await own.seen(
                 lambda f: (
                     f.get("type") == "queue"
-                    and waiting[0] in {e["conversation_id"] for e in f["entries"]}
+                    and (
+                        waiting[0] in {e["conversation_id"] for e in f["entries"]}
+                        or f["total"] > before
+                    )
                 )
             )
             assert seen["total"] >= 1
