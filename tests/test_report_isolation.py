@@ -51,8 +51,9 @@ FORBIDDEN_MODULES = (
 )
 CANARY = "Canary-Name-Jolanda-06-12345678"
 # The registrations and the per-person rows derived from them (issue 20); neither has a text
-# column.
-REPORT_TABLES = {"registrations", "report_persons"}
+# column. And the referrals (issue 17, item 5), read only for their codes: never the sealed card
+# text or summary (`consent_text`, checked below).
+REPORT_TABLES = {"registrations", "report_persons", "referrals"}
 
 
 def test_report_modules_never_name_message_tables_or_text_columns() -> None:
@@ -138,7 +139,7 @@ def test_at_run_time_a_report_reads_only_registrations(tmp_path: Path) -> None:
     for sql in statements:
         tables = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql, flags=re.IGNORECASE))
         assert tables and tables <= REPORT_TABLES, sql
-        for name in ("messages", "body", "nickname", "conversations"):
+        for name in ("messages", "body", "nickname", "conversations", "consent_text"):
             assert name not in sql.lower(), sql
     assert CANARY not in csv_text
     assert CANARY.encode() not in json_bytes
@@ -172,7 +173,10 @@ def test_on_postgresql_a_report_needs_no_right_but_reading_registrations(
         try:
             asyncio.run(admin(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"', database))
             asyncio.run(
-                admin(f'GRANT SELECT ON registrations, report_persons TO "{role}"', database)
+                admin(
+                    f'GRANT SELECT ON registrations, report_persons, referrals TO "{role}"',
+                    database,
+                )
             )
             limited = Settings(
                 data_dir=tmp_path,
