@@ -27,7 +27,8 @@ def _client_frames() -> dict[str, type[BaseModel]]:
     for value in vars(frames).values():
         if isinstance(value, dict) and value:
             for name, model in value.items():
-                if isinstance(name, str) and isinstance(model, type) and issubclass(model, BaseModel):
+                is_model = isinstance(model, type) and issubclass(model, BaseModel)
+                if isinstance(name, str) and is_model:
                     found[name] = model
     return found
 
