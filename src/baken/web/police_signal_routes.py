@@ -362,7 +362,8 @@ async def submit_signal(request: Request) -> Response:
     return _back(request, signal.id, "submitted")
 
 
-async def approve_signal(request: Request) -> Response:
+async def _to_decide(request: Request) -> tuple[StaffMember, PoliceSignal] | Response:
+    """Who decides on which signal, once the four-eyes rule allows it (approve and reject)."""
     member = await _writer(request)
     if isinstance(member, Response):
         return member
@@ -373,6 +374,14 @@ async def approve_signal(request: Request) -> Response:
         workflow.check_decide(member.role, member.id, signal.drafted_by, signal.status)
     except workflow.Refused as exc:
         return _refused(request, member, signal, exc.code)
+    return member, signal
+
+
+async def approve_signal(request: Request) -> Response:
+    decided = await _to_decide(request)
+    if isinstance(decided, Response):
+        return decided
+    member, signal = decided
     if not await _repo(services_of(request.app)).approve(signal.id, member.id):
         return _refused(request, member, signal, "not_submitted")
     await audit(
@@ -382,16 +391,10 @@ async def approve_signal(request: Request) -> Response:
 
 
 async def reject_signal(request: Request) -> Response:
-    member = await _writer(request)
-    if isinstance(member, Response):
-        return member
-    signal = await _visible(request, member)
-    if signal is None:
-        return error_page(_lang(request), 404)
-    try:
-        workflow.check_decide(member.role, member.id, signal.drafted_by, signal.status)
-    except workflow.Refused as exc:
-        return _refused(request, member, signal, exc.code)
+    decided = await _to_decide(request)
+    if isinstance(decided, Response):
+        return decided
+    member, signal = decided
     form = await request.form(max_files=0, max_fields=4, max_part_size=MAX_FORM_BYTES)
     raw = form.get("reason")
     reason = raw.strip() if isinstance(raw, str) else ""
