@@ -13,6 +13,7 @@ import re
 import uuid
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -127,7 +128,9 @@ async def directory_api(request: Request) -> Response:
     except BadQuery as error:
         return JSONResponse({"error": "bad_query", "field": str(error)}, status_code=400)
     found = await indexes_of(request).search(member.organisation_id, query)
-    return JSONResponse({"services": [s.as_json() for s in found]})
+    # orjson: up to 50 services each search, beside a busy chat (issue 17: ≤ 50 ms p99).
+    body = orjson.dumps({"services": [s.as_json() for s in found]})
+    return Response(body, media_type="application/json")
 
 
 async def directory_page(request: Request) -> Response:
