@@ -152,10 +152,12 @@ async def setup_pair(
     staff_server: Server | None = None,
     proof_pool: ProcessPoolExecutor | None = None,
     prefix: str = "",
+    staff: bl.LeanWs | None = None,
 ) -> tuple[Pair, int]:
     """Visitor i on `server`, counselor i on `staff_server` (another process: --processes 2).
     With `proof_pool` (--security on) the visitor first solves the server's proof-of-work.
-    `prefix`: the entry of the visitor's organisation (the counselor must belong to it)."""
+    `prefix`: the entry of the visitor's organisation (the counselor must belong to it).
+    `staff`: a counselor socket already open (--chats-per-counselor: it accepts this chat too)."""
     proof = None if proof_pool is None else await security_churn.solve_proof(server, proof_pool)
     conv_id, vtoken = await bl.visitor_start(server, proof=proof, prefix=prefix)
     visitor = await bl.open_lean(server, "/ws/visitor", bl.VISITOR_COOKIE, vtoken, timeout=timeout)
@@ -163,10 +165,11 @@ async def setup_pair(
     heartbeat = int(welcome.get("heartbeat") or 20)
     visitor.send_text(sync_frame(conv_id))
     await wait_for(visitor, "messages", timeout, conv_id)
-    staff = await bl.open_lean(
-        staff_server or server, "/ws/staff", bl.STAFF_COOKIE, staff_token, timeout=timeout
-    )
-    await wait_for(staff, "welcome", timeout)
+    if staff is None:
+        staff = await bl.open_lean(
+            staff_server or server, "/ws/staff", bl.STAFF_COOKIE, staff_token, timeout=timeout
+        )
+        await wait_for(staff, "welcome", timeout)
     staff.send_text(orjson.dumps({"type": "accept", "conversation_id": conv_id}))
     # The protocol says `accepted` comes first and the `conversation` frame follows; accept
     # either order here, but note the order seen (reported as a protocol deviation).
@@ -193,14 +196,26 @@ async def setup_pair(
 # the running load
 
 
-def attach(run: Run, ws: bl.LeanWs, role: str) -> None:
+def attach(run: Run, ws: bl.LeanWs, role: str, shown: set[str] | None = None) -> None:
     """Switch a set-up socket to the synchronous frame handler (no task per frame).
 
     Records `message` arrivals from the other side (also inside `messages` frames, which the
     server may send unasked to a client it thinks is behind) and `ack`s.
+
+    `shown` (--receipts): answer each message from the other side as the web clients do
+    (static/common.js ``sendReceipts``): a `delivered` receipt always, and a `read` receipt
+    for the conversations in `shown` — the one on screen (a visitor's only chat; the first of
+    a counselor's chats, the others wait in their tabs).
     """
     loads = orjson.loads
+    dumps = orjson.dumps
     last_seq: dict[str, int] = {}
+
+    def receipts(cid: str, seq: int) -> None:
+        assert shown is not None
+        for kind in ("delivered", "read") if cid in shown else ("delivered",):
+            frame = {"type": "receipt", "conversation_id": cid, "kind": kind, "seq": seq}
+            send(run, ws, dumps(frame))
 
     def arrived(cid: str, m: dict[str, Any], now: int) -> None:
         seq = m.get("seq", 0)
@@ -211,6 +226,8 @@ def attach(run: Run, ws: bl.LeanWs, role: str) -> None:
         sender = m.get("sender")
         if sender == role or sender == "system":
             return
+        if shown is not None and run.loading:
+            receipts(cid, seq)
         head, _, rest = m.get("text", "").partition(" ")
         k = int(head)
         t_sent = int(rest.partition(" ")[0])
@@ -425,11 +442,14 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     login: tuple[str, str] | None = None
     n_orgs = args.organisations[0]
     prefixes = [""] * n
+    per = args.chats_per_counselor
+    # Conversation i is served by counselor i // per (one socket each).
+    n_staff = -(-n // per)
     if target == "baken":
         db = "PostgreSQL" if args.database_url else "SQLite (default)"
         t = time.monotonic()
         if n_orgs == 1:
-            staff_tokens = await make_counselors(data_dir, args.database_url, n)
+            staff_tokens = await make_counselors(data_dir, args.database_url, n_staff)
         else:
             # Conversation i belongs to organisation i mod N, and so does counselor i.
             made = await orgs.create(
@@ -455,7 +475,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         import secrets
 
-        staff_tokens = [secrets.token_urlsafe(24) for _ in range(n)]
+        staff_tokens = [secrets.token_urlsafe(24) for _ in range(n_staff)]
     two = target == "baken" and args.processes == 2
     if two:
         db += " + Redis, 2 processes"
@@ -483,7 +503,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 target,
                 data_dir,
                 database_url=args.database_url if target == "baken" else None,
-                max_chats=1,
+                max_chats=per,
                 log_level=args.server_log_level,
                 extra_env=env or None,
                 # Two servers on two cores share them with the generator and the database:
@@ -512,26 +532,41 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         live: list[bl.LeanWs] = []
         aux.append(asyncio.create_task(pinger(run, live, lambda: heartbeat)))
 
-        async def one(i: int) -> None:
+        async def one(g: int) -> None:
+            """Counselor g and their conversations g*per … (g+1)*per - 1, one after another
+            on one counselor socket (an accept's frames are read before the next one)."""
             nonlocal heartbeat
             async with sem:
                 if setup_errors:
                     return
-                try:
-                    pair, heartbeat = await setup_pair(
-                        server, i, staff_tokens[i], 60.0, staff_server, proof_pool, prefixes[i]
-                    )
-                except (TimeoutError, BenchError, OSError) as e:
-                    setup_errors.append(f"pair {i}: {e!r}")
-                    return
-                except Exception as e:
-                    setup_errors.append(f"pair {i}: {e!r}")
-                    return
-                pairs.append(pair)
-                attach(run, pair.visitor, "visitor")
-                attach(run, pair.staff, "counselor")
-                live.extend((pair.visitor, pair.staff))
-                if len(pairs) % 200 == 0:
+                group: list[Pair] = []
+                for i in range(g * per, min(n, (g + 1) * per)):
+                    try:
+                        pair, heartbeat = await setup_pair(
+                            server,
+                            i,
+                            staff_tokens[g],
+                            60.0,
+                            staff_server,
+                            proof_pool,
+                            prefixes[i],
+                            staff=group[0].staff if group else None,
+                        )
+                    except (TimeoutError, BenchError, OSError) as e:
+                        setup_errors.append(f"pair {i}: {e!r}")
+                        return
+                    except Exception as e:
+                        setup_errors.append(f"pair {i}: {e!r}")
+                        return
+                    group.append(pair)
+                on_screen = {group[0].conv_id} if args.receipts else None
+                for pair in group:
+                    pairs.append(pair)
+                    attach(run, pair.visitor, "visitor", {pair.conv_id} if args.receipts else None)
+                    live.append(pair.visitor)
+                attach(run, group[0].staff, "counselor", on_screen)
+                live.append(group[0].staff)
+                if len(pairs) % 200 < per:
                     print(
                         f"  [{target}] {len(pairs)} conversations set up",
                         file=sys.stderr,
@@ -539,7 +574,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                     )
 
         await asyncio.wait_for(
-            asyncio.gather(*(one(i) for i in range(n))), timeout=args.setup_timeout
+            asyncio.gather(*(one(g) for g in range(n_staff))), timeout=args.setup_timeout
         )
         result["setup_s"] = round(time.monotonic() - t_setup, 1)
         result["conversations_ok"] = len(pairs)
@@ -630,7 +665,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             proof_pool.shutdown(cancel_futures=True)
         if sampler is not None:
             await sampler.stop()
-        socks = [ws for p in pairs for ws in (p.visitor, p.staff)]
+        socks = list(dict.fromkeys(ws for p in pairs for ws in (p.visitor, p.staff)))
         await bl.close_lean(socks)
         await asyncio.gather(*aux, return_exceptions=True)
         codes = [bl.stop_server(one_server) for one_server in servers]
@@ -1005,6 +1040,18 @@ def main() -> int:
     ap.add_argument("--churn-logins", type=float, default=2.0, help="staff sign-ins per minute")
     ap.add_argument("--json", type=Path, default=None, help="write all results here")
     ap.add_argument("--text-size", type=int, default=100, help="characters per message text")
+    ap.add_argument(
+        "--chats-per-counselor",
+        type=int,
+        default=1,
+        help="conversations on one counselor socket (issue 21's topology: 4)",
+    )
+    ap.add_argument(
+        "--receipts",
+        action="store_true",
+        help="answer every message with delivered (+ read when on screen) receipts, as the web "
+        "clients do",
+    )
     ap.add_argument("--setup-concurrency", type=int, default=16)
     ap.add_argument("--setup-timeout", type=float, default=600.0)
     ap.add_argument("--server-log-level", default=None, help="BAKEN_LOG_LEVEL for the server")
@@ -1046,6 +1093,11 @@ def main() -> int:
             "--organisations with several counts compares Baken with itself: "
             "no --security, no --target relay"
         )
+
+    if args.chats_per_counselor < 1:
+        ap.error("--chats-per-counselor must be at least 1")
+    if args.chats_per_counselor > 1 and max(args.organisations) > 1:
+        ap.error("--chats-per-counselor above 1 works with one organisation only")
 
     # With two servers nothing is pinned: four busy parties share two cores.
     pinned = bl.pin_generator() if args.processes == 1 else False
