@@ -460,6 +460,19 @@ async def http_request(
     return await asyncio.wait_for(go(), timeout)
 
 
+async def server_counters(server: Server) -> dict[str, float]:
+    """Baken's `/metrics` values that carry no labels (queue length, sweeps …), by name."""
+    status, _, body = await http_request(server.port, "GET", "/metrics", timeout=10.0)
+    if status != 200:
+        raise BenchError(f"GET /metrics → HTTP {status}")
+    counters = {}
+    for line in body.decode().splitlines():
+        name, _, value = line.partition(" ")
+        if line and not line.startswith("#") and "{" not in name:
+            counters[name] = float(value)
+    return counters
+
+
 def _dechunk(data: bytes) -> bytes:
     out = bytearray()
     while data:

@@ -20,6 +20,13 @@ see whether the generator kept up.
 (visitor i starts at organisation i mod N's entry, and its counselor belongs to that
 organisation); ``--organisations 1,10`` runs Baken with each in one invocation and compares the
 p99 (target: 10 within 5 % of 1).
+
+``--waiting N`` (issue 15, Baken only): before the pairs are set up, N visitors start a chat
+and keep their socket open, waiting in the queue (nobody accepts them; the queue's cap is raised
+for them) and pinging like the pairs, so the server counts them as present. The report gives how
+many were still waiting at the end (``baken_queue_waiting`` from ``/metrics``, read before the
+sockets close) and how many timeout sweeps the server ran in the measured window
+(``baken_timeout_sweeps_total``). bench/sweep_overhead.py uses it.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import orjson
 
 import benchlib as bl
 import organisations as orgs
+import queue_updates
 import security_churn
 from benchlib import BenchError, Server
 
@@ -190,6 +198,77 @@ async def setup_pair(
     staff.send_text(sync_frame(conv_id))
     await wait_for(staff, "messages", timeout, conv_id)
     return Pair(idx, conv_id, visitor, staff, " then ".join(order)), heartbeat
+
+
+@dataclass
+class Queued:
+    """--waiting: the visitors left in the queue beside the chats, and what their sockets got."""
+
+    run: Run
+    sockets: list[bl.LeanWs] = field(default_factory=list)
+    frames: Counter[str] = field(default_factory=Counter)
+
+    def on_frame(self, raw: bytes, _now: int) -> None:
+        try:
+            kind = str(orjson.loads(raw).get("type"))
+        except orjson.JSONDecodeError:
+            self.run.malformed += 1
+            self.run.error(f"waiting visitor: unreadable frame {raw[:200]!r}")
+            return
+        if kind == "error":
+            self.run.errors["waiting visitor"] += 1
+            self.run.error(f"waiting visitor: {raw[:300]!r}")
+        self.frames[kind + (" (during load)" if self.run.loading else "")] += 1
+
+    def on_close(self, why: str) -> None:
+        # A waiting visitor the server let go changes the queue the run is about: an error.
+        if not self.run.closing:
+            self.run.closes.append(f"waiting visitor: {why}")
+            self.run.error(f"waiting visitor socket {why}")
+
+
+async def setup_waiting(
+    server: Server, queued: Queued, n: int, concurrency: int, pinged: list[bl.LeanWs]
+) -> None:
+    """Start n visitors who stay in the queue with their socket open, `concurrency` at a time;
+    each joins `pinged` (the pinger's list) as soon as it is connected."""
+    sem = asyncio.Semaphore(concurrency)
+    errors: list[str] = []
+
+    async def one(i: int) -> None:
+        async with sem:
+            if errors:
+                return
+            try:
+                visitor = await queue_updates.open_visitor(server, 60.0)
+            except (TimeoutError, BenchError, OSError) as e:
+                errors.append(f"waiting visitor {i}: {e!r}")
+                return
+            ws = visitor.ws
+            ws.on_frame = queued.on_frame
+            ws.on_close = queued.on_close
+            while not ws.queue.empty():
+                queued.on_frame(ws.queue.get_nowait(), 0)
+            queued.sockets.append(ws)
+            pinged.append(ws)
+            if len(queued.sockets) % 500 == 0:
+                print(
+                    f"  [baken] {len(queued.sockets)} visitors waiting",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    if errors:
+        raise BenchError(f"{len(errors)} waiting visitor(s) failed to start, first: {errors[0]}")
+
+
+async def server_counter(server: Server, name: str) -> float | None:
+    """One of the server's `/metrics` values; None when it cannot be read (reported as such)."""
+    try:
+        return (await bl.server_counters(server)).get(name)
+    except (OSError, TimeoutError, BenchError):
+        return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,6 +568,10 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         env["BAKEN_REDIS_URL"] = args.redis_url
     if churn is not None and churn.security:
         env["BAKEN_PROOF_OF_WORK"] = "true"  # bl.start_server turns it off for the plain load
+    if args.waiting:
+        # Room for everyone, and far below the cap: a "queue nearly full" alert is not measured.
+        env["BAKEN_QUEUE_MAX"] = str(2 * (args.waiting + n))
+    queued = Queued(run)
     servers: list[Server] = []
     # With the proof-of-work on, set-up visitors solve it too, in another process (as on a phone).
     proof_pool = security_churn.solver_pool() if churn is not None and churn.security else None
@@ -573,6 +656,16 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                         flush=True,
                     )
 
+        if args.waiting:
+            # Before the counselors sign in: each start while 1,000 consoles are open is a queue
+            # frame to every one of them — set-up work, not what is measured.
+            t_waiting = time.monotonic()
+            await asyncio.wait_for(
+                setup_waiting(server, queued, args.waiting, args.waiting_concurrency, live),
+                timeout=args.setup_timeout,
+            )
+            result["waiting_setup_s"] = round(time.monotonic() - t_waiting, 1)
+            result["waiting_started"] = len(queued.sockets)
         await asyncio.wait_for(
             asyncio.gather(*(one(g) for g in range(n_staff))), timeout=args.setup_timeout
         )
@@ -616,13 +709,23 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         w1 = w0 + int(args.duration * 1e9)
         aux.append(asyncio.create_task(progress(run, servers, sampler, t0)))
 
+        async def sweeps_so_far() -> float | None:
+            """--waiting: the server's timeout sweeps until now (after the CPU marks)."""
+            if not args.waiting:
+                return None
+            return await server_counter(server, "baken_timeout_sweeps_total")
+
         async def window_marks() -> tuple[float, float, float, float]:
             await asyncio.sleep(max(0.0, (w0 - time.monotonic_ns()) / 1e9))
             c0, s0, b0 = time.process_time(), sampler.cpu_seconds(), bl.busy_seconds()
             d0 = bl.database_cpu_seconds()
+            sweeps0 = await sweeps_so_far()
             await asyncio.sleep(max(0.0, (w1 - time.monotonic_ns()) / 1e9))
             c1, s1, b1 = time.process_time(), sampler.cpu_seconds(), bl.busy_seconds()
             d1 = bl.database_cpu_seconds()
+            sweeps1 = await sweeps_so_far()
+            if sweeps0 is not None and sweeps1 is not None:
+                result["sweeps_in_window"] = int(sweeps1 - sweeps0)
             # The database engine is part of what is measured; only the rest is noise.
             result["database_cpu"] = round((d1 - d0) / win, 3)
             other = (b1 - b0) - (c1 - c0) - (s1 - s0) - (d1 - d0)
@@ -644,6 +747,10 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.05)
         result["drain_s"] = round((time.monotonic_ns() - sched_end) / 1e9, 2)
+        if args.waiting:
+            # Still queued, every one of them? Read before the sockets close.
+            still = await server_counter(server, "baken_queue_waiting")
+            result["waiting_at_end"] = None if still is None else int(still)
         for one_server in servers:
             if one_server.proc.poll() is not None and run.dead is None:
                 run.dead = f"server exited with code {one_server.proc.returncode}"
@@ -666,7 +773,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
         if sampler is not None:
             await sampler.stop()
         socks = list(dict.fromkeys(ws for p in pairs for ws in (p.visitor, p.staff)))
-        await bl.close_lean(socks)
+        await bl.close_lean(socks + queued.sockets)
         await asyncio.gather(*aux, return_exceptions=True)
         codes = [bl.stop_server(one_server) for one_server in servers]
         result["server_exit_code"] = next((c for c in codes if c not in (0, None, -2)), codes[0])
@@ -738,6 +845,9 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
             "worst_second": max(timeline, key=lambda x: x["max_ms"]) if timeline else None,
         }
     )
+    if args.waiting:
+        result["waiting"] = args.waiting
+        result["waiting_frames"] = dict(queued.frames)
     if churn is not None:
         result["churn"] = churn.summary()
     if run.dead or result.get("server_exit_code") not in (0, None, -2):
@@ -947,6 +1057,14 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     ]
     if any(r.get("organisations", 1) > 1 for r in results):
         rows.insert(1, row("organisations", lambda r: bl.fmt(r.get("organisations"))))
+    if any(r.get("waiting") for r in results):
+        rows[2:2] = [
+            row(
+                "visitors waiting: started → at end",
+                lambda r: f"{bl.fmt(r.get('waiting_started'))} → {bl.fmt(r.get('waiting_at_end'))}",
+            ),
+            row("timeout sweeps in the window", lambda r: bl.fmt(r.get("sweeps_in_window"))),
+        ]
     print()
     print(
         f"Load: {args.conversations:,} conversations, {args.rate:,.0f} msg/s offered, "
@@ -1035,6 +1153,20 @@ def main() -> int:
         help="issue 14: spread the conversations over N organisations; '1,10' runs Baken with "
         "each (alternating with --repeat) and compares the p99 (the first is the baseline)",
     )
+    ap.add_argument(
+        "--waiting",
+        type=int,
+        default=0,
+        help="issue 15, Baken only: this many more visitors wait in the queue beside the chats, "
+        "their sockets open and pinging, nobody accepting them",
+    )
+    ap.add_argument(
+        "--waiting-concurrency",
+        type=int,
+        default=64,
+        help="waiting visitors started at once: more starts share one queue broadcast to the "
+        "counselors",
+    )
     ap.add_argument("--churn-starts", type=float, default=1.0, help="chat starts per second")
     ap.add_argument("--churn-returns", type=float, default=0.2, help="code tries per second")
     ap.add_argument("--churn-logins", type=float, default=2.0, help="staff sign-ins per minute")
@@ -1084,8 +1216,13 @@ def main() -> int:
         ap.error("conversations, rate and duration must be positive")
     if args.security in ("both", "interleave") and args.target != "baken":
         ap.error(f"--security {args.security} compares Baken with itself: use --target baken")
-    if args.phase <= 0 or args.duration < 2 * args.phase:
+    # Phases exist only in --security interleave; a short plain run need not fit them.
+    if args.security == "interleave" and (args.phase <= 0 or args.duration < 2 * args.phase):
         ap.error("--phase must be positive and fit twice into --duration")
+    if args.waiting < 0 or (args.waiting and args.target != "baken"):
+        ap.error("--waiting must be 0 or more, and needs --target baken (the relay has no queue)")
+    if args.waiting_concurrency < 1:
+        ap.error("--waiting-concurrency must be at least 1")
     if args.processes == 2 and not args.database_url:
         ap.error("--processes 2 needs --database-url (PostgreSQL): SQLite is for one process")
     if len(args.organisations) > 1 and (args.security is not None or args.target == "relay"):

@@ -12,9 +12,9 @@ Two measurements, both in CPU time, not wall time, so they mean something on a b
 the backends serving this bench's own database is added):
 
 1. per call: sweeps (and presence writes) back to back, CPU and SQL statements of each;
-2. as the server runs it: ``Timeouts.start()`` — a sweep every ``SWEEP_SECONDS`` and a presence
-   write every ``PRESENCE_SECONDS`` — for ``--duration`` wall seconds, with nothing else in the
-   process; CPU seconds per wall second over that window.
+2. as the server runs it: ``Timeouts.start()`` — a sweep every ``BAKEN_SWEEP_SECONDS`` and a
+   presence write every ``PRESENCE_SECONDS`` — for ``--duration`` wall seconds, with nothing else
+   in the process; CPU seconds per wall second over that window.
 
     .venv/bin/python bench/timeout_sweep.py [--waiting 5000] [--active 1000] [--duration 60]
         [--messages 10] [--database-url URL] [--json FILE]
@@ -47,7 +47,7 @@ from baken.realtime.chat_service import VISITOR_AUTHOR
 from baken.realtime.connection import Connection
 from baken.realtime.hub import Hub
 from baken.realtime.live import Live
-from baken.realtime.timeouts import PRESENCE_SECONDS, SWEEP_SECONDS, Timeouts
+from baken.realtime.timeouts import PRESENCE_SECONDS, Timeouts
 from baken.store.clock import as_utc
 from baken.store.conversation_repo import ConversationRepository, Liveness
 from baken.store.database import Database
@@ -314,7 +314,7 @@ async def main() -> None:
     before = await per_call(lambda: liveness_before(db), statements, database, args.calls)
     after = await per_call(repo.active_liveness, statements, database, args.calls)
     derived = (
-        sweep["cpu_ms_median"] / 1000 / SWEEP_SECONDS
+        sweep["cpu_ms_median"] / 1000 / timeouts.sweep_seconds
         + presence["cpu_ms_median"] / 1000 / PRESENCE_SECONDS
     )
     running = await as_the_server_runs_it(timeouts, statements, database, args.duration)
@@ -323,7 +323,7 @@ async def main() -> None:
         "active": args.active,
         "messages_per_active_chat": args.messages,
         "database": "PostgreSQL" if args.database_url else "SQLite",
-        "sweep_seconds": SWEEP_SECONDS,
+        "sweep_seconds": timeouts.sweep_seconds,
         "presence_seconds": PRESENCE_SECONDS,
         "sweep": sweep,
         "presence_write": presence,
@@ -336,7 +336,8 @@ async def main() -> None:
         "machine": bl.machine_info(),
     }
     print(
-        f"sweep (every {SWEEP_SECONDS:.0f} s): CPU median {sweep['cpu_ms_median']:.1f} ms, "
+        f"sweep (every {timeouts.sweep_seconds:.0f} s): "
+        f"CPU median {sweep['cpu_ms_median']:.1f} ms, "
         f"max {sweep['cpu_ms_max']:.1f} ms, {sweep['statements']} SQL statements"
     )
     print(

@@ -32,6 +32,7 @@ from starlette.routing import Mount
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from baken import access
 from baken.config import Settings
 from baken.crypto.envelope import CipherCache
 from baken.domain.conversation import Role
@@ -91,9 +92,21 @@ BAD_REQUEST, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = (
 )
 SIGN_IN = Outcome(303, "/staff/login")
 
-CHAT_ROLES = ("counselor", "supervisor", "admin")
-ALL_STAFF = ("counselor", "supervisor", "researcher", "admin")
 VISITORS = ("anonymous", "visitor")
+
+
+def _columns(roles: frozenset[Role]) -> tuple[str, ...]:
+    """A role set of baken/access.py (the one the guards and the navigation use) as the matrix's
+    columns. The answer for each role stays written out per route in docs/security.md's table, so
+    a change to a set also shows there."""
+    return tuple(who for who in PRINCIPALS if who in roles)
+
+
+CHAT_ROLES = _columns(access.CHAT_ROLES)
+ALL_STAFF = _columns(access.EVERYONE - access.PARTNERS)
+ADMINS = _columns(access.ADMINS)
+FIGURE_VIEWERS = _columns(access.FIGURE_VIEWERS)
+REPORT_READERS = _columns(access.REPORT_READERS)
 
 
 def everyone(outcome: Outcome) -> dict[str, Outcome]:
@@ -638,6 +651,23 @@ ROUTES: dict[tuple[str, str], Route] = {
         fixed("POST", "/chat/end", form={"lang": "nl"}, fresh=True),
         origin_as="anonymous",
     ),
+    # Issue 17, item 3: the visitor's "no" to a partner professional, without JavaScript. It ends
+    # the partner accesses of the chat behind the visitor cookie only and names no object, so a
+    # form naming another chat is the same answer as one with nothing to refuse (the partner
+    # stays: tests/test_nojs_partner.py); without a chat: the ended page, nothing done.
+    ("POST", "/chat/partner/refuse"): Route(
+        {
+            **everyone(Outcome(303, "/chat?lang=nl")),
+            "visitor": Outcome(303, "/chat?lang=nl&partner=refused"),
+        },
+        fixed(
+            "POST",
+            "/chat/partner/refuse",
+            form={"lang": "nl", "conversation_id": "c_not_theirs"},
+            fresh=True,
+        ),
+        origin_as="anonymous",
+    ),
     # The feedback ticket is bound to the visitor cookie; without an open chat there is none.
     ("POST", "/api/visitor/feedback/ticket"): Route(
         {**everyone(NOT_FOUND), "visitor": OK},
@@ -693,9 +723,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         fixed("POST", "/staff/password", form={}),
         origin_as="counselor",
     ),
-    ("GET", "/staff/accounts"): Route(staff_page(("admin",)), fixed("GET", "/staff/accounts")),
+    ("GET", "/staff/accounts"): Route(staff_page(ADMINS), fixed("GET", "/staff/accounts")),
     ("POST", "/staff/accounts/{staff_id}/{action}"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/accounts?done=enable")),
+        staff_page(ADMINS, Outcome(303, "/staff/accounts?done=enable")),
         lambda w, _who: Req("POST", f"/staff/accounts/{w.account('colleague').id}/enable"),
         cases=(
             Case(
@@ -806,7 +836,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Issue 15: an administrator makes an account of their own organisation (the page shows the
     # one-time link); the link is its own credential, whoever's session comes along.
     ("POST", "/staff/accounts"): Route(
-        staff_page(("admin",)),
+        staff_page(ADMINS),
         lambda _w, _who: Req("POST", "/staff/accounts", form=new_account_form()),
         cases=(
             Case(
@@ -865,11 +895,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="anonymous",
     ),
     # Issue 15: the organisation's visitor blocks, for supervisors and administrators.
-    ("GET", "/staff/blocks"): Route(
-        staff_page(("supervisor", "admin")), fixed("GET", "/staff/blocks")
-    ),
+    ("GET", "/staff/blocks"): Route(staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/blocks")),
     ("POST", "/staff/blocks/{block_id}/lift"): Route(
-        staff_page(("supervisor", "admin"), Outcome(303, "/staff/blocks?done=lifted&lang=nl")),
+        staff_page(FIGURE_VIEWERS, Outcome(303, "/staff/blocks?done=lifted&lang=nl")),
         lambda w, _who: lift_req(w.block("counselor")),
         cases=(
             Case(
@@ -1095,15 +1123,13 @@ ROUTES: dict[tuple[str, str], Route] = {
             ),
         ),
     ),
-    ("GET", "/staff/audit"): Route(staff_page(("admin",)), fixed("GET", "/staff/audit")),
+    ("GET", "/staff/audit"): Route(staff_page(ADMINS), fixed("GET", "/staff/audit")),
     # Organisations (issue 14): an administrator's own; every one for platform administrators,
     # who are the default organisation's administrators ("admin" here; "partner_admin" is an
     # organisation's own administrator, refused on every platform page with 403).
-    ("GET", "/staff/organisation"): Route(
-        staff_page(("admin",)), fixed("GET", "/staff/organisation")
-    ),
+    ("GET", "/staff/organisation"): Route(staff_page(ADMINS), fixed("GET", "/staff/organisation")),
     ("POST", "/staff/organisation"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/organisation?done=unchanged&lang=nl")),
+        staff_page(ADMINS, Outcome(303, "/staff/organisation?done=unchanged&lang=nl")),
         lambda w, who: Req("POST", "/staff/organisation", form=own_organisation_form(w, who)),
         cases=(
             Case(
@@ -1123,14 +1149,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("GET", "/staff/organisations"): Route(
-        staff_page(("admin",)),
+        staff_page(ADMINS),
         fixed("GET", "/staff/organisations"),
         cases=(
             Case("partner admin", "partner_admin", fixed("GET", "/staff/organisations"), FORBIDDEN),
         ),
     ),
     ("POST", "/staff/organisations"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/organisations?done=added&lang=nl")),
+        staff_page(ADMINS, Outcome(303, "/staff/organisations?done=added&lang=nl")),
         lambda _w, _who: Req(
             "POST",
             "/staff/organisations",
@@ -1153,7 +1179,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("POST", "/staff/organisations/{organisation_id}/disable"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/organisations?done=disabled&lang=nl")),
+        staff_page(ADMINS, Outcome(303, "/staff/organisations?done=disabled&lang=nl")),
         lambda w, _who: platform_req("disable", fresh_organisation(w)),
         cases=(
             Case(
@@ -1184,7 +1210,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("POST", "/staff/organisations/{organisation_id}/enable"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/organisations?done=enabled&lang=nl")),
+        staff_page(ADMINS, Outcome(303, "/staff/organisations?done=enabled&lang=nl")),
         lambda w, _who: platform_req("enable", fresh_organisation(w, active=False)),
         cases=(
             Case(
@@ -1203,7 +1229,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("POST", "/staff/organisations/{organisation_id}/host"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/organisations?done=host&lang=nl")),
+        staff_page(ADMINS, Outcome(303, "/staff/organisations?done=host&lang=nl")),
         lambda w, _who: platform_req(
             "host", fresh_organisation(w), host=f"chat-{secrets.token_hex(4)}.example.org"
         ),
@@ -1238,7 +1264,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Passkeys (issue 16): everyone has their own, and only sees and removes those.
     ("GET", "/staff/security"): Route(staff_page(ALL_STAFF), fixed("GET", "/staff/security")),
     ("POST", "/staff/security/organisation"): Route(
-        staff_page(("admin",), Outcome(303, "/staff/security?done=not_required")),
+        staff_page(ADMINS, Outcome(303, "/staff/security?done=not_required")),
         fixed("POST", "/staff/security/organisation", form={"require": "no"}),
         origin_as="admin",
     ),
@@ -1298,7 +1324,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/staff/login/new-passkey"): Route(
         everyone(SIGN_IN), fixed("GET", "/staff/login/new-passkey")
     ),
-    ("GET", "/staff/hours"): Route(staff_page(("admin",)), fixed("GET", "/staff/hours")),
+    ("GET", "/staff/hours"): Route(staff_page(ADMINS), fixed("GET", "/staff/hours")),
     # The form post answers 403, not the sign-in page, to anyone who is not an admin.
     ("POST", "/staff/hours"): Route(
         {**everyone(FORBIDDEN), "admin": Outcome(303, "/staff/hours?saved=1&lang=nl")},
@@ -1307,7 +1333,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     # Issue 18: campaign counts of the member's own organisation.
     ("GET", "/staff/campaigns"): Route(
-        staff_page(("supervisor", "admin")), fixed("GET", "/staff/campaigns")
+        staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/campaigns")
     ),
     # Wellbeing (issue 15, item 6): one's own day; supervisors also the team's totals. An empty
     # form shows that the request got past the checks of who is asking (400: no choice made).
@@ -1322,7 +1348,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         staff_api(CHAT_ROLES), fixed("GET", "/api/staff/directory?need=shelter&age=30")
     ),
     ("GET", "/staff/directory/edit"): Route(
-        staff_page(("admin",)),
+        staff_page(ADMINS),
         lambda w, _who: Req("GET", f"/staff/directory/edit?id={directory_service(w)}"),
         cases=(
             Case(
@@ -1340,7 +1366,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
     ),
     ("POST", "/staff/directory/save"): Route(
-        staff_page(("admin",), DIRECTORY_SAVED),
+        staff_page(ADMINS, DIRECTORY_SAVED),
         fixed("POST", "/staff/directory/save", form=DIRECTORY_FORM),
         cases=(
             Case(
@@ -1367,7 +1393,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="admin",
     ),
     ("POST", "/staff/directory/remove"): Route(
-        staff_page(("admin",), DIRECTORY_REMOVED),
+        staff_page(ADMINS, DIRECTORY_REMOVED),
         lambda w, _who: Req("POST", "/staff/directory/remove", form={"id": directory_service(w)}),
         cases=(
             Case(
@@ -1428,16 +1454,20 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
         origin_as="counselor",
     ),
-    ("GET", "/staff/figures"): Route(
-        staff_page(("supervisor", "admin")), fixed("GET", "/staff/figures")
-    ),
+    ("GET", "/staff/figures"): Route(staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/figures")),
     ("GET", "/staff/figures.csv"): Route(
-        staff_page(("supervisor", "admin")), fixed("GET", "/staff/figures.csv")
+        staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/figures.csv")
+    ),
+    # Issue 15, item 7: per counselor, the caller's own organisation only (its isolation:
+    # tests/test_organisation_isolation.py and tests/test_counselor_figures.py).
+    ("GET", "/staff/figures/counselors"): Route(
+        staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/figures/counselors")
+    ),
+    ("GET", "/staff/figures/counselors.csv"): Route(
+        staff_page(FIGURE_VIEWERS), fixed("GET", "/staff/figures/counselors.csv")
     ),
     # Research: aggregates of the reader's own organisation only.
-    ("GET", "/research"): Route(
-        staff_page(("researcher", "supervisor", "admin")), fixed("GET", "/research")
-    ),
+    ("GET", "/research"): Route(staff_page(REPORT_READERS), fixed("GET", "/research")),
     ("GET", "/research/{year}/report.{fmt}"): Route(
         {**everyone(FORBIDDEN), "researcher": OK, "supervisor": OK, "admin": OK},
         fixed("GET", f"/research/{REPORT_YEAR}/report.csv"),
@@ -1701,9 +1731,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         origin_as="counselor",
     ),
     # Opening hours: administrators of the organisation.
-    ("GET", "/api/service-hours"): Route(staff_api(("admin",)), fixed("GET", "/api/service-hours")),
+    ("GET", "/api/service-hours"): Route(staff_api(ADMINS), fixed("GET", "/api/service-hours")),
     ("PUT", "/api/service-hours"): Route(
-        staff_api(("admin",)),
+        staff_api(ADMINS),
         lambda w, _who: Req("PUT", "/api/service-hours", json=hours_body(w)),
         origin_as="admin",
     ),

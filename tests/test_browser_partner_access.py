@@ -209,5 +209,8 @@ def test_a_partner_joins_chats_and_leaves_an_appointment_the_visitor_reads_with_
     again = people.visitor().new_page()
     again.goto(baken.base + "/")
     return_with(again, code)
-    expect(again.locator("#followup-list")).to_contain_text(APPOINTMENT)
+    # Under the partner organisation's name, not the helpline's, nor the professional's own.
+    expect(again.locator("#followup-list li")).to_have_text(
+        [f"{t('nl', 'From {name}', name='Fier')}: {APPOINTMENT}"]
+    )
     assert people.script_errors == []

@@ -224,8 +224,10 @@ def test_axe_finds_nothing_on_the_organisation_pages_with_their_errors_shown(
     page.goto(baken.base + "/staff/organisation")
     page.get_by_label(t("nl", "Emergency number")).fill("bel me")
     page.get_by_label(t("nl", "Quick-exit address")).fill("http://www.nu.nl/")
+    page.get_by_label(t("nl", "A visitor waits longer than (minutes)")).fill("0")
     page.get_by_role("button", name=t("nl", "Save settings")).click()
     expect(page.locator("#emergency_number-error")).to_be_visible()
+    expect(page.locator("#alert_wait_minutes-error")).to_be_visible()
     expect(page.get_by_label(t("nl", "Emergency number"))).to_have_value("bel me")
     assert_axe_clean(page, "own organisation with refused values")
 

@@ -80,9 +80,15 @@ def test_a_heavy_chat_leads_to_a_pause_offer_and_a_talk_reaches_the_supervisor(
     expect(counselor.locator("#pause-offer")).to_be_hidden()
     anna = supervisor.locator("#overview-counselors li", has_text="Anna")
     expect(anna).to_contain_text(t("nl", "on a pause"))
+    # A pause is a wrap-up: no new chats until it ends, and the status says so.
+    expect(counselor.locator("#my-status")).to_have_value("wrap_up")
+    expect(counselor.locator("#pause-no-chats")).to_have_text(
+        t("nl", "No new chats during your pause. Then you are available again.")
+    )
     counselor.get_by_role("button", name=t("nl", "End the pause")).click()
     expect(counselor.locator("#pause-running")).to_be_hidden()
     expect(anna).not_to_contain_text(t("nl", "on a pause"))
+    expect(counselor.locator("#my-status")).to_have_value("available")
 
     supervisor.locator("#talk-requests li").get_by_role("button").click()
     expect(supervisor.locator("#talk-inbox")).to_be_hidden()

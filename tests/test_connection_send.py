@@ -49,9 +49,9 @@ def _connection() -> tuple[Connection, FakeSocket]:
 async def test_a_frame_the_transport_takes_is_written_before_send_returns() -> None:
     conn, socket = _connection()
     conn.send_text("a")
-    conn.send({"type": "pong"})
+    conn.send({"type": "pong", "t": None})
     # No await in between: nothing waited for a task to run.
-    assert socket.sent == ["a", '{"type":"pong"}']
+    assert socket.sent == ["a", '{"type":"pong","t":null}']
     assert conn._sender is None
 
 

@@ -98,7 +98,8 @@ def test_waiting_page_refreshes_itself_and_shows_the_place(srv: Server) -> None:
     _conversation_id, token = srv.start_visitor()
     page = _get(srv, "/chat?lang=nl", token)
     assert page.status_code == 200
-    assert '<meta http-equiv="refresh" content="5">' in page.text
+    # Issue 19, item 3: the refresh carries the place shown (tests/test_nojs_queue_moved.py).
+    assert '<meta http-equiv="refresh" content="5; url=/chat?lang=nl&amp;shown=1">' in page.text
     assert t("nl", "You are next in line.") in page.text
     assert 'name="client_msg_id"' not in page.text  # writing waits for the counselor
 

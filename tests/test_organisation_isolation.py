@@ -151,6 +151,8 @@ STAFF_PAGES = {
         "/api/left-messages",
         "/staff/wellbeing",  # issue 15: the team's totals and shared figures, own organisation
         "/staff/blocks",  # issue 15: the organisation's own blocks
+        "/staff/figures/counselors",  # issue 15, item 7: the own organisation's counselors
+        "/staff/figures/counselors.csv",
     ],
     Role.ADMIN: ["/staff/accounts", "/staff/audit", "/staff/figures.csv", "/api/service-hours"],
     Role.RESEARCHER: ["/research", f"/research/{datetime.now(UTC).year}/report.json"],
@@ -194,6 +196,10 @@ def _everything_seen(srv: Server, side: Side) -> list[tuple[str, str]]:
     total = next(row for row in rows if row["period_start"] == "total")
     assert int(total["contacts"]) == len(side.conversation_ids), total
     assert int(total["answered"]) == side.chats, total
+    # Per counselor: the chats of this organisation's counselors, every one of them once.
+    per_counselor = dict(seen)[f"{Role.SUPERVISOR.value} GET /staff/figures/counselors.csv"]
+    counted = sum(int(row["chats"]) for row in csv.DictReader(io.StringIO(per_counselor)))
+    assert counted == side.chats, (counted, side.chats)
     return seen
 
 

@@ -11,6 +11,7 @@ from baken.crypto.envelope import ConversationCipher, DecryptionError, new_data_
 from baken.domain.conversation import Sender
 from baken.realtime import peer_messages
 from baken.realtime.redis_broker import wire_form
+from baken.realtime.wire import MessageCommitted
 from baken.store.records import StoredMessage
 
 TEXT = "Ik durf niet naar huis <b>vanavond</b>"
@@ -40,10 +41,16 @@ def test_a_sealed_message_opens_to_the_same_message() -> None:
 
 def test_the_wire_form_carries_no_text_or_name() -> None:
     cipher = ConversationCipher("c_one", new_data_key())
-    event = {"kind": "message", "conversation_id": "c_one", "message": message()}
-    event["sealed"] = peer_messages.seal(cipher, message())
+    sealed = peer_messages.seal(cipher, message())
+    event: MessageCommitted = {
+        "kind": "message_committed",
+        "conversation_id": "c_one",
+        "message": message(),
+        "sealed": sealed,
+    }
     wire = wire_form(event)
-    assert wire is not None and wire["seq"] == 7 and wire["sealed"] == event["sealed"]
+    # Other processes hear it as `message`, exactly as before the local event had its own name.
+    assert wire == {"kind": "message", "conversation_id": "c_one", "seq": 7, "sealed": sealed}
     raw = orjson.dumps(wire)
     for secret in (TEXT, NAME, "durf", "Anna"):
         assert secret.encode() not in raw

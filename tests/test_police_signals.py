@@ -386,3 +386,70 @@ def test_the_command_line_exports_and_verifies(server: Server, tmp_path: Path) -
         env=env,
     )
     assert bad.exit_code == 1 and "NOT VALID" in bad.output
+
+
+def _signal_records(server: Server, signal_id: str) -> list[tuple[str, str | None, str | None]]:
+    """(kind, actor id, detail) of every audit record about this signal, oldest first."""
+    from sqlalchemy import select
+
+    from baken.store import tables
+    from baken.store.database import Database
+    from tests.authz_world import in_db
+
+    async def read(db: Database) -> list[tuple[str, str | None, str | None]]:
+        log = tables.audit_log.c
+        async with db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(log.kind, log.actor_id, log.detail)
+                .where(log.object_type == "police_signal", log.object_id == signal_id)
+                .order_by(log.id)
+            )
+            return [(row.kind, row.actor_id, row.detail) for row in rows]
+
+    return in_db(server, read)
+
+
+def test_every_view_and_every_download_is_audited(server: Server) -> None:
+    """Issue 17, item 4: reading a signal's page and downloading an export each leave a record
+    (who, which signal), never the signal's words; a refused look leaves none."""
+    drafter_id, drafter = add_staff_with_role(server, Role.COUNSELOR)
+    sup_id, sup = add_staff_with_role(server, Role.SUPERVISOR)
+    _o, outsider = add_staff_with_role(server, Role.COUNSELOR)
+    signal_id = _signal_id(_post(server, drafter, "/staff/police-signals", CLEAN))
+
+    def views() -> list[tuple[str | None, str | None]]:
+        return [
+            (actor, detail)
+            for kind, actor, detail in _signal_records(server, signal_id)
+            if kind == "police_signal.view"
+        ]
+
+    assert views() == []
+    assert _get(server, drafter, f"/staff/police-signals/{signal_id}").status_code == 200
+    assert _get(server, drafter, f"/staff/police-signals/{signal_id}").status_code == 200
+    assert views() == [(drafter_id, None), (drafter_id, None)]
+    # Someone who may not see it gets the 404 of a missing signal, and no record is written.
+    assert _get(server, outsider, f"/staff/police-signals/{signal_id}").status_code == 404
+    assert len(views()) == 2
+
+    assert (
+        _post(server, drafter, f"/staff/police-signals/{signal_id}/submit", {}).status_code == 303
+    )
+    assert _post(server, sup, f"/staff/police-signals/{signal_id}/approve", {}).status_code == 303
+    assert _get(server, sup, f"/staff/police-signals/{signal_id}").status_code == 200
+    assert views()[-1] == (sup_id, None)
+    for fmt in ("json", "sig", "pdf", "json"):
+        download = _get(server, sup, f"/staff/police-signals/{signal_id}/export/{fmt}")
+        assert download.status_code == 200
+    exports = [
+        (actor, detail)
+        for kind, actor, detail in _signal_records(server, signal_id)
+        if kind == "police_signal.export"
+    ]
+    assert exports == [(sup_id, f"fmt={fmt}") for fmt in ("json", "sig", "pdf", "json")]
+    # Codes only: nothing the counselor typed is in any record about the signal.
+    for _kind, _actor, detail in _signal_records(server, signal_id):
+        for typed in ("Rotterdam", "loods", "paspoort", "dader"):
+            assert typed not in (detail or ""), typed
+    log = _audit_kinds(server, add_staff_with_role(server, Role.ADMIN)[1])
+    assert "Viewed a police signal" in log

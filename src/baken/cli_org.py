@@ -25,7 +25,7 @@ from baken.audit.kinds import (
     Actor,
 )
 from baken.config import Settings
-from baken.domain.organisation import Organisation, OrganisationError
+from baken.domain.organisation import ALERT_LIMITS, Organisation, OrganisationError
 from baken.store import migrate
 from baken.store.audit_repo import AuditLog
 from baken.store.database import Database
@@ -123,6 +123,7 @@ def _describe(organisation: Organisation) -> str:
         f"{_or_default(organisation.priority_16_17)}",
         f"exit_url={organisation.exit_url or 'default'}",
         f"retention_days={_or_default(organisation.retention_days)}",
+        *(f"{name}={_or_default(getattr(organisation, name))}" for name in ALERT_LIMITS),
         "active" if organisation.active else "DISABLED",
     ]
     return "  ".join(parts)
@@ -211,6 +212,29 @@ def org_set(
     default_retention: bool = typer.Option(
         False, "--default-retention", help="Use BAKEN_RETENTION_DAYS again."
     ),
+    alert_wait_minutes: int | None = typer.Option(
+        None, "--alert-wait-minutes", help="Alert supervisors when a visitor waits this long."
+    ),
+    alert_silent_minutes: int | None = typer.Option(
+        None,
+        "--alert-silent-minutes",
+        help="Alert when a visitor's message has had no reply this long.",
+    ),
+    alert_left_message_hours: int | None = typer.Option(
+        None,
+        "--alert-left-message-hours",
+        help="Alert when a left message has had no answer this long.",
+    ),
+    alert_queue_near_percent: int | None = typer.Option(
+        None,
+        "--alert-queue-near-percent",
+        help="Alert when the queue is this full, in percent of its cap (0: never).",
+    ),
+    default_alerts: bool = typer.Option(
+        False,
+        "--default-alerts",
+        help="Use the BAKEN_ALERT_* settings again for every threshold not given here.",
+    ),
 ) -> None:
     """Change an organisation's settings. The slug and id never change: they are on posters."""
     changes: dict[str, object] = {
@@ -227,6 +251,15 @@ def org_set(
         }.items()
         if value is not None
     }
+    alerts = {
+        "alert_wait_minutes": alert_wait_minutes,
+        "alert_silent_minutes": alert_silent_minutes,
+        "alert_left_message_hours": alert_left_message_hours,
+        "alert_queue_near_percent": alert_queue_near_percent,
+    }
+    changes.update(
+        {key: value for key, value in alerts.items() if value is not None or default_alerts}
+    )
     if default_queue_max:
         changes["queue_max"] = None
     if default_retention:

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     active_gone_minutes: int = Field(default=10, ge=1, le=24 * 60)
     idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
     timeout_warning_minutes: int = Field(default=2, ge=1, le=60)
+    # How often each process sweeps. Bounded by the two limits above (checked below), so a gone
+    # visitor always leaves within twice the queue's limit and a chat is always warned before it
+    # ends; a bench turns the sweeps "off" with the largest values (bench/sweep_overhead.py).
+    sweep_seconds: int = Field(default=10, ge=1, le=3600)
     # Issue 17, item 3: how long a partner professional's invitation into a chat lasts, and how
     # often each process ends the accesses that ran out (every frame checks expiry as well).
     partner_access_minutes: int = Field(default=120, ge=1, le=24 * 60)
@@ -137,6 +141,22 @@ class Settings(BaseSettings):
     # A counselor cannot close an ended chat's panel before its registration is complete. Ending
     # the chat itself is never held up: the visitor is always let go.
     registration_required: bool = False
+
+    @model_validator(mode="after")
+    def _sweeps_keep_the_grace_rules(self) -> Settings:
+        if self.sweep_seconds > self.queue_gone_seconds:
+            raise ValueError(
+                "BAKEN_SWEEP_SECONDS must not exceed BAKEN_QUEUE_GONE_SECONDS: a visitor who is "
+                "gone would wait in the queue for more than twice its limit"
+            )
+        # The loop sleeps, then sweeps: rounds are a little longer than the interval, so half the
+        # warning window leaves room for at least one sweep inside it.
+        if 2 * self.sweep_seconds > 60 * self.timeout_warning_minutes:
+            raise ValueError(
+                "BAKEN_SWEEP_SECONDS must be at most half of the warning's window "
+                "(BAKEN_TIMEOUT_WARNING_MINUTES × 60 s): otherwise a chat could end unwarned"
+            )
+        return self
 
     @field_validator("gc_thresholds")
     @classmethod

@@ -55,6 +55,8 @@ POLICE_SIGNAL_SUBMIT = "police_signal.submit"
 POLICE_SIGNAL_APPROVE = "police_signal.approve"
 POLICE_SIGNAL_REJECT = "police_signal.reject"
 POLICE_SIGNAL_EXPORT = "police_signal.export"
+# Reading a signal's page (issue 17, item 4): who looked at which signal, never what it says.
+POLICE_SIGNAL_VIEW = "police_signal.view"
 # Issue 17, item 3 (warm hand-off): a counselor inviting a partner professional into a chat, the
 # partner joining, the access ending (detail: reason=left|expired|withdrawn|visitor_refused|
 # conversation_ended|counselor_ended), a partner's mailbox message for the visitor.
@@ -78,6 +80,12 @@ DIRECTORY_ADD = "directory.add"
 DIRECTORY_CHANGE = "directory.change"
 DIRECTORY_REMOVE = "directory.remove"
 DIRECTORY_IMPORT = "directory.import"
+# Issue 15, items 6 and 7: a staff member choosing to share their wellbeing figures with their
+# supervisors, or to stop (detail: share=yes|no; object: themselves) — the record that the
+# consent was given, and when it ended; a supervisor or administrator opening the per-counselor
+# figures (detail: from=… to=… fmt=html|csv).
+WELLBEING_SHARE = "wellbeing.share"
+FIGURES_COUNSELORS = "figures.counselors"
 # The audit log itself, retention and keys.
 AUDIT_VIEW = "audit.view"
 RETENTION_PURGE = "retention.purge"
@@ -121,6 +129,7 @@ ALL_KINDS = (
     POLICE_SIGNAL_APPROVE,
     POLICE_SIGNAL_REJECT,
     POLICE_SIGNAL_EXPORT,
+    POLICE_SIGNAL_VIEW,
     PARTNER_INVITE,
     PARTNER_JOIN,
     PARTNER_END,
@@ -133,6 +142,8 @@ ALL_KINDS = (
     DIRECTORY_CHANGE,
     DIRECTORY_REMOVE,
     DIRECTORY_IMPORT,
+    WELLBEING_SHARE,
+    FIGURES_COUNSELORS,
     AUDIT_VIEW,
     RETENTION_PURGE,
     KEYS_ROTATE,

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 __all__ = [
+    "ALERT_LIMITS",
     "DEFAULT_EMERGENCY_NUMBER",
     "Organisation",
     "OrganisationError",
     "Phone",
+    "check_alert",
     "check_exit_url",
     "check_host",
     "check_name",
@@ -89,6 +91,12 @@ class Organisation:
     # Issue 17, item 3: 'helpline', or 'partner' (no visitors, no queue: its professionals are
     # invited into other organisations' chats for a warm hand-off).
     kind: str = "helpline"
+    # Issue 15, item 3: when the supervisors' alerts fire here (None: the installation's
+    # BAKEN_ALERT_* of the same name).
+    alert_wait_minutes: int | None = None
+    alert_silent_minutes: int | None = None
+    alert_left_message_hours: int | None = None
+    alert_queue_near_percent: int | None = None
 
     @property
     def takes_visitors(self) -> bool:
@@ -178,6 +186,27 @@ def check_priority(value: int | None) -> int | None:
         raise OrganisationError(
             "priority", "Priority points are 0 to 99 (danger always goes first)."
         )
+    return value
+
+
+# The alerts' thresholds an organisation may set, with the same bounds as the BAKEN_ALERT_*
+# settings (tests/test_alert_thresholds.py compares them), and how the command line names them.
+ALERT_LIMITS: dict[str, tuple[int, int, str]] = {
+    "alert_wait_minutes": (1, 24 * 60, "Minutes a visitor waits before an alert"),
+    "alert_silent_minutes": (1, 24 * 60, "Minutes a counselor is silent before an alert"),
+    "alert_left_message_hours": (1, 24 * 30, "Hours a left message waits before an alert"),
+    "alert_queue_near_percent": (0, 100, "Percent of the queue's cap for an alert (0: never)"),
+}
+
+
+def check_alert(field_name: str, value: int | None) -> int | None:
+    """One of ALERT_LIMITS; None keeps the installation's setting."""
+    if value is None:
+        return None
+    low, high, what = ALERT_LIMITS[field_name]
+    # bool is an int to Python; True is no threshold.
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise OrganisationError(field_name, f"{what}: a whole number from {low} to {high:,}.")
     return value
 
 

@@ -38,5 +38,9 @@ def effective(status: StaffStatus, until: datetime | None, now: datetime) -> Sta
     return status
 
 
-def wrap_up_until(now: datetime, max_minutes: int) -> datetime:
-    return now + timedelta(minutes=max_minutes)
+def wrap_up_until(now: datetime, max_minutes: int, wanted: datetime | None = None) -> datetime:
+    """The end of a wrap-up starting now: at ``wanted`` (a pause's end, issue 15, item 6) when
+    given, never later than the maximum — the pause after a heavy chat is capped like any
+    wrap-up."""
+    cap = now + timedelta(minutes=max_minutes)
+    return cap if wanted is None else min(wanted, cap)

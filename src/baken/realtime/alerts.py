@@ -2,13 +2,17 @@
 that looks at each organisation whose supervisors or administrators have a console open on this
 process and sends them an `alerts` frame whenever what needs attention changes:
 
-- `long_wait`: visitors waiting longer than BAKEN_ALERT_WAIT_MINUTES;
+- `long_wait`: visitors waiting longer than the wait threshold;
 - `urgent_waiting`: a visitor who said "I am in danger now" waiting at all;
 - `counselor_silent`: an active chat where the visitor's last message has had no counselor reply
-  for BAKEN_ALERT_SILENT_MINUTES;
-- `left_message_unanswered`: left messages without an answer after BAKEN_ALERT_LEFT_MESSAGE_HOURS;
-- `queue_near_cap`: the queue at BAKEN_ALERT_QUEUE_NEAR_PERCENT of its cap;
+  for the silence threshold;
+- `left_message_unanswered`: left messages without an answer after the left-message threshold;
+- `queue_near_cap`: the queue at the near-cap percentage of its cap;
 - `all_at_capacity`: visitors waiting and nobody online who is available with a free slot.
+
+The thresholds are the organisation's own where its administrator set them, else the
+installation's BAKEN_ALERT_* (`thresholds_of`). They are read with the organisation at every round,
+so a change reaches every process at its next round.
 
 (A counselor's "I would like to talk about this" reaches supervisors at once as its own frame,
 realtime/wellbeing.py.) Counts and ids only: no names of visitors, no text. Every process computes
@@ -22,15 +26,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from baken.config import Settings
 from baken.domain.conversation import Role, State
+from baken.domain.organisation import Organisation
 from baken.domain.queue import is_urgent
 from baken.domain.staff_status import TAKES_NEW
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.presence import TAKES_CHATS
 from baken.store.clock import iso, utcnow
+from baken.store.organisation_repo import OrganisationRepository
 from baken.team.alerts_repository import AlertRepository, ChatTurn
 
 if TYPE_CHECKING:
@@ -43,6 +51,31 @@ ALERT_SECONDS = 15.0
 WATCHERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    wait_minutes: int
+    silent_minutes: int
+    left_message_hours: int
+    queue_near_percent: int  # 0: never
+    queue_max: int
+
+
+def thresholds_of(organisation: Organisation | None, settings: Settings) -> Thresholds:
+    """The organisation's own thresholds, each one it left empty from the installation."""
+
+    def pick(own: int | None, default: int) -> int:
+        return default if own is None else own
+
+    o = organisation or Organisation(id="", slug="", name="")
+    return Thresholds(
+        wait_minutes=pick(o.alert_wait_minutes, settings.alert_wait_minutes),
+        silent_minutes=pick(o.alert_silent_minutes, settings.alert_silent_minutes),
+        left_message_hours=pick(o.alert_left_message_hours, settings.alert_left_message_hours),
+        queue_near_percent=pick(o.alert_queue_near_percent, settings.alert_queue_near_percent),
+        queue_max=pick(o.queue_max, settings.queue_max),
+    )
+
+
 class Alerts:
     def __init__(
         self, live: Live, statuses: StaffStatuses, clock: Callable[[], datetime] = utcnow
@@ -53,6 +86,7 @@ class Alerts:
         self.presence = live.presence
         self.statuses = statuses
         self.repo = AlertRepository(live.repo.db)
+        self.organisations = OrganisationRepository(live.repo.db)
         self.clock = clock
         # What each socket was last sent: a frame goes out only when it would differ.
         self._sent: dict[Connection, list[dict[str, Any]]] = {}
@@ -96,14 +130,14 @@ class Alerts:
         return computed
 
     async def compute(self, organisation_id: str, now: datetime) -> list[dict[str, Any]]:
-        s = self.settings
+        s = thresholds_of(await self.organisations.by_id(organisation_id), self.settings)
         waiting = [
             r
             for r in self.hub.open.values()
             if r.state is State.QUEUED and r.organisation_id == organisation_id
         ]
         alerts: list[dict[str, Any]] = []
-        wait_limit = timedelta(minutes=s.alert_wait_minutes)
+        wait_limit = timedelta(minutes=s.wait_minutes)
         long = [now - r.created_at for r in waiting if now - r.created_at >= wait_limit]
         if long:
             alerts.append(
@@ -111,7 +145,7 @@ class Alerts:
                     "kind": "long_wait",
                     "count": len(long),
                     "longest_seconds": int(max(long).total_seconds()),
-                    "minutes": s.alert_wait_minutes,
+                    "minutes": s.wait_minutes,
                 }
             )
         urgent = sum(1 for r in waiting if is_urgent(r.priority))
@@ -119,7 +153,7 @@ class Alerts:
             alerts.append({"kind": "urgent_waiting", "count": urgent})
 
         turns = await self.repo.active_turns(organisation_id)
-        silent_before = int((now - timedelta(minutes=s.alert_silent_minutes)).timestamp() * 1000)
+        silent_before = int((now - timedelta(minutes=s.silent_minutes)).timestamp() * 1000)
         silent = sorted(
             t.conversation_id
             for t in turns
@@ -133,26 +167,23 @@ class Alerts:
                     "kind": "counselor_silent",
                     "count": len(silent),
                     "conversation_ids": silent,
-                    "minutes": s.alert_silent_minutes,
+                    "minutes": s.silent_minutes,
                 }
             )
 
-        left_before = int((now - timedelta(hours=s.alert_left_message_hours)).timestamp() * 1000)
+        left_before = int((now - timedelta(hours=s.left_message_hours)).timestamp() * 1000)
         left = await self.repo.unanswered_left_messages(organisation_id, left_before)
         if left:
             alerts.append(
                 {
                     "kind": "left_message_unanswered",
                     "count": left,
-                    "hours": s.alert_left_message_hours,
+                    "hours": s.left_message_hours,
                 }
             )
 
-        cap = await self.repo.queue_max(organisation_id) or s.queue_max
-        if (
-            s.alert_queue_near_percent > 0
-            and len(waiting) * 100 >= cap * s.alert_queue_near_percent
-        ):
+        cap = s.queue_max
+        if s.queue_near_percent > 0 and len(waiting) * 100 >= cap * s.queue_near_percent:
             alerts.append({"kind": "queue_near_cap", "count": len(waiting), "cap": cap})
 
         if waiting and not await self._free_slot(organisation_id, turns):

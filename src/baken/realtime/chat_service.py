@@ -20,7 +20,7 @@ from baken.domain.rate import TokenBucket
 from baken.domain.return_code import is_well_formed, new_code, normalize
 from baken.domain.text import TextError, validate_message_text
 from baken.i18n import DEFAULT_LANGUAGE
-from baken.realtime import audit_hooks, views
+from baken.realtime import audit_hooks, views, wire
 from baken.realtime.alerts import Alerts
 from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
@@ -157,6 +157,9 @@ class ChatService:
         self.tools.capacity_of = self.statuses.capacity_of
         self.supervision.overview.statuses = self.statuses
         self.statuses.listeners.append(self.supervision.overview.changed)
+        # A pause is a wrap-up with the pause's timer; another status ends the pause.
+        self.wellbeing.statuses = self.statuses
+        self.statuses.status_listeners.append(self.wellbeing.status_changed)
         # Issue 15, item 3: alerts for the supervisors with a console open here.
         self.alerts = Alerts(self.live, self.statuses)
         # Issue 15, item 4: shift handover, and nothing left hanging at sign-out.
@@ -409,8 +412,8 @@ class ChatService:
             self.timeouts.touch(conversation_id)  # each page of the chat counts as being there
         if self.hub.visitor_live.get(conversation_id, True) == live:
             return
-        wire = {"conversation_id": conversation_id, "live": live}
-        self.broker.publish({"kind": VISITOR_LINK_KIND, **wire, "wire": wire})
+        text_free: wire.VisitorLinkWire = {"conversation_id": conversation_id, "live": live}
+        self.broker.publish({"kind": VISITOR_LINK_KIND, **text_free, "wire": text_free})
 
     async def visitor_transcript(self, conversation_id: str) -> list[dict[str, Any]]:
         """Everything a visitor socket's sync from seq 0 would be sent, as the same message

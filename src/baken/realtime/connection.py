@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 
 from baken.domain.conversation import Role
 from baken.domain.rate import TokenBucket
-from baken.realtime.frames import dumps
+from baken.realtime import wire
 from baken.store.staff_repo import StaffMember
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,8 @@ class Connection:
             return "v"
         return f"s:{self.identity.member.id}"
 
-    def send(self, frame: dict[str, Any]) -> None:
-        self.send_text(dumps(frame))
+    def send(self, frame: wire.OutgoingFrame) -> None:
+        self.send_text(wire.encode(frame))
 
     def send_text(self, text: str) -> None:
         """Write the frame now if the transport takes it; else queue it, in order, behind it.

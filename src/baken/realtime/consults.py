@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from baken.domain.counselor_tools import NOTE_MAX_CHARS
 from baken.domain.text import TextError, validate_message_text
-from baken.realtime.broker import Event
+from baken.realtime import wire
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.counselor_tools import CHAT_ROLES, may_oversee
 from baken.realtime.frames import ConsultHistory, ConsultSend, FrameError
@@ -45,7 +45,7 @@ class Consults:
         self.broker = live.broker
         self.repo = ConsultRepository(live.repo.db, live.repo.ciphers)
         self.staff = StaffRepository(live.repo.db)
-        self.broker.subscribe(self.on_event)
+        self.broker.on(wire.ConsultAdded, self.on_event)
 
     async def send(self, conn: Connection, member: StaffMember, frame: ConsultSend) -> None:
         ref = frame.type
@@ -66,13 +66,13 @@ class Consults:
             frame.conversation_id,
             text,
         )
-        wire = {
+        text_free: wire.ConsultWire = {
             "message_id": message.id,
             "organisation_id": message.organisation_id,
             "sender_id": message.sender_id,
             "recipient_id": message.recipient_id,
         }
-        self.broker.publish({"kind": "consult", "message": message, **wire, "wire": wire})
+        self.broker.publish({"kind": "consult", "message": message, **text_free, "wire": text_free})
 
     async def history(self, conn: Connection, member: StaffMember, frame: ConsultHistory) -> None:
         if frame.peer == TEAM:
@@ -102,9 +102,7 @@ class Consults:
 
     # --- fan-out ------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        if event.get("kind") != "consult":
-            return
+    def on_event(self, event: wire.ConsultAdded) -> None:
         message = event.get("message")
         if isinstance(message, ConsultMessage):
             self._deliver(message)
@@ -121,7 +119,7 @@ class Consults:
             self._deliver(message)
 
     def _deliver(self, message: ConsultMessage) -> None:
-        frame = {"type": "consult", "message": consult_view(message)}
+        frame: wire.Consult = {"type": "consult", "message": consult_view(message)}
         for conn in self._readers(message.organisation_id, message.sender_id, message.recipient_id):
             conn.send(frame)
 

@@ -22,7 +22,7 @@ from baken.domain.counselor_tools import (
     block_duration,
 )
 from baken.domain.text import TextError, validate_message_text
-from baken.realtime.broker import Event
+from baken.realtime import wire
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.frames import (
     BlockVisitor,
@@ -80,7 +80,7 @@ def note_view(note: Note) -> dict[str, Any]:
     }
 
 
-def block_view(block: Block) -> dict[str, Any]:
+def block_view(block: Block) -> wire.BlockView:
     return {
         "block_id": block.id,
         "conversation_id": block.conversation_id,
@@ -102,7 +102,8 @@ class CounselorTools:
         self.staff = StaffRepository(live.repo.db)
         # Issue 15, item 1: a colleague's own capacity (realtime/staff_status.py sets this).
         self.capacity_of: Callable[[str], Awaitable[int]] = self._default_capacity
-        self.broker.subscribe(self.on_event)
+        self.broker.on(wire.StaffFrame, self.on_staff_frame)
+        self.broker.on(wire.NoteAdded, self.on_note)
 
     async def _default_capacity(self, _staff_id: str) -> int:
         return self.settings.max_chats
@@ -321,38 +322,37 @@ class CounselorTools:
 
     def _publish_note(self, note: Note, record: ConversationRecord) -> None:
         # Who may read it travels with the event: the chat may have ended (and left the hub).
-        wire = {
+        text_free: wire.NoteWire = {
             "conversation_id": note.conversation_id,
             "note_id": note.id,
             "organisation_id": record.organisation_id,
             "counselor_id": record.counselor_id,
         }
-        self.broker.publish({"kind": "note", "note": note, **wire, "wire": wire})
+        self.broker.publish({"kind": "note", "note": note, **text_free, "wire": text_free})
 
     def _staff_frame(
-        self, staff_id: str, frame: dict[str, Any], release: str | None = None
+        self, staff_id: str, frame: wire.TransferIn | wire.Released, release: str | None = None
     ) -> None:
-        wire = {"staff_id": staff_id, "frame": frame, "release": release}
-        self.broker.publish({"kind": "staff_frame", **wire, "wire": wire})
+        text_free: wire.StaffFrameWire = {"staff_id": staff_id, "frame": frame, "release": release}
+        self.broker.publish({"kind": "staff_frame", **text_free, "wire": text_free})
 
-    def on_event(self, event: Event) -> None:
-        kind = event.get("kind")
-        if kind == "staff_frame":
-            release = event.get("release")
-            for conn in list(self.hub.staff_by_id.get(str(event.get("staff_id")), ())):
-                if isinstance(release, str):
-                    self.hub.unfollow(conn, release)
-                conn.send(event["frame"])
-        elif kind == "note":
-            note = event.get("note")
-            readers = (str(event.get("organisation_id")), event.get("counselor_id"))
-            if isinstance(note, Note):
-                self._deliver_note(note, *readers)
-            elif self.hub.by_conversation.get(str(event.get("conversation_id"))):
-                # From another process: the text is only in the database.
-                self.hub._spawn(
-                    self._fetch_note(str(event["conversation_id"]), str(event["note_id"]), *readers)
-                )
+    def on_staff_frame(self, event: wire.StaffFrame) -> None:
+        release = event.get("release")
+        for conn in list(self.hub.staff_by_id.get(str(event.get("staff_id")), ())):
+            if isinstance(release, str):
+                self.hub.unfollow(conn, release)
+            conn.send(event["frame"])
+
+    def on_note(self, event: wire.NoteAdded) -> None:
+        note = event.get("note")
+        readers = (str(event.get("organisation_id")), event.get("counselor_id"))
+        if isinstance(note, Note):
+            self._deliver_note(note, *readers)
+        elif self.hub.by_conversation.get(str(event.get("conversation_id"))):
+            # From another process: the text is only in the database.
+            self.hub._spawn(
+                self._fetch_note(str(event["conversation_id"]), str(event["note_id"]), *readers)
+            )
 
     async def _fetch_note(
         self, conversation_id: str, note_id: str, organisation_id: str, counselor_id: Any
@@ -374,7 +374,7 @@ class CounselorTools:
                 conn.send(frame)
 
 
-def _note_frame(note: Note) -> dict[str, Any]:
+def _note_frame(note: Note) -> wire.NoteFrame:
     return {"type": "note", "conversation_id": note.conversation_id, "note": note_view(note)}
 
 

@@ -497,7 +497,3 @@ def parse(raw: str | bytes, allowed: dict[str, type[_Frame]]) -> _Frame:
         raise FrameError(
             "invalid_frame", f"Field '{where}': {first['msg']}.", ref or kind
         ) from None
-
-
-def dumps(frame: dict[str, Any]) -> str:
-    return orjson.dumps(frame).decode()

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from baken.crypto.envelope import DecryptionError
 from baken.domain.conversation import State
@@ -27,10 +27,9 @@ from baken.domain.queue import (
     service_rate,
     wait_seconds_at,
 )
-from baken.realtime import peer_messages, views
-from baken.realtime.broker import Broker, Event
+from baken.realtime import peer_messages, views, wire
+from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, Cursor, StaffIdentity
-from baken.realtime.frames import dumps
 from baken.realtime.queue_index import QueueIndex
 from baken.store.clock import iso, utcnow
 from baken.store.conversation_repo import PAGE_SIZE, ConversationRepository
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_FRAME_ENTRIES = 100
 # The broker event that says whether a visitor is on a socket or on the chat without JavaScript.
-VISITOR_LINK_KIND = "visitor_link"
+VISITOR_LINK_KIND: Final = "visitor_link"
 # Queue changes come in bursts (a campaign, a shift starting); one frame per burst is enough.
 QUEUE_COALESCE_SECONDS = 0.02
 # Issue 21, item 4: after a restart every socket syncs at once. At most this many catch-up pages
@@ -94,7 +93,13 @@ class Hub:
         self.message_listeners: list[Callable[[StoredMessage], None]] = []
         # Told of each conversation change this process hears of (issue 18: campaign counts).
         self.conversation_listeners: list[Callable[[ConversationRecord], None]] = []
-        broker.subscribe(self.on_event)
+        broker.on(wire.MessageCommitted, self.on_committed)
+        broker.on(wire.PeerMessage, self.on_peer_message)
+        broker.on(wire.ConversationChanged, self.on_conversation_event)
+        broker.on(wire.Resync, lambda _event: self._spawn(self.resync()))
+        broker.on(wire.VisitorLink, self.on_visitor_link)
+        broker.on(wire.TypingEvent, self.on_typing_or_receipt)
+        broker.on(wire.ReceiptEvent, self.on_typing_or_receipt)
 
     async def load(self) -> None:
         for record in await self.repo.queued():
@@ -245,7 +250,7 @@ class Hub:
         places = self.queue_positions()
         return sorted(places, key=places.__getitem__)
 
-    def queue_frame(self, organisation_id: str) -> dict[str, Any]:
+    def queue_frame(self, organisation_id: str) -> wire.Queue:
         """The queue as one organisation's staff see it: its own waiting visitors only (the
         first QUEUE_FRAME_ENTRIES, read from the index: the same cost for any length)."""
         entries = []
@@ -306,7 +311,7 @@ class Hub:
                 if organisation_id not in dirty:
                     continue
                 if organisation_id not in texts:
-                    texts[organisation_id] = dumps(self.queue_frame(organisation_id))
+                    texts[organisation_id] = wire.encode(self.queue_frame(organisation_id))
                 conn.send_text(texts[organisation_id])
         # Visitors only hear about their own place, and only when it (or the estimate) moved.
         # One service rate per organisation: per visitor it would walk the recent accepts.
@@ -342,11 +347,13 @@ class Hub:
                     # (Back) in the queue: the whole state, since it changed too.
                     place = QueuePlace(position, wait_seconds)
                     info = views.conversation_info(self.open[conversation_id], place)
-                    conn.send_text(dumps({"type": "conversation", "conversation": info}))
+                    conn.send_text(wire.encode({"type": "conversation", "conversation": info}))
                 else:
                     # Only the place moved: a small frame, one text for all tabs of this visitor.
                     if frame is None:
-                        frame = dumps(views.place_frame(conversation_id, position, wait_seconds))
+                        frame = wire.encode(
+                            views.place_frame(conversation_id, position, wait_seconds)
+                        )
                     conn.send_text(frame)
                 conn.queue_place = shown
 
@@ -358,34 +365,40 @@ class Hub:
 
     # --- events ---------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        kind = event["kind"]
-        if kind == "message":
-            message: StoredMessage | None = event.get("message")
-            if message is None:  # from another process: sealed, or only the seq
-                message = self._open_peer_message(event)
-            if message is None:
-                self._on_remote_message(event["conversation_id"], int(event["seq"]))
-                return
-            for conn in list(self.by_conversation.get(message.conversation_id, ())):
-                self.push_message(conn, message)
-            for listener in self.message_listeners:
-                listener(message)
-        elif kind == "conversation":
-            record = event.get("record")
-            if record is None:
-                self._spawn(self._refresh_conversation(event["conversation_id"]))
-            else:
-                self._on_conversation(record)
-        elif kind == "resync":
-            self._spawn(self.resync())
-        elif kind == VISITOR_LINK_KIND:
-            self._on_visitor_link(str(event["conversation_id"]), bool(event["live"]))
-        elif kind in ("typing", "receipt"):
-            frame_text = dumps(event["frame"])
-            for conn in self.by_conversation.get(event["frame"]["conversation_id"], ()):
-                if conn.side != event["frame"]["from"]:
-                    conn.send_text(frame_text)
+    def on_committed(self, event: wire.MessageCommitted) -> None:
+        """A message this process stored."""
+        self._deliver(event["message"])
+
+    def on_peer_message(self, event: wire.PeerMessage) -> None:
+        """A message another process stored: sealed, or only its seq."""
+        message = self._open_peer_message(event)
+        if message is None:
+            self._on_remote_message(event["conversation_id"], int(event["seq"]))
+            return
+        self._deliver(message)
+
+    def _deliver(self, message: StoredMessage) -> None:
+        for conn in list(self.by_conversation.get(message.conversation_id, ())):
+            self.push_message(conn, message)
+        for listener in self.message_listeners:
+            listener(message)
+
+    def on_conversation_event(self, event: wire.ConversationChanged) -> None:
+        record = event.get("record")
+        if record is None:
+            self._spawn(self._refresh_conversation(str(event.get("conversation_id"))))
+        else:
+            self._on_conversation(record)
+
+    def on_visitor_link(self, event: wire.VisitorLink) -> None:
+        self._on_visitor_link(str(event["conversation_id"]), bool(event["live"]))
+
+    def on_typing_or_receipt(self, event: wire.TypingEvent | wire.ReceiptEvent) -> None:
+        frame = event["frame"]
+        frame_text = wire.encode(frame)
+        for conn in self.by_conversation.get(frame["conversation_id"], ()):
+            if conn.side != frame["from"]:
+                conn.send_text(frame_text)
 
     def _on_visitor_link(self, conversation_id: str, live: bool) -> None:
         """The visitor moved between the socket and the chat without JavaScript: the staff
@@ -397,7 +410,7 @@ class Hub:
         if record is None:
             return
         info = views.conversation_info(record, None, live)
-        frame_text = dumps({"type": "conversation", "conversation": info})
+        frame_text = wire.encode({"type": "conversation", "conversation": info})
         for conn in self.by_conversation.get(conversation_id, ()):
             if not conn.is_visitor and not conn.is_partner:
                 conn.send_text(frame_text)
@@ -407,7 +420,7 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _open_peer_message(self, event: Event) -> StoredMessage | None:
+    def _open_peer_message(self, event: wire.PeerMessage) -> StoredMessage | None:
         """The message another process sealed for us; None when the database must tell."""
         conversation_id = event["conversation_id"]
         sealed = event.get("sealed")
@@ -482,7 +495,7 @@ class Hub:
         queue_touched = record.state is State.QUEUED or (
             previous is not None and previous.state is State.QUEUED
         )
-        frame_text = dumps(
+        frame_text = wire.encode(
             {"type": "conversation", "conversation": views.conversation_info(record, None, live)}
         )
         for conn in self.by_conversation.get(record.id, ()):

@@ -11,33 +11,33 @@ Between processes the event carries only the organisation id.
 
 from __future__ import annotations
 
+from typing import Final
+
 from baken.domain.conversation import Role
-from baken.realtime.broker import Broker, Event
+from baken.realtime import wire
+from baken.realtime.broker import Broker
 from baken.realtime.connection import StaffIdentity
-from baken.realtime.frames import dumps
 from baken.realtime.hub import Hub
 
-KIND = "left_messages"
-FRAME_TYPE = "left_messages_changed"
+KIND: Final = "left_messages"
+FRAME_TYPE: Final = "left_messages_changed"
 READERS_OF_LEFT_MESSAGES = frozenset({Role.COUNSELOR, Role.SUPERVISOR, Role.ADMIN})
 
-_FRAME_TEXT = dumps({"type": FRAME_TYPE})
+_FRAME_TEXT = wire.encode({"type": FRAME_TYPE})
 
 
 class LeftMessagesPush:
     def __init__(self, hub: Hub, broker: Broker) -> None:
         self.hub = hub
         self.broker = broker
-        broker.subscribe(self.on_event)
+        broker.on(wire.LeftMessagesEvent, self.on_event)
 
     def changed(self, organisation_id: str) -> None:
         """A thread of this organisation was added, written to or answered."""
-        wire = {"organisation_id": organisation_id}
-        self.broker.publish({"kind": KIND, **wire, "wire": wire})
+        text_free: wire.LeftMessagesWire = {"organisation_id": organisation_id}
+        self.broker.publish({"kind": KIND, **text_free, "wire": text_free})
 
-    def on_event(self, event: Event) -> None:
-        if event.get("kind") != KIND:
-            return
+    def on_event(self, event: wire.LeftMessagesEvent) -> None:
         organisation_id = event.get("organisation_id")
         if not isinstance(organisation_id, str):
             return

@@ -9,10 +9,9 @@ that composes them, and none reaches into another's private parts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from baken.config import Settings
-from baken.realtime import peer_messages
+from baken.realtime import peer_messages, wire
 from baken.realtime.broker import Broker
 from baken.realtime.hub import Hub
 from baken.realtime.presence import Presence
@@ -37,8 +36,10 @@ class Live:
         # Other processes get the message sealed (peer_messages.py), so they need not read it back.
         to_peers = self.broker.is_ready() is not None
         for message in stored:
-            event: dict[str, Any] = {
-                "kind": "message",
+            # The one `message_committed` per message (wire.py): the hook for whatever reads what
+            # was said (the hub's fan-out, queue signals); other processes hear it as `message`.
+            event: wire.MessageCommitted = {
+                "kind": "message_committed",
                 "conversation_id": message.conversation_id,
                 "message": message,
             }

@@ -14,11 +14,11 @@ import logging
 import statistics
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from baken.domain.conversation import State
 from baken.domain.queue import is_urgent
-from baken.realtime.broker import Event
+from baken.realtime import wire
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.counselor_tools import CHAT_ROLES
 from baken.store.clock import iso, iso_ms, utcnow
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 OVERVIEW_COALESCE_SECONDS = 0.5
 OVERVIEW_REFRESH_SECONDS = 5.0
 RECEIPT_DELAY_SECONDS = 1.5  # just past the chat service's receipt flush (once a second)
-_TRIGGERS = frozenset({"message", "conversation", "receipt"})
 
 
 class Overview:
@@ -52,7 +51,10 @@ class Overview:
         self.statuses: StaffStatuses | None = None
         self._pending: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
-        live.broker.subscribe(self.on_event)
+        # A message (stored here or elsewhere), a conversation's change, a read receipt.
+        for trigger in (wire.MessageCommitted, wire.PeerMessage, wire.ConversationChanged):
+            live.broker.on(trigger, self.on_change)
+        live.broker.on(wire.ReceiptEvent, self.on_receipt)
         live.presence.add_listener(self.changed)
 
     def start(self) -> None:
@@ -76,11 +78,14 @@ class Overview:
 
     # --- when to rebuild ----------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        kind = event.get("kind")
-        if self.watchers and kind in _TRIGGERS:
+    def on_change(self, _event: wire.BrokerEvent) -> None:
+        if self.watchers:
+            self.changed(OVERVIEW_COALESCE_SECONDS)
+
+    def on_receipt(self, _event: wire.ReceiptEvent) -> None:
+        if self.watchers:
             # Read receipts reach the database in batches: look once this one is saved.
-            self.changed(RECEIPT_DELAY_SECONDS if kind == "receipt" else OVERVIEW_COALESCE_SECONDS)
+            self.changed(RECEIPT_DELAY_SECONDS)
 
     def changed(self, delay: float = OVERVIEW_COALESCE_SECONDS) -> None:
         if not self.watchers:
@@ -120,7 +125,7 @@ class Overview:
 
     # --- what it shows -------------------------------------------------------------------------
 
-    async def build(self, organisation_id: str) -> dict[str, Any]:
+    async def build(self, organisation_id: str) -> wire.Overview:
         now = utcnow()
         waits = sorted(
             (now - record.created_at).total_seconds()

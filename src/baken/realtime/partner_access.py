@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import Role, State
@@ -34,7 +34,7 @@ from baken.partners.consent import (
     referral_consent,
 )
 from baken.partners.shared import consented_details
-from baken.realtime.broker import Broker, Event
+from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.frames import (
     FrameError,
@@ -47,6 +47,15 @@ from baken.realtime.frames import (
     PartnerMailboxSend,
     PartnerRefuse,
     _Frame,
+)
+from baken.realtime.wire import (
+    PartnerAccessEnded,
+    PartnerEndedBody,
+    PartnerEndedEvent,
+    PartnerEndedWire,
+    PartnerInvitedEvent,
+    PartnerInvitedWire,
+    ReferralWithdrawn,
 )
 from baken.store.clock import iso, utcnow
 from baken.store.partner_access_repo import EndedReason, PartnerAccess, PartnerAccessRepository
@@ -70,9 +79,9 @@ PARTNER_FRAME_TYPES = (
     PartnerRefuse,
 )
 # Broker events (docs/protocol.md, "Warm hand-off").
-INVITED_EVENT = "partner_invited"
-ENDED_EVENT = "partner_access_ended"
-WITHDRAWN_EVENT = "referral_withdrawn"  # published by the referrals (issue 17, item 2)
+INVITED_EVENT: Final = "partner_invited"
+ENDED_EVENT: Final = "partner_access_ended"
+WITHDRAWN_EVENT: Final = "referral_withdrawn"  # published by the referrals (issue 17, item 2)
 # System events in the transcript; clients translate them (the name is the partner's).
 EVENT_PARTNER_JOINED = "partner_joined"
 EVENT_PARTNER_LEFT = "partner_left"
@@ -88,9 +97,13 @@ def _not_participant(ref: str | None) -> FrameError:
     return FrameError("not_a_participant", "You are not part of this conversation.", ref)
 
 
-def _publish(broker: Broker, kind: str, **wire: Any) -> None:
+def _publish_invited(broker: Broker, wire: PartnerInvitedWire) -> None:
     # Ids and codes only: the same form goes to the other processes (redis_broker.wire_form).
-    broker.publish({"kind": kind, **wire, "wire": wire})
+    broker.publish({"kind": INVITED_EVENT, **wire, "wire": wire})
+
+
+def _publish_ended(broker: Broker, wire: PartnerEndedWire) -> None:
+    broker.publish({"kind": ENDED_EVENT, **wire, "wire": wire})
 
 
 def _actor(member: StaffMember, access: PartnerAccess) -> audit_kinds.Actor:
@@ -132,7 +145,9 @@ class PartnerAccessService:
         # Per partner socket on this process: the conversations it has joined, and the access.
         self.joined: dict[Connection, dict[str, PartnerAccess]] = {}
         self._sweeper: asyncio.Task[None] | None = None
-        self.broker.subscribe(self.on_event)
+        self.broker.on(PartnerEndedEvent, self.on_ended)
+        self.broker.on(PartnerInvitedEvent, self.on_invited)
+        self.broker.on(ReferralWithdrawn, self.on_withdrawn)
         self.hub.conversation_listeners.append(self._conversation_changed)
         self.hub.staff_listeners.append(self._prune)
 
@@ -289,7 +304,7 @@ class PartnerAccessService:
             audit_kinds.PARTNER_INVITE, audit_kinds.Actor.of(member), access, f"minutes={minutes}"
         )
         conn.send({"type": "partner_invited", "access": access_view(access)})
-        _publish(self.broker, INVITED_EVENT, partner_staff_id=partner.id, access_id=access.id)
+        _publish_invited(self.broker, {"partner_staff_id": partner.id, "access_id": access.id})
 
     async def _counselor_end(
         self, conn: Connection, member: StaffMember, frame: PartnerEnd
@@ -315,9 +330,15 @@ class PartnerAccessService:
             frame.conversation_id
         ):
             raise _not_participant(frame.type)
-        for access in await self.repo.not_ended(frame.conversation_id):
-            await self._end(access, EndedReason.VISITOR_REFUSED)
+        await self.visitor_refuses(frame.conversation_id)
         conn.send({"type": "partner_refused", "conversation_id": frame.conversation_id})
+
+    async def visitor_refuses(self, conversation_id: str) -> None:
+        """The visitor's "no" (the socket's ``partner_refuse`` or the form of the chat without
+        JavaScript): every partner access to their conversation ends now, on every process.
+        The caller has already checked that the conversation is the visitor's own."""
+        for access in await self.repo.not_ended(conversation_id):
+            await self._end(access, EndedReason.VISITOR_REFUSED)
 
     # --- the partner ------------------------------------------------------------------------------
 
@@ -414,7 +435,7 @@ class PartnerAccessService:
 
     # --- ending -----------------------------------------------------------------------------------
 
-    def _ended_wire(self, access: PartnerAccess, reason: str) -> dict[str, Any]:
+    def _ended_wire(self, access: PartnerAccess, reason: str) -> PartnerEndedBody:
         return {
             "access_id": access.id,
             "conversation_id": access.conversation_id,
@@ -449,18 +470,19 @@ class PartnerAccessService:
             )
             if line is not None:
                 self.live.committed([line])
-        _publish(
+        _publish_ended(
             self.broker,
-            ENDED_EVENT,
-            partner_staff_id=access.partner_staff_id,
-            **self._ended_wire(access, reason.value),
+            {
+                "partner_staff_id": access.partner_staff_id,
+                **self._ended_wire(access, reason.value),
+            },
         )
 
     def _revoke_local(
         self, access_id: str, conversation_id: str, partner_staff_id: str, reason: str
     ) -> None:
         """Close this process's partner sockets for the conversation and tell them why."""
-        frame = {
+        frame: PartnerAccessEnded = {
             "type": "partner_access_ended",
             "access_id": access_id,
             "conversation_id": conversation_id,
@@ -500,44 +522,42 @@ class PartnerAccessService:
 
     # --- events -----------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        kind = event.get("kind")
-        if kind == ENDED_EVENT:
-            conversation_id = str(event.get("conversation_id"))
-            self._revoke_local(
-                str(event.get("access_id")),
-                conversation_id,
-                str(event.get("partner_staff_id")),
-                str(event.get("reason")),
-            )
-            frame = {
-                "type": "partner_access_ended",
-                "access_id": str(event.get("access_id")),
-                "conversation_id": conversation_id,
-                "reason": str(event.get("reason")),
-            }
-            for conn in self.hub.by_conversation.get(conversation_id, ()):
-                if not conn.is_visitor and not is_partner(conn):
-                    conn.send(frame)  # the counselor (and observers) see it ended
-        elif kind == INVITED_EVENT:
-            staff_id = str(event.get("partner_staff_id"))
-            for conn in list(self.hub.staff_by_id.get(staff_id, ())):
-                if is_partner(conn):
-                    self.hub._spawn(self._tell_invited(conn))
-        elif kind == WITHDRAWN_EVENT:
-            referral_id = str(event.get("referral_id"))
-            # At once on this process, before any database round trip.
-            for joined in list(self.joined.values()):
-                for conversation_id, access in list(joined.items()):
-                    if access.referral_id == referral_id:
-                        self._revoke_local(
-                            access.id, conversation_id, access.partner_staff_id, "withdrawn"
-                        )
-            self.hub._spawn(
-                self._end_where(
-                    str(event.get("conversation_id")), EndedReason.WITHDRAWN, referral_id
-                )
-            )
+    def on_ended(self, event: PartnerEndedEvent) -> None:
+        conversation_id = str(event.get("conversation_id"))
+        self._revoke_local(
+            str(event.get("access_id")),
+            conversation_id,
+            str(event.get("partner_staff_id")),
+            str(event.get("reason")),
+        )
+        frame: PartnerAccessEnded = {
+            "type": "partner_access_ended",
+            "access_id": str(event.get("access_id")),
+            "conversation_id": conversation_id,
+            "reason": str(event.get("reason")),
+        }
+        for conn in self.hub.by_conversation.get(conversation_id, ()):
+            if not conn.is_visitor and not is_partner(conn):
+                conn.send(frame)  # the counselor (and observers) see it ended
+
+    def on_invited(self, event: PartnerInvitedEvent) -> None:
+        staff_id = str(event.get("partner_staff_id"))
+        for conn in list(self.hub.staff_by_id.get(staff_id, ())):
+            if is_partner(conn):
+                self.hub._spawn(self._tell_invited(conn))
+
+    def on_withdrawn(self, event: ReferralWithdrawn) -> None:
+        referral_id = str(event.get("referral_id"))
+        # At once on this process, before any database round trip.
+        for joined in list(self.joined.values()):
+            for conversation_id, access in list(joined.items()):
+                if access.referral_id == referral_id:
+                    self._revoke_local(
+                        access.id, conversation_id, access.partner_staff_id, "withdrawn"
+                    )
+        self.hub._spawn(
+            self._end_where(str(event.get("conversation_id")), EndedReason.WITHDRAWN, referral_id)
+        )
 
     async def _tell_invited(self, conn: Connection) -> None:
         identity = conn.identity

@@ -22,7 +22,8 @@ from typing import Any
 
 from baken.domain.languages import speaks
 from baken.domain.staff_status import KEEPS_OPEN, TAKES_NEW, StaffStatus, parse_status
-from baken.realtime.broker import Broker, Event
+from baken.realtime import wire
+from baken.realtime.broker import Broker
 from baken.realtime.connection import StaffIdentity
 from baken.realtime.hub import Hub
 
@@ -65,7 +66,7 @@ class Presence:
         self._heartbeat: asyncio.Task[None] | None = None
         # A staff member's status now (realtime/staff_status.py sets this).
         self.status_of: Callable[[str], StaffStatus] = lambda _staff_id: StaffStatus.AVAILABLE
-        broker.subscribe(self.on_event)
+        broker.on(wire.PresenceEvent, self.on_event)
         hub.staff_listeners.append(self.local_changed)
 
     def add_listener(self, listener: Callable[[], None]) -> None:
@@ -178,8 +179,8 @@ class Presence:
             [m.staff_id, m.organisation_id, m.role, ",".join(m.languages), m.status.value]
             for m in here
         ]
-        wire: dict[str, Any] = {"process": self.process_id, "state": state, "staff": staff}
-        self.broker.publish({"kind": "presence", **wire, "wire": wire})
+        text_free: wire.PresenceWire = {"process": self.process_id, "state": state, "staff": staff}
+        self.broker.publish({"kind": "presence", **text_free, "wire": text_free})
 
     async def _beat(self) -> None:
         while True:
@@ -193,9 +194,7 @@ class Presence:
 
     # --- hearing --------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        if event.get("kind") != "presence":
-            return
+    def on_event(self, event: wire.PresenceEvent) -> None:
         process = event.get("process")
         if not isinstance(process, str) or process == self.process_id:
             return

@@ -18,7 +18,7 @@ import time
 from baken.domain.conversation import Sender, State
 from baken.domain.queue import FIRST_MESSAGES_READ, SignalRank, signal_rank
 from baken.domain.rate import TokenBucket
-from baken.realtime.broker import Event
+from baken.realtime import wire
 from baken.realtime.live import Live
 from baken.signals import UnknownLanguage, detect, warm_up
 from baken.store.records import StoredMessage
@@ -38,16 +38,14 @@ class QueueSignals:
         self.skipped = 0  # messages left unread because the budget was spent
         self.budget = TokenBucket(CHARS_PER_SECOND, 2 * CHARS_PER_SECOND)
         self._tasks: set[asyncio.Task[None]] = set()
-        live.broker.subscribe(self.on_event)
+        # Only the process that stored a message hears `message_committed` (the others get it
+        # as `message`): so each message is read exactly once.
+        live.broker.on(wire.MessageCommitted, self.on_committed)
         warm_up()
 
-    def on_event(self, event: Event) -> None:
-        # Only the process that stored the message has it as an object (other processes get a
-        # sealed copy or only its seq): so each message is read exactly once.
-        if event.get("kind") != "message":
-            return
-        message = event.get("message")
-        if not isinstance(message, StoredMessage) or not _is_first_words(message):
+    def on_committed(self, event: wire.MessageCommitted) -> None:
+        message = event["message"]
+        if not _is_first_words(message):
             return
         record = self.live.hub.open.get(message.conversation_id)
         if record is None or record.state is not State.QUEUED:

@@ -14,13 +14,15 @@ import contextlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from baken.realtime.broker import Event, Handler
+from baken.realtime import wire
+from baken.realtime.broker import E, Handler, Handlers
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +32,30 @@ MAX_BATCH = 200
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-def wire_form(event: Event) -> dict[str, Any] | None:
+def wire_form(event: wire.BrokerEvent) -> dict[str, Any] | None:
     """What other processes need to know, with no message text or names."""
-    kind = event["kind"]
-    if kind == "message":
-        wire = {
-            "kind": kind,
+    if event["kind"] == "message_committed":
+        # The others learn it as a `message` (wire.PeerMessage): same form as before the rename.
+        peer: dict[str, Any] = {
+            "kind": "message",
             "conversation_id": event["conversation_id"],
             "seq": event["message"].seq,
         }
         if "sealed" in event:
-            wire["sealed"] = event["sealed"]
-        return wire
-    if kind == "conversation":
-        return {"kind": kind, "conversation_id": event["record"].id}
-    if kind in ("typing", "receipt"):
-        return {"kind": kind, "frame": event["frame"]}
-    if kind == "resync":
-        return {"kind": kind}
-    if "wire" in event:  # counselor tools: such events carry their own text-free form
-        return {"kind": kind, **event["wire"]}
+            peer["sealed"] = event["sealed"]
+        return peer
+    if event["kind"] == "conversation":
+        record = event.get("record")
+        return None if record is None else {"kind": "conversation", "conversation_id": record.id}
+    if event["kind"] == "typing" or event["kind"] == "receipt":
+        return {"kind": event["kind"], "frame": event["frame"]}
+    if event["kind"] == "resync":
+        return {"kind": "resync"}
+    if event["kind"] == "message":
+        return None  # another process's message: it told the others itself
+    text_free = event.get("wire")
+    if text_free is not None:  # every other event carries its own text-free form
+        return {"kind": event["kind"], **text_free}
     return None
 
 
@@ -58,7 +64,7 @@ class RedisBroker:
         self.url = url
         self.channel = channel
         self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._handlers: list[Handler] = []
+        self._handlers = Handlers()
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue(MAX_PENDING)
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = asyncio.Event()
@@ -82,9 +88,12 @@ class RedisBroker:
         return self.connected.is_set()
 
     def subscribe(self, handler: Handler) -> None:
-        self._handlers.append(handler)
+        self._handlers.subscribe(handler)
 
-    def publish(self, event: Event) -> None:
+    def on(self, declaration: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers.on(declaration, handler)
+
+    def publish(self, event: wire.BrokerEvent) -> None:
         self._dispatch(event)
         wire = wire_form(event)
         if wire is None:
@@ -95,8 +104,8 @@ class RedisBroker:
         except asyncio.QueueFull:
             self.dropped += 1  # the database still has it; other processes catch up later
 
-    def _dispatch(self, event: Event) -> None:
-        for handler in self._handlers:
+    def _dispatch(self, event: Any) -> None:
+        for handler in self._handlers.of(event.get("kind")):
             try:
                 handler(event)
             except Exception:

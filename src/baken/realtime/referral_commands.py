@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from baken.audit import kinds
 from baken.domain.conversation import Role, State
-from baken.realtime.broker import Event
+from baken.realtime import wire
+from baken.realtime.broker import Broker
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.frames import (
     FrameError,
@@ -41,10 +42,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFERRAL_FRAME_TYPES = (ReferralPropose, ReferralsGet, ReferralAnswer)
-CHANGED_EVENT = "referral_changed"
+CHANGED_EVENT: Final = "referral_changed"
 # Published when the visitor withdraws (web/referral_routes.py); helper F's partner access ends
 # on it, on every process.
-WITHDRAWN_EVENT = "referral_withdrawn"
+WITHDRAWN_EVENT: Final = "referral_withdrawn"
 OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -59,7 +60,8 @@ class ReferralCommands:
         self.repo = ReferralRepository(live.repo)
         # The directory lookup; tests may give one of their own.
         self.lookup = lookup
-        live.broker.subscribe(self.on_event)
+        live.broker.on(wire.ReferralChanged, self.on_event)
+        live.broker.on(wire.ReferralWithdrawn, self.on_event)
 
     # --- frames ---------------------------------------------------------------------------------
 
@@ -199,16 +201,10 @@ class ReferralCommands:
     # --- events ---------------------------------------------------------------------------------
 
     def _changed(self, referral: Referral) -> None:
-        wire = {
-            "organisation_id": referral.organisation_id,
-            "conversation_id": referral.conversation_id,
-            "referral_id": referral.id,
-        }
-        self.live.broker.publish({"kind": CHANGED_EVENT, **wire, "wire": wire})
+        ids = _ids(referral)
+        self.live.broker.publish({"kind": CHANGED_EVENT, **ids, "wire": ids})
 
-    def on_event(self, event: Event) -> None:
-        if event.get("kind") not in (CHANGED_EVENT, WITHDRAWN_EVENT):
-            return
+    def on_event(self, event: wire.ReferralChanged | wire.ReferralWithdrawn) -> None:
         conversation_id, referral_id = event.get("conversation_id"), event.get("referral_id")
         if not isinstance(conversation_id, str) or not isinstance(referral_id, str):
             return
@@ -239,5 +235,20 @@ class ReferralCommands:
                 conn.send({"type": "referral_update", **_update(referral, card)})
 
 
-def _update(referral: Referral, card: Any) -> dict[str, Any]:
+def _update(referral: Referral, card: Any) -> wire.ReferralUpdateBody:
     return {"conversation_id": referral.conversation_id, "referral": referral_view(referral, card)}
+
+
+def _ids(referral: Referral) -> wire.ReferralWire:
+    return {
+        "organisation_id": referral.organisation_id,
+        "conversation_id": referral.conversation_id,
+        "referral_id": referral.id,
+    }
+
+
+def publish_withdrawn(broker: Broker, referral: Referral) -> None:
+    """The visitor withdrew their consent (web/referral_routes.py, the form without JavaScript):
+    every process ends the partner access and tells the chat's sockets."""
+    ids = _ids(referral)
+    broker.publish({"kind": WITHDRAWN_EVENT, **ids, "wire": ids})

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from baken.domain.conversation import EVENT_ACCEPTED, Sender, State
 from baken.domain.rate import TokenBucket
+from baken.realtime import wire
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.hub import Hub
 from baken.signals import UnknownLanguage, detect, warm_up
@@ -105,11 +105,12 @@ class SignalsPush:
             return
         if not found.labels:
             return
-        frame: dict[str, Any] = {
+        frame: wire.Signals = {
             "type": "signals",
             "conversation_id": message.conversation_id,
             "seq": message.seq,
-            **found.as_dict(),
+            "labels": list(found.labels),
+            "spans": [span.as_dict() for span in found.spans],
         }
         for conn in sockets:
             conn.send(frame)

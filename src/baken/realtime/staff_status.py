@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import Role
@@ -30,9 +30,18 @@ from baken.domain.staff_status import (
     parse_status,
     wrap_up_until,
 )
-from baken.realtime.broker import Event
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.frames import FrameError, SetCapacity, SetStatus, _Frame
+from baken.realtime.wire import (
+    Capacity,
+    CapacityChanged,
+    CapacityWire,
+    StatusChanged,
+    StatusWire,
+)
+from baken.realtime.wire import (
+    StaffStatus as StaffStatusFrame,
+)
 from baken.store.clock import iso, utcnow
 from baken.store.staff_repo import StaffMember, StaffRepository
 from baken.team.repository import CapacityRepository
@@ -43,8 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TEAM_FRAME_TYPES = (SetStatus, SetCapacity)
-STATUS_EVENT = "staff_status"
-CAPACITY_EVENT = "staff_capacity"
+STATUS_EVENT: Final = "staff_status"
+CAPACITY_EVENT: Final = "staff_capacity"
 # How often an expired wrap-up is turned back into "available" and told to the console.
 TICK_SECONDS = 5.0
 SETS_CAPACITY = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -78,9 +87,13 @@ class StaffStatuses:
         self.states: dict[str, StatusState] = {}
         # Called when a capacity changes (the supervisor overview shows it).
         self.listeners: list[Callable[[], None]] = []
+        # Called with (staff id, status) when anyone's status changes, on every process (a pause
+        # that the counselor left by choosing another status ends: realtime/wellbeing.py).
+        self.status_listeners: list[Callable[[str, StaffStatus], None]] = []
         self._tick: asyncio.Task[None] | None = None
         self.presence.status_of = self.of
-        self.broker.subscribe(self.on_event)
+        self.broker.on(StatusChanged, self.on_event)
+        self.broker.on(CapacityChanged, self.on_event)
 
     def start(self) -> None:
         self._tick = asyncio.get_running_loop().create_task(self._tick_forever())
@@ -128,19 +141,24 @@ class StaffStatuses:
         elif isinstance(frame, SetCapacity):
             await self._set_capacity(conn, member, frame)
 
-    def set_status(self, member: StaffMember, status: StaffStatus) -> None:
+    def set_status(
+        self, member: StaffMember, status: StaffStatus, until: datetime | None = None
+    ) -> datetime | None:
+        """Announce a status to every process; a wrap-up ends at ``until`` (a pause's end) or at
+        its maximum, whichever comes first. Returns that end (None: not a wrap-up)."""
         until = (
-            wrap_up_until(self.clock(), self.settings.wrap_up_max_minutes)
+            wrap_up_until(self.clock(), self.settings.wrap_up_max_minutes, until)
             if status is StaffStatus.WRAP_UP
             else None
         )
-        wire = {
+        wire: StatusWire = {
             "staff_id": member.id,
             "organisation_id": member.organisation_id,
             "status": status.value,
             "until": iso(until),
         }
         self.broker.publish({"kind": STATUS_EVENT, **wire, "wire": wire})
+        return until
 
     async def _set_capacity(
         self, conn: Connection, member: StaffMember, frame: SetCapacity
@@ -162,7 +180,7 @@ class StaffStatuses:
             str(frame.max_chats) if frame.max_chats is not None else "default",
         )
         max_chats = frame.max_chats or self.settings.max_chats
-        wire = {
+        wire: CapacityWire = {
             "staff_id": target.id,
             "organisation_id": target.organisation_id,
             "max_chats": max_chats,
@@ -172,7 +190,7 @@ class StaffStatuses:
 
     # --- events ---------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: StatusChanged | CapacityChanged) -> None:
         kind = event.get("kind")
         staff_id, organisation_id = event.get("staff_id"), event.get("organisation_id")
         if not isinstance(staff_id, str) or not isinstance(organisation_id, str):
@@ -185,6 +203,11 @@ class StaffStatuses:
             status = parse_status(event.get("status"))
             self.states[staff_id] = StatusState(organisation_id, status, until)
             self._tell(staff_id, self.frame_of(staff_id))
+            for status_listener in self.status_listeners:
+                try:
+                    status_listener(staff_id, status)
+                except Exception:
+                    log.exception("a status listener failed")
             if staff_id in self.hub.staff_by_id:
                 self.presence.local_changed()  # announce it now, and the overview rebuilds
             else:
@@ -200,14 +223,14 @@ class StaffStatuses:
                 except Exception:
                     log.exception("a capacity listener failed")
 
-    def frame_of(self, staff_id: str) -> dict[str, object]:
+    def frame_of(self, staff_id: str) -> StaffStatusFrame:
         """What a console is told of its own status (also in the welcome)."""
         state = self.states.get(staff_id)
         status = self.of(staff_id)
         until = state.until if state is not None and status is state.status else None
         return {"type": "staff_status", "status": status.value, "until": iso(until)}
 
-    def _tell(self, staff_id: str, frame: dict[str, object]) -> None:
+    def _tell(self, staff_id: str, frame: StaffStatusFrame | Capacity) -> None:
         for conn in list(self.hub.staff_by_id.get(staff_id, ())):
             conn.send(frame)
 
@@ -227,7 +250,7 @@ class StaffStatuses:
         ]
         for staff_id in ended:
             state = self.states[staff_id]
-            wire = {
+            wire: StatusWire = {
                 "staff_id": staff_id,
                 "organisation_id": state.organisation_id,
                 "status": StaffStatus.AVAILABLE.value,

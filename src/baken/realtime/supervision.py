@@ -18,7 +18,6 @@ from baken.domain.conversation import State
 from baken.domain.counselor_tools import NOTE_MAX_CHARS
 from baken.domain.text import TextError, validate_message_text
 from baken.realtime import audit_hooks, views
-from baken.realtime.broker import Event
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.consults import Consults
 from baken.realtime.counselor_tools import OVERSEERS, CounselorTools, note_view
@@ -35,6 +34,7 @@ from baken.realtime.frames import (
     _Frame,
 )
 from baken.realtime.overview import Overview
+from baken.realtime.wire import ConversationChanged, NoteWire, WhisperAdded, WhisperFrame
 from baken.store.conversation_repo import AtCapacity, NotHeld
 from baken.store.note_repo import Note
 from baken.store.records import ConversationRecord
@@ -69,7 +69,8 @@ class Supervision:
         self.consults = Consults(live)
         # Which conversations each socket observes (a socket may observe several at once).
         self.observing: dict[Connection, set[str]] = {}
-        self.broker.subscribe(self.on_event)
+        self.broker.on(WhisperAdded, self.on_whisper)
+        self.broker.on(ConversationChanged, self.on_conversation)
         self.hub.staff_listeners.append(self._prune)  # a staff socket closed: forget its state
 
     def start(self) -> None:
@@ -188,7 +189,7 @@ class Supervision:
         except TextError as exc:
             raise FrameError(exc.code, exc.message, ref) from None
         note = await self.notes.add(record.id, member.id, member.display_name, WHISPER, text)
-        wire = {
+        wire: NoteWire = {
             "conversation_id": record.id,
             "note_id": note.id,
             "organisation_id": record.organisation_id,
@@ -198,7 +199,11 @@ class Supervision:
 
     def _deliver_whisper(self, note: Note, organisation_id: str, counselor_id: str) -> None:
         conversation_id = note.conversation_id
-        frame = {"type": "whisper", "conversation_id": conversation_id, "whisper": note_view(note)}
+        frame: WhisperFrame = {
+            "type": "whisper",
+            "conversation_id": conversation_id,
+            "whisper": note_view(note),
+        }
         targets = {*self.hub.staff_by_id.get(counselor_id, ()), *self.observers(conversation_id)}
         for conn in targets:
             identity = conn.identity
@@ -227,17 +232,18 @@ class Supervision:
         if record.state is not State.ACTIVE or record.counselor_id is None:
             raise _not_held(ref)
         former = record.counselor_id
+        # The supervisor's own capacity, as for accept and take-next (set by a supervisor or
+        # administrator, else BAKEN_MAX_CHATS): the tools hold the one rule.
+        capacity = await self.tools.capacity_of(member.id)
         try:
             # The transfer's transaction: of a take-over and a transfer, requeue or end of the
             # same chat at the same moment, exactly one changes it.
             transition = await self.live.repo.transfer(
-                record.id, former, member.id, member.display_name, self.live.settings.max_chats
+                record.id, former, member.id, member.display_name, capacity
             )
         except AtCapacity:
             raise FrameError(
-                "at_capacity",
-                f"You already have {self.live.settings.max_chats} chats open.",
-                ref,
+                "at_capacity", f"You already have {capacity} chats open.", ref
             ) from None
         except NotHeld:
             raise _not_held(ref) from None
@@ -251,27 +257,28 @@ class Supervision:
 
     # --- events ---------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        kind = event.get("kind")
-        if kind == "whisper":
-            readers = (str(event.get("organisation_id")), str(event.get("counselor_id")))
-            note = event.get("note")
-            if isinstance(note, Note):
-                self._deliver_whisper(note, *readers)
-            elif self.hub.staff_by_id.get(readers[1]) or self.observers(
-                str(event.get("conversation_id"))
-            ):
-                self.hub._spawn(
-                    self._fetch_whisper(
-                        str(event.get("conversation_id")), str(event.get("note_id")), *readers
-                    )
+    def on_whisper(self, event: WhisperAdded) -> None:
+        readers = (str(event.get("organisation_id")), str(event.get("counselor_id")))
+        note = event.get("note")
+        if isinstance(note, Note):
+            self._deliver_whisper(note, *readers)
+        elif self.hub.staff_by_id.get(readers[1]) or self.observers(
+            str(event.get("conversation_id"))
+        ):
+            self.hub._spawn(
+                self._fetch_whisper(
+                    str(event.get("conversation_id")), str(event.get("note_id")), *readers
                 )
-        elif kind == "conversation" and self.observing:
-            record = event.get("record")
-            if isinstance(record, ConversationRecord):
-                self._observed_changed(record)
-            else:
-                self.hub._spawn(self._refresh(str(event.get("conversation_id"))))
+            )
+
+    def on_conversation(self, event: ConversationChanged) -> None:
+        if not self.observing:
+            return
+        record = event.get("record")
+        if isinstance(record, ConversationRecord):
+            self._observed_changed(record)
+        else:
+            self.hub._spawn(self._refresh(str(event.get("conversation_id"))))
 
     async def _refresh(self, conversation_id: str) -> None:
         record = await self.live.repo.get(conversation_id)

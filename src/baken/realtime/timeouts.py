@@ -4,16 +4,19 @@ visitor is gone or nobody writes any more are closed — after a warning to both
 Whether a visitor is still there is kept in the database, not in one process's memory, so it
 holds across processes and restarts: each process writes `conversations.visitor_seen_at` for the
 conversations whose visitor has a socket on it (or loaded a page of the chat without JavaScript)
-once every `PRESENCE_SECONDS`, in one statement. Every process also sweeps: a waiting visitor not
-seen for `BAKEN_QUEUE_GONE_SECONDS` leaves the queue (`ended_by: "left"`); an active chat whose
-visitor has not been seen for `BAKEN_ACTIVE_GONE_MINUTES`, or where nobody wrote for
-`BAKEN_IDLE_MINUTES`, gets a `timeout_warning` line `BAKEN_TIMEOUT_WARNING_MINUTES` before the
-end, and then ends as `timeout`. Ending is the domain's END move, a conditional UPDATE: when two
-processes sweep the same chat, one ends it and the other changes nothing.
+once every `PRESENCE_SECONDS`, in one statement. Every process also sweeps, every
+`BAKEN_SWEEP_SECONDS`: a waiting visitor not seen for `BAKEN_QUEUE_GONE_SECONDS` leaves the
+queue (`ended_by: "left"`); an active chat whose visitor has not been seen for
+`BAKEN_ACTIVE_GONE_MINUTES`, or where nobody wrote for `BAKEN_IDLE_MINUTES`, gets a
+`timeout_warning` line `BAKEN_TIMEOUT_WARNING_MINUTES` before the end, and then ends as `timeout`.
+The settings keep the interval within the queue's limit and half the warning's window, so
+nobody waits more than twice the limit and no chat ends unwarned. Ending is the domain's END
+move, a conditional UPDATE: when two processes sweep the same chat, one ends it and the other
+changes nothing.
 
 A process sweeps only after it has been up for the queue's limit, so that after a restart the
-visitors' sockets have time to come back before anyone is counted as gone. The clock is injected:
-tests move it, they do not wait.
+visitors' sockets have time to come back before anyone is counted as gone. The clock and the
+sleep are injected: tests move them, they do not wait.
 """
 
 from __future__ import annotations
@@ -35,7 +38,14 @@ from baken.store.conversation_repo import ConversationRepository
 log = logging.getLogger(__name__)
 
 PRESENCE_SECONDS = 15.0
-SWEEP_SECONDS = 10.0
+
+
+def presence_interval(settings: Settings) -> float:
+    """How often this process writes that its visitors are there: every 15 s, and at least three
+    times within the queue's limit — a process sweeping a visitor whose socket is on another
+    process sees only these writes, and with a limit of 10 s one write every 15 s would count
+    a visitor who never left as gone."""
+    return min(PRESENCE_SECONDS, settings.queue_gone_seconds / 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +80,17 @@ class Timeouts:
         hub: Hub,
         live: Live,
         clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.limits = Limits.of(settings)
+        self.sweep_seconds = float(settings.sweep_seconds)
+        self.presence_seconds = presence_interval(settings)
         self.repo = repo
         self.hub = hub
         self.live = live
         self.clock = clock
+        self.sleep = sleep
+        self.sweeps = 0  # sweeps run by this process (/metrics: a bench checks they happened)
         # Conversations whose visitor loaded a page of the chat without JavaScript since the last
         # write: their refreshes count as being there, at no extra write per refresh.
         self._touched: set[str] = set()
@@ -110,6 +125,7 @@ class Timeouts:
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         now = now or self.clock()
+        self.sweeps += 1
         left = await self._sweep_queue(now)
         warned, timed_out = await self._sweep_active(now)
         return SweepResult(left, warned, timed_out)
@@ -159,8 +175,8 @@ class Timeouts:
         self.loop = asyncio.get_running_loop()
         self._started_at = self.clock()
         self._tasks = [
-            self.loop.create_task(self._forever(self.write_presence, PRESENCE_SECONDS)),
-            self.loop.create_task(self._forever(self._sweep_when_settled, SWEEP_SECONDS)),
+            self.loop.create_task(self._forever(self.write_presence, self.presence_seconds)),
+            self.loop.create_task(self._forever(self._sweep_when_settled, self.sweep_seconds)),
         ]
 
     async def _sweep_when_settled(self) -> None:
@@ -171,7 +187,7 @@ class Timeouts:
 
     async def _forever(self, work: Callable[[], Awaitable[object]], every: float) -> None:
         while True:
-            await asyncio.sleep(every)
+            await self.sleep(every)
             try:
                 await work()
             except asyncio.CancelledError:

@@ -6,6 +6,7 @@ from typing import Any
 
 from baken.domain.conversation import State
 from baken.domain.queue import QueuePlace, is_urgent
+from baken.realtime import wire
 from baken.store.clock import iso, iso_ms
 from baken.store.records import ConversationRecord, StoredMessage
 
@@ -41,7 +42,7 @@ def conversation_info(
     }
 
 
-def place_frame(conversation_id: str, position: int, wait_seconds: int | None) -> dict[str, Any]:
+def place_frame(conversation_id: str, position: int, wait_seconds: int | None) -> wire.Place:
     """A waiting visitor's new place and estimate: on an accept, all that most of them need."""
     return {
         "type": "place",
@@ -51,7 +52,7 @@ def place_frame(conversation_id: str, position: int, wait_seconds: int | None) -
     }
 
 
-def expired_transcript(record: ConversationRecord) -> dict[str, Any]:
+def expired_transcript(record: ConversationRecord) -> wire.Messages:
     """The catch-up of a conversation whose transcript retention destroyed: nothing, and why."""
     return {
         "type": "messages",
@@ -75,5 +76,5 @@ def message(msg: StoredMessage, own: bool) -> dict[str, Any]:
     }
 
 
-def error(code: str, text: str, ref: str | None = None) -> dict[str, Any]:
+def error(code: str, text: str, ref: str | None = None) -> wire.Error:
     return {"type": "error", "code": code, "message": text, "ref": ref}

@@ -7,6 +7,12 @@ person, not about a visitor's data, and a record of who asked for support when w
 kind of list that must never exist (docs/wellbeing.md, "What is kept"). Pauses live in memory, on
 every process (each hears the others' announcements); after a restart a pause still runs in the
 counselor's console, only the overview no longer shows it.
+
+A pause is a wrap-up (issue 15, items 1 and 6): while it runs the counselor's status is "wrap-up"
+with the pause's end, so take-next, accept and the wait estimates leave them out; it is capped like
+every wrap-up (BAKEN_WRAP_UP_MAX_MINUTES), and at its end the wrap-up's own end makes them
+"available" again (realtime/staff_status.py, `tick`). Ending the pause early makes them available
+at once; choosing another status ends the pause.
 """
 
 from __future__ import annotations
@@ -15,10 +21,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from baken.domain.conversation import Role
-from baken.realtime.broker import Event
+from baken.domain.staff_status import StaffStatus, wrap_up_until
 from baken.realtime.connection import Connection, StaffIdentity
 from baken.realtime.frames import (
     FrameError,
@@ -28,6 +34,10 @@ from baken.realtime.frames import (
     WellbeingGet,
     _Frame,
 )
+from baken.realtime.wire import PauseChanged, PauseWire, TalkAsked, TalkWire
+from baken.realtime.wire import PauseState as PauseStateFrame
+from baken.realtime.wire import TalkRequest as TalkRequestFrame
+from baken.realtime.wire import Wellbeing as WellbeingFrame
 from baken.store.clock import iso, utcnow
 from baken.store.staff_repo import StaffMember, StaffRepository
 from baken.wellbeing.day import break_due, figures, in_chats_since
@@ -35,12 +45,13 @@ from baken.wellbeing.repository import WellbeingRepository
 
 if TYPE_CHECKING:
     from baken.realtime.live import Live
+    from baken.realtime.staff_status import StaffStatuses
 
 log = logging.getLogger(__name__)
 
 WELLBEING_FRAME_TYPES = (HeavyMark, TalkRequest, Pause, WellbeingGet)
-PAUSE_EVENT = "wellbeing_pause"
-TALK_EVENT = "wellbeing_talk"
+PAUSE_EVENT: Final = "wellbeing_pause"
+TALK_EVENT: Final = "wellbeing_talk"
 # Looked back this far for the present stretch in chats (a night shift crosses midnight).
 LOOK_BACK = timedelta(hours=24)
 
@@ -65,7 +76,10 @@ class Wellbeing:
         self.last_pause_end: dict[str, datetime] = {}
         # Called when someone's pause starts or ends (the supervisor overview shows it).
         self.listeners: list[Callable[[], None]] = []
-        self.broker.subscribe(self.on_event)
+        # The statuses a pause sets (chat_service wires them; None: a pause is a timer only).
+        self.statuses: StaffStatuses | None = None
+        self.broker.on(PauseChanged, self._paused)
+        self.broker.on(TalkAsked, self._talk)
 
     # --- frames ---------------------------------------------------------------------------------
 
@@ -97,7 +111,7 @@ class Wellbeing:
     def talk(self, member: StaffMember) -> int:
         """Tell the organisation's supervisors who are online, on any process; how many there are
         (0: nobody heard it, and nothing was kept)."""
-        wire = {
+        wire: TalkWire = {
             "organisation_id": member.organisation_id,
             "staff_id": member.id,
             "at": iso(self.clock()),
@@ -110,13 +124,39 @@ class Wellbeing:
         )
 
     def pause(self, member: StaffMember, minutes: int) -> None:
-        until = self.clock() + timedelta(minutes=minutes) if minutes > 0 else None
-        wire = {
+        """Start a pause of ``minutes`` as a wrap-up, capped like one; 0 ends it early."""
+        now = self.clock()
+        running = self.paused_until(member.id) is not None
+        until = (
+            wrap_up_until(now, self.settings.wrap_up_max_minutes, now + timedelta(minutes=minutes))
+            if minutes > 0
+            else None
+        )
+        wire: PauseWire = {
             "organisation_id": member.organisation_id,
             "staff_id": member.id,
             "until": iso(until),
         }
+        # The pause first, then the status: the status listener below then finds the pause in
+        # the state the status belongs to, and ends nothing by mistake.
         self.broker.publish({"kind": PAUSE_EVENT, **wire, "wire": wire})
+        if self.statuses is None:
+            return
+        if until is not None:
+            self.statuses.set_status(member, StaffStatus.WRAP_UP, until)
+        elif running and self.statuses.of(member.id) is StaffStatus.WRAP_UP:
+            self.statuses.set_status(member, StaffStatus.AVAILABLE)
+
+    def status_changed(self, staff_id: str, status: StaffStatus) -> None:
+        """Another status than wrap-up (chosen, or the wrap-up's end) ends a running pause."""
+        state = self.pauses.get(staff_id)
+        if state is None or status is StaffStatus.WRAP_UP:
+            return
+        self._set_pause(staff_id, state.organisation_id, None)
+
+    def pause_minutes(self) -> int:
+        """The pause offered: BAKEN_WELLBEING_PAUSE_MINUTES, within the wrap-up's maximum."""
+        return min(self.settings.wellbeing_pause_minutes, self.settings.wrap_up_max_minutes)
 
     def paused_until(self, staff_id: str) -> datetime | None:
         """The end of this staff member's pause, while it runs."""
@@ -129,7 +169,7 @@ class Wellbeing:
             return None
         return state.until
 
-    async def view(self, member: StaffMember, conversation_id: str | None = None) -> dict[str, Any]:
+    async def view(self, member: StaffMember, conversation_id: str | None = None) -> WellbeingFrame:
         now = self.clock()
         stints = await self.repo.stints(member.organisation_id, now - LOOK_BACK, member.id)
         day = figures(stints, now)
@@ -140,7 +180,7 @@ class Wellbeing:
             if paused is not None
             else in_chats_since(stints, now, self.last_pause_end.get(member.id), gap)
         )
-        answer: dict[str, Any] = {
+        answer: WellbeingFrame = {
             "type": "wellbeing",
             "chats": day.chats,
             "chat_seconds": day.seconds,
@@ -150,7 +190,7 @@ class Wellbeing:
                 since, now, timedelta(minutes=self.settings.break_reminder_minutes)
             ),
             "break_reminder_minutes": self.settings.break_reminder_minutes,
-            "pause_minutes": self.settings.wellbeing_pause_minutes,
+            "pause_minutes": self.pause_minutes(),
             "pause_until": iso(paused),
         }
         if conversation_id is not None:
@@ -162,29 +202,28 @@ class Wellbeing:
 
     # --- events ---------------------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        kind = event.get("kind")
-        if kind == PAUSE_EVENT:
-            self._paused(event)
-        elif kind == TALK_EVENT:
-            organisation_id, staff_id = event.get("organisation_id"), event.get("staff_id")
-            if isinstance(organisation_id, str) and isinstance(staff_id, str):
-                readers = self._supervisors(organisation_id, staff_id)
-                if readers:
-                    self.hub._spawn(self._deliver_talk(readers, staff_id, event.get("at")))
+    def _talk(self, event: TalkAsked) -> None:
+        organisation_id, staff_id = event.get("organisation_id"), event.get("staff_id")
+        if isinstance(organisation_id, str) and isinstance(staff_id, str):
+            readers = self._supervisors(organisation_id, staff_id)
+            if readers:
+                self.hub._spawn(self._deliver_talk(readers, staff_id, event.get("at")))
 
-    def _paused(self, event: Event) -> None:
+    def _paused(self, event: PauseChanged) -> None:
         staff_id, organisation_id = event.get("staff_id"), event.get("organisation_id")
         if not isinstance(staff_id, str) or not isinstance(organisation_id, str):
             return
         raw = event.get("until")
         until = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else None
+        self._set_pause(staff_id, organisation_id, until)
+
+    def _set_pause(self, staff_id: str, organisation_id: str, until: datetime | None) -> None:
         if until is None:
             if self.pauses.pop(staff_id, None) is not None:
                 self.last_pause_end[staff_id] = self.clock()
         else:
             self.pauses[staff_id] = PauseState(organisation_id, until)
-        frame = {"type": "pause_state", "until": iso(until)}
+        frame: PauseStateFrame = {"type": "pause_state", "until": iso(until)}
         for conn in list(self.hub.staff_by_id.get(staff_id, ())):
             conn.send(frame)
         for listener in self.listeners:
@@ -214,7 +253,7 @@ class Wellbeing:
         asker = await self.staff.by_id(staff_id)
         if asker is None:
             return
-        frame = {
+        frame: TalkRequestFrame = {
             "type": "talk_request",
             "from_staff_id": asker.id,
             "from": asker.display_name,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from baken.i18n import translations
 from baken.referrals.model import SCOPE_ITEMS, SUMMARY_MAX_CHARS, Card, Referral, ReferralRefused
 from baken.referrals.service_lookup import ServiceInfo
 from baken.store.clock import iso
+
+if TYPE_CHECKING:
+    from baken.realtime.wire import ReferralCard
 
 
 def checked_summary(raw: str | None) -> str | None:
@@ -70,7 +73,7 @@ def card_for(service: ServiceInfo, lang: str, summary: str | None) -> Card:
     return Card(lang=lang, service=shown, texts=texts, summary=summary)
 
 
-def card_frame(referral: Referral, card: Card) -> dict[str, Any]:
+def card_frame(referral: Referral, card: Card) -> ReferralCard:
     """The `referral_card` frame: the card and where the referral stands."""
     return {
         "type": "referral_card",

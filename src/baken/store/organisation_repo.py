@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -15,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from baken.auth.tokens import new_id
 from baken.domain.organisation import (
+    ALERT_LIMITS,
     KIND_HELPLINE,
     Organisation,
     OrganisationError,
+    check_alert,
     check_exit_url,
     check_host,
     check_kind,
@@ -48,6 +51,8 @@ _CHECKS: Mapping[str, Any] = {
     "priority_under_16": check_priority,
     "priority_16_17": check_priority,
     "retention_days": check_retention_days,
+    # Issue 15, item 3: the alerts' thresholds.
+    **{name: partial(check_alert, name) for name in ALERT_LIMITS},
 }
 
 
@@ -75,6 +80,10 @@ def organisation_of_row(row: Any) -> Organisation:
         active=bool(row.active),
         passkeys_required=bool(row.passkeys_required),
         kind=row.kind,
+        alert_wait_minutes=row.alert_wait_minutes,
+        alert_silent_minutes=row.alert_silent_minutes,
+        alert_left_message_hours=row.alert_left_message_hours,
+        alert_queue_near_percent=row.alert_queue_near_percent,
     )
 
 

@@ -16,6 +16,7 @@ from baken.store.staff_repo import DEFAULT_ORGANISATION
 from baken.store.tables import conversations, installation_secrets, mailbox_messages, return_codes
 
 PEPPER_NAME = "return_code_pepper"
+POST_TRIES = 5
 
 
 class CodeState:
@@ -194,25 +195,34 @@ class ReturnCodeRepository:
         cipher = await self._cipher(code_id)
         if cipher is None:
             raise LookupError("this mailbox no longer exists")
-        async with self.db.writer.begin() as conn:
-            last = await conn.scalar(
-                select(func.max(mailbox_messages.c.seq)).where(
-                    mailbox_messages.c.return_code_id == code_id
-                )
-            )
-            seq = int(last or 0) + 1
-            await conn.execute(
-                insert(mailbox_messages).values(
-                    return_code_id=code_id,
-                    seq=seq,
-                    direction=direction,
-                    staff_id=staff_id,
-                    body=cipher.encrypt(seq, text),
-                    sent_at_ms=now_ms(),
-                    read_at_ms=None,
-                )
-            )
-        return seq
+        # Two writers at once (a counselor and a partner professional, or two processes on
+        # PostgreSQL) can read the same last seq; the primary key refuses the second insert,
+        # which then takes the next number.
+        for attempt in range(POST_TRIES):
+            try:
+                async with self.db.writer.begin() as conn:
+                    last = await conn.scalar(
+                        select(func.max(mailbox_messages.c.seq)).where(
+                            mailbox_messages.c.return_code_id == code_id
+                        )
+                    )
+                    seq = int(last or 0) + 1
+                    await conn.execute(
+                        insert(mailbox_messages).values(
+                            return_code_id=code_id,
+                            seq=seq,
+                            direction=direction,
+                            staff_id=staff_id,
+                            body=cipher.encrypt(seq, text),
+                            sent_at_ms=now_ms(),
+                            read_at_ms=None,
+                        )
+                    )
+                return seq
+            except IntegrityError:
+                if attempt == POST_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def unread(self, code_id: str, direction: str) -> list[MailboxMessage]:
         """Messages not yet read by their addressee, marked read as they are handed out."""

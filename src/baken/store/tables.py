@@ -60,6 +60,12 @@ organisations = Table(
     # Issue 17, item 3: 'helpline', or 'partner' (a care, shelter or police partner whose
     # professionals can be invited into one chat for a warm hand-off; they run no queue).
     Column("kind", String(12), nullable=False, default="helpline", server_default="helpline"),
+    # Issue 15, item 3: when the supervisors' alerts fire here (None: the installation's
+    # BAKEN_ALERT_* setting of the same name). Migration 0024.
+    Column("alert_wait_minutes", Integer, nullable=True),
+    Column("alert_silent_minutes", Integer, nullable=True),
+    Column("alert_left_message_hours", Integer, nullable=True),
+    Column("alert_queue_near_percent", Integer, nullable=True),
 )
 
 staff = Table(
@@ -652,12 +658,14 @@ heavy_marks = Table(
     Column("conversation_id", String(40), ForeignKey("conversations.id"), primary_key=True),
 )
 
-# A staff member who chose to show their own day's figures to their supervisors; no row: they
-# see only the team's totals.
+# A staff member who chose to show their own figures to their supervisors (My day, and the
+# wellbeing columns of the per-counselor figures), since when; no row: they see only the team's
+# totals (migration 0025).
 wellbeing_shares = Table(
     "wellbeing_shares",
     metadata,
     Column("staff_id", String(40), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("since", DateTime(timezone=True), nullable=False),
 )
 
 # Issue 15, item 1: a counselor's capacity (chats at once) as a supervisor or administrator set

@@ -15,7 +15,6 @@ from baken.store.tables import (
     conversations,
     mailbox_messages,
     messages,
-    organisations,
     return_codes,
 )
 
@@ -93,11 +92,3 @@ class AlertRepository:
         async with self.db.reader.connect() as conn:
             found = await conn.scalar(query)
         return int(found or 0)
-
-    async def queue_max(self, organisation_id: str) -> int | None:
-        """The organisation's own queue cap (None: BAKEN_QUEUE_MAX)."""
-        async with self.db.reader.connect() as conn:
-            found = await conn.scalar(
-                select(organisations.c.queue_max).where(organisations.c.id == organisation_id)
-            )
-        return None if found is None else int(found)

@@ -33,6 +33,7 @@ from baken.web import (
     canned_routes,
     case_link_routes,
     check_routes,
+    counselor_figures_routes,
     cover_routes,
     directory_routes,
     figures_routes,
@@ -60,11 +61,13 @@ from baken.web import (
 )
 from baken.web.abuse_guard import AbuseGuard, challenge_api
 from baken.web.compression import SelectiveGZip
+from baken.web.guards import Refused, answer_refused
 from baken.web.organisation_entry import OrganisationEntry
 from baken.web.pages import error_page, is_staff_path
 from baken.web.security import SecurityMiddleware
 from baken.web.services import Services
 from baken.web.slim_static import SlimStaticFiles
+from baken.web.socket_entry import SocketEntry
 from baken.web.socket_routes import staff_socket, visitor_socket
 from baken.web.staff_security import StaffSecurity, staff_repository
 from baken.web.templating import STATIC_DIR
@@ -163,6 +166,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route("/chat/send", nojs_chat_routes.send_form, methods=["POST"])
     app.add_api_route("/chat/end", nojs_chat_routes.end_form, methods=["POST"])
     app.add_api_route(
+        nojs_chat_routes.PARTNER_REFUSE_PATH,
+        nojs_chat_routes.refuse_partner_form,
+        methods=["POST"],
+    )
+    app.add_api_route(
         nojs_referral_routes.REFERRAL_PATH, nojs_referral_routes.answer_form, methods=["POST"]
     )
     app.add_api_route("/staff/login", staff_routes.login_page, methods=["GET"])
@@ -260,6 +268,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     figs = figures_routes
     app.add_api_route("/staff/figures", figs.figures_page, methods=["GET"])
     app.add_api_route("/staff/figures.csv", figs.figures_csv, methods=["GET"])
+    # Issue 15, item 7: per counselor, for support and planning (docs/wellbeing.md).
+    per = counselor_figures_routes
+    app.add_api_route("/staff/figures/counselors", per.counselor_figures_page, methods=["GET"])
+    app.add_api_route("/staff/figures/counselors.csv", per.counselor_figures_csv, methods=["GET"])
     app.add_api_route("/api/visitor/feedback/ticket", figs.feedback_ticket_api, methods=["POST"])
     app.add_api_route("/api/visitor/feedback/status", figs.feedback_status_api, methods=["POST"])
     app.add_api_route("/api/visitor/feedback", figs.feedback_api, methods=["POST"])
@@ -303,9 +315,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_websocket_route("/ws/staff", staff_socket)
     app.mount("/static", SlimStaticFiles(directory=STATIC_DIR), name="static")  # issue 18
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Issue 13, item 4: a guard's refusal is the route's own answer (web/guards.py).
+    app.add_exception_handler(Refused, answer_refused)
     app.add_exception_handler(Exception, _server_error)
     # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
     app.state.address_keys = AddressKeys(settings.trusted_proxies)
+    # Issue 21: the sockets skip the router's layers, which each open socket would keep.
+    app.add_middleware(
+        SocketEntry, endpoints={"/ws/visitor": visitor_socket, "/ws/staff": staff_socket}
+    )
     # Issue 18: the availability answer skips the router (inside the entry, so it knows the
     # organisation asked; inside the headers and the address hashing, so it gets both).
     app.add_middleware(availability_routes.AvailabilityFastPath)

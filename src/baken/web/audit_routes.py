@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from urllib.parse import urlencode
 
+from fastapi import Depends
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from baken.audit import kinds
-from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.store.audit_repo import PAGE_SIZE, AuditFilter
-from baken.store.staff_repo import DEFAULT_ORGANISATION
-from baken.web.pages import error_page
+from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
+from baken.web.guards import staff_for
 from baken.web.services import services_of
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import AUDIT
 from baken.web.templating import render
 
 MAX_FILTER_CHARS = 64
@@ -32,12 +33,9 @@ def _date(text: str) -> datetime | None:
         return None
 
 
-async def audit_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.ADMIN:
-        return error_page(_lang(request), 403)
+async def audit_page(
+    request: Request, member: Annotated[StaffMember, Depends(staff_for(AUDIT))]
+) -> Response:
     services = services_of(request.app)
     audit = services.chat.audit
     params = request.query_params

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -194,15 +195,19 @@ class AvailabilityFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain function handing back the coroutine to run: what passes through keeps no frame
+        # of this layer (an open socket would keep it for its whole life; issue 21).
         if (
             scope["type"] != "http"
             or scope["path"] != PATH
             or scope["method"] != "GET"
             or not isinstance(scope.get(ENTRY_KEY), Entry)
         ):
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._answer(scope, send)
+
+    async def _answer(self, scope: Scope, send: Send) -> None:
         origin: str | None = None
         for name, value in scope["headers"]:
             if name == b"origin":

@@ -12,9 +12,10 @@ normalised one: a malformed code is never echoed back.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -24,11 +25,11 @@ from baken.campaigns.repository import DayCount, counts_between
 from baken.i18n import negotiate, visitor_language
 from baken.reports.suppression import DEFAULT_THRESHOLD
 from baken.store.clock import utcnow
+from baken.store.staff_repo import StaffMember
+from baken.web.guards import staff_for
 from baken.web.organisation_entry import entry_of
-from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_nav import CAMPAIGNS
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
 # The staff page shows this many days, today included.
@@ -71,13 +72,10 @@ def _row(row: DayCount) -> dict[str, Any]:
     }
 
 
-async def campaigns_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
+async def campaigns_page(
+    request: Request, member: Annotated[StaffMember, Depends(staff_for(CAMPAIGNS))]
+) -> Response:
     lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
-    if not CAMPAIGNS.open_to(member.role):
-        return error_page(lang, 403)
     services = services_of(request.app)
     # What this process counted in the last seconds is shown too, not only after the next flush.
     await campaigns_of(request.app).flush()

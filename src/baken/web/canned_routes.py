@@ -8,25 +8,23 @@ shows them with textContent and never as HTML.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from baken.domain.conversation import Role
+from baken.access import CHAT_ROLES, OVERSEERS, Permission
 from baken.domain.counselor_tools import clean_canned
 from baken.domain.text import TextError
 from baken.store.canned_repo import CannedRepository, CannedResponse
 from baken.store.clock import iso
 from baken.store.staff_repo import StaffMember
-from baken.web.origin import same_origin
+from baken.web.guards import API, Refused, SameOriginApi, staff_for
 from baken.web.services import services_of
-from baken.web.staff_routes import current_staff
 
 MAX_BODY_BYTES = 16 * 1024
-OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-CHAT_ROLES = frozenset({Role.COUNSELOR, Role.SUPERVISOR, Role.ADMIN})
 
 
 def _error(status: int, code: str, message: str | None = None) -> JSONResponse:
@@ -56,18 +54,10 @@ def may_edit(member: StaffMember, item: CannedResponse) -> bool:
     return item.owner_staff_id == member.id
 
 
-async def _member(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role not in CHAT_ROLES:
-        return _error(403, "forbidden")
-    return member
+Member = Annotated[StaffMember, Depends(staff_for(Permission(CHAT_ROLES), API))]
 
 
 async def _payload(request: Request, allowed: set[str]) -> dict[str, Any] | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return _error(403, "bad_origin")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _error(413, "too_large")
@@ -85,10 +75,7 @@ def _repo(request: Request) -> CannedRepository:
     return CannedRepository(services.db, services.chat.repo.ciphers.master)
 
 
-async def list_canned(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def list_canned(request: Request, member: Member) -> Response:
     items = await _repo(request).visible_to(member.organisation_id, member.id)
     return JSONResponse(
         {
@@ -98,10 +85,7 @@ async def list_canned(request: Request) -> Response:
     )
 
 
-async def create_canned(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def create_canned(request: Request, member: Member, _origin: SameOriginApi) -> Response:
     data = await _payload(request, {"scope", "lang", "title", "body"})
     if isinstance(data, Response):
         return data
@@ -125,10 +109,8 @@ async def create_canned(request: Request) -> Response:
     return JSONResponse({"canned": canned_view(item, member)}, status_code=201)
 
 
-async def _editable(request: Request) -> tuple[StaffMember, CannedResponse] | Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def _editable(request: Request, member: Member) -> tuple[StaffMember, CannedResponse]:
+    """The text named in the path, when this member may change it (a guard: refused otherwise)."""
     item = await _repo(request).get(request.path_params["canned_id"])
     # Someone else's personal text, or another organisation's: as if it did not exist.
     if (
@@ -136,16 +118,16 @@ async def _editable(request: Request) -> tuple[StaffMember, CannedResponse] | Re
         or item.organisation_id != member.organisation_id
         or (not item.is_team and item.owner_staff_id != member.id)
     ):
-        return _error(404, "not_found")
+        raise Refused(_error(404, "not_found"))
     if not may_edit(member, item):
-        return _error(403, "forbidden", "Only a supervisor or admin can change team texts.")
+        raise Refused(_error(403, "forbidden", "Only a supervisor or admin can change team texts."))
     return member, item
 
 
-async def update_canned(request: Request) -> Response:
-    found = await _editable(request)
-    if isinstance(found, Response):
-        return found
+Editable = Annotated[tuple[StaffMember, CannedResponse], Depends(_editable)]
+
+
+async def update_canned(request: Request, found: Editable, _origin: SameOriginApi) -> Response:
     member, item = found
     data = await _payload(request, {"lang", "title", "body"})
     if isinstance(data, Response):
@@ -160,12 +142,7 @@ async def update_canned(request: Request) -> Response:
     return JSONResponse({"canned": canned_view(updated, member)})
 
 
-async def delete_canned(request: Request) -> Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return _error(403, "bad_origin")
-    found = await _editable(request)
-    if isinstance(found, Response):
-        return found
+async def delete_canned(request: Request, _origin: SameOriginApi, found: Editable) -> Response:
     _, item = found
     if not await _repo(request).delete(item.id):
         return _error(404, "not_found")

@@ -6,21 +6,23 @@ each of them, or a supervisor or administrator of their organisation. Researcher
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from baken.access import NOT_RESEARCHERS, Permission
 from baken.audit import kinds as audit_kinds
-from baken.domain.conversation import Role
 from baken.registration.case_links import Candidate, link_to_earlier
 from baken.registration.case_links import link_candidates as candidates_of
 from baken.registration.repository import RegistrationRepository
 from baken.store.clock import iso
 from baken.store.staff_repo import StaffMember
-from baken.web.origin import same_origin
+from baken.web.guards import API, SameOriginApi, staff_for
 from baken.web.registration_routes import may_register
 from baken.web.services import services_of
-from baken.web.staff_routes import current_staff
 
 MAX_BODY_BYTES = 1024
 MAX_CANDIDATES = 50
@@ -30,13 +32,7 @@ def _error(status: int, code: str) -> JSONResponse:
     return JSONResponse({"error": code}, status_code=status)
 
 
-async def _member(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role is Role.RESEARCHER:
-        return _error(403, "forbidden")
-    return member
+Member = Annotated[StaffMember, Depends(staff_for(Permission(NOT_RESEARCHERS), API))]
 
 
 async def _may(request: Request, member: StaffMember, conversation_id: str) -> Response | None:
@@ -48,12 +44,9 @@ async def _may(request: Request, member: StaffMember, conversation_id: str) -> R
     return None
 
 
-async def link_candidates(request: Request) -> Response:
+async def link_candidates(request: Request, member: Member) -> Response:
     """The member's own conversations that started before this one, newest first: the chats
     they handled and might recognise this person from."""
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
     conversation_id = request.path_params["conversation_id"]
     if (refused := await _may(request, member, conversation_id)) is not None:
         return refused
@@ -84,13 +77,8 @@ async def link_candidates(request: Request) -> Response:
     )
 
 
-async def link_case(request: Request) -> Response:
+async def link_case(request: Request, _origin: SameOriginApi, member: Member) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return _error(403, "bad_origin")
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
     conversation_id = request.path_params["conversation_id"]
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:

@@ -18,11 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from baken.i18n import VISITOR_LANGUAGES, negotiate, visitor_language
+from baken.web.guards import SameOriginVisitor
 from baken.web.organisation_entry import entry_of
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import closed_state
-from baken.web.services import services_of
 from baken.web.templating import render
 from baken.web.visitor_routes import EXIT_PATH
 
@@ -128,12 +127,10 @@ async def check_page(request: Request) -> Response:
     return _page(request, _lang(request), result=None, closed=None)
 
 
-async def check_result(request: Request) -> Response:
+async def check_result(request: Request, _origin: SameOriginVisitor) -> Response:
     """The result, rendered in the answer to the POST itself: the answers go nowhere else."""
     # It changes nothing, but like every form post it must come from Baken's own page: another
     # site must not be able to show a visitor a result page made of answers it chose.
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(_lang(request), 403)
     try:
         answers = await _answers(request)
     except _TooLarge:

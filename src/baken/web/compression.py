@@ -9,6 +9,8 @@ is left uncompressed until someone decides otherwise here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -44,8 +46,9 @@ class SelectiveGZip:
         self.app = app
         self.gzip = GZipMiddleware(app, minimum_size=MINIMUM_SIZE, compresslevel=9)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Hands back the chosen app's coroutine instead of awaiting it: an open socket keeps no
+        # frame of this layer for its whole life (issue 21).
         if compressible(scope):
-            await self.gzip(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return self.gzip(scope, receive, send)
+        return self.app(scope, receive, send)

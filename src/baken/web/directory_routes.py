@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Depends
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from baken.access import ADMINS, Permission
 from baken.audit.kinds import Actor
 from baken.directory.hsds import Service
 from baken.directory.model import (
@@ -36,11 +38,10 @@ from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.store.organisation_repo import OrganisationRepository
 from baken.store.staff_repo import StaffMember
-from baken.web.origin import same_origin
+from baken.web.guards import API, SameOrigin, staff_for
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_nav import DIRECTORY
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
 MAX_FORM_BYTES = 16 * 1024
@@ -112,17 +113,14 @@ def _query(params: Any) -> Query:
     return Query(need=need, age=age, language=language, region=region, text=text or None)
 
 
-async def _member(request: Request) -> StaffMember | None:
-    return await current_staff(request)
+Reader = Annotated[StaffMember, Depends(staff_for(DIRECTORY))]
+ApiReader = Annotated[StaffMember, Depends(staff_for(DIRECTORY, API))]
+# Administrators also keep the directory.
+Admin = Annotated[StaffMember, Depends(staff_for(Permission(ADMINS)))]
 
 
-async def directory_api(request: Request) -> Response:
+async def directory_api(request: Request, member: ApiReader) -> Response:
     """GET /api/staff/directory?need=&age=&language=&region=&q= (docs/directory.md)."""
-    member = await _member(request)
-    if member is None:
-        return JSONResponse({"error": "not_signed_in"}, status_code=401)
-    if not DIRECTORY.open_to(member.role):
-        return JSONResponse({"error": "forbidden"}, status_code=403)
     try:
         query = _query(request.query_params)
     except BadQuery as error:
@@ -133,13 +131,8 @@ async def directory_api(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def directory_page(request: Request) -> Response:
+async def directory_page(request: Request, member: Reader) -> Response:
     lang = _lang(request)
-    member = await _member(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if not DIRECTORY.open_to(member.role):
-        return error_page(lang, 403)
     try:
         query = _query(request.query_params)
         bad = None
@@ -179,15 +172,6 @@ def _labels() -> dict[str, Any]:
 
 
 # --- administrators -------------------------------------------------------------------------
-
-
-async def _admin(request: Request) -> StaffMember | Response:
-    member = await _member(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role != Role.ADMIN:
-        return error_page(_lang(request), 403)
-    return member
 
 
 def _form_values(service: DirectoryService | None) -> dict[str, Any]:
@@ -231,10 +215,7 @@ def _edit_page(
     )
 
 
-async def directory_edit_page(request: Request) -> Response:
-    member = await _admin(request)
-    if isinstance(member, Response):
-        return member
+async def directory_edit_page(request: Request, member: Admin) -> Response:
     service_id = request.query_params.get("id")
     if not service_id:
         return _edit_page(request, member, _form_values(None), True, None)
@@ -354,13 +335,8 @@ async def _made(
     )
 
 
-async def directory_save(request: Request) -> Response:
+async def directory_save(request: Request, _origin: SameOrigin, member: Admin) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    member = await _admin(request)
-    if isinstance(member, Response):
-        return member
     form = await request.form(max_files=0, max_fields=40, max_part_size=MAX_FORM_BYTES)
     service_id = str(form.get("id") or "")
     new = not service_id
@@ -394,13 +370,8 @@ async def directory_save(request: Request) -> Response:
     return RedirectResponse("/staff/directory?done=saved", status_code=303)
 
 
-async def directory_remove(request: Request) -> Response:
+async def directory_remove(request: Request, _origin: SameOrigin, member: Admin) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    member = await _admin(request)
-    if isinstance(member, Response):
-        return member
     form = await request.form(max_files=0, max_fields=4, max_part_size=MAX_FORM_BYTES)
     service_id = str(form.get("id") or "")
     removed = await DirectoryRepository(services.db).remove(

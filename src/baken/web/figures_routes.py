@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from baken.figures.compute import (
     Answer,
@@ -27,16 +28,16 @@ from baken.reports.export import safe_cell
 from baken.store.clock import utcnow
 from baken.store.staff_repo import StaffMember
 from baken.web.cookies import VISITOR_COOKIE
+from baken.web.guards import SameOriginVisitorApi, staff_for
 from baken.web.json_body import load_json
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import hours_store
 from baken.web.services import services_of
-from baken.web.staff_nav import FIGURE_VIEWERS
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import FIGURES
 from baken.web.templating import render
 
-VIEWERS = FIGURE_VIEWERS  # web/staff_nav.py: the navigation shows the page to the same roles
+# web/staff_nav.py: the navigation shows the page to the same roles.
+Viewer = Annotated[StaffMember, Depends(staff_for(FIGURES))]
 MAX_DAYS = {Granularity.DAY: 366, Granularity.HOUR: 31}
 MAX_BODY_BYTES = 4 * 1024
 CSV_COLUMNS = (
@@ -140,19 +141,7 @@ def _label(bucket: Bucket, by: Granularity) -> str:
     return bucket.start.isoformat(timespec="minutes")
 
 
-async def _viewer(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role not in VIEWERS:
-        return error_page(_lang(request), 403)
-    return member
-
-
-async def figures_page(request: Request) -> Response:
-    member = await _viewer(request)
-    if isinstance(member, Response):
-        return member
+async def figures_page(request: Request, member: Viewer) -> Response:
     lang = _lang(request)
     try:
         first, last, by = _period(request)
@@ -182,10 +171,7 @@ async def figures_page(request: Request) -> Response:
     )
 
 
-async def figures_csv(request: Request) -> Response:
-    member = await _viewer(request)
-    if isinstance(member, Response):
-        return member
+async def figures_csv(request: Request, member: Viewer) -> Response:
     try:
         first, last, by = _period(request)
     except BadQuery:
@@ -218,8 +204,8 @@ def feedback_store(app: Any) -> FeedbackStore:
 
 
 async def _json(request: Request, allowed: set[str]) -> dict[str, Any] | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return JSONResponse({"error": "forbidden_origin"}, status_code=403)
+    """The JSON body, bounded, with only ``allowed`` keys (the route's guard checked the
+    origin)."""
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return JSONResponse({"error": "too_large"}, status_code=413)
@@ -232,7 +218,7 @@ async def _json(request: Request, allowed: set[str]) -> dict[str, Any] | Respons
     return data
 
 
-async def feedback_ticket_api(request: Request) -> Response:
+async def feedback_ticket_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """While the chat runs: a ticket to answer the two questions once it has ended."""
     data = await _json(request, set())
     if isinstance(data, Response):
@@ -244,7 +230,7 @@ async def feedback_ticket_api(request: Request) -> Response:
     return JSONResponse({"ticket": await feedback_store(request.app).ticket(record.id)})
 
 
-async def feedback_status_api(request: Request) -> Response:
+async def feedback_status_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     data = await _json(request, {"ticket"})
     if isinstance(data, Response):
         return data
@@ -264,7 +250,7 @@ def _answer(raw: object) -> int | None:
     return ANSWERS[raw]
 
 
-async def feedback_api(request: Request) -> Response:
+async def feedback_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """Store the answers (either may be skipped, not both). No free text: nothing to identify."""
     data = await _json(request, {"ticket", "helped", "come_back"})
     if isinstance(data, Response):

@@ -7,7 +7,10 @@ waiting, the page refreshes itself every few seconds (place and estimate). In th
 transcript is a page of its own (GET /chat/log) in an <iframe> that refreshes itself, so the
 message box around it keeps what the visitor is typing. Sending is a form (POST /chat/send,
 Post/Redirect/Get) with a `client_msg_id` made here, one per rendered form: a double submit is one
-message. Ending is a second step (GET /chat?end=ask, then POST /chat/end).
+message. Ending is a second step (GET /chat?end=ask, then POST /chat/end). While a partner
+professional is in the chat (warm hand-off), the transcript frame carries a one-tap "no" (POST
+/chat/partner/refuse, issue 17, item 3); a waiting visitor moved back by the risk-ranked queue
+reads the same calm note as on the live page (issue 19, item 3).
 
 Every action goes through the chat service, as the socket's frames do: the same text check,
 global visitor rate, writer (encryption, seq) and resend detection. The conversation is always
@@ -30,8 +33,10 @@ from baken.domain.conversation import EndedBy
 from baken.domain.rate import TokenBucket
 from baken.i18n import translations
 from baken.realtime.frames import FrameError
+from baken.realtime.partner_access import EVENT_PARTNER_JOINED, EVENT_PARTNER_LEFT
 from baken.store.records import ConversationRecord
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
+from baken.web.guards import SameOriginVisitor
 from baken.web.nojs_referral_routes import pending_cards
 from baken.web.organisation_entry import entry_of
 from baken.web.pages import error_page
@@ -43,6 +48,7 @@ from baken.web.visitor_routes import EXIT_PATH
 
 CHAT_PATH = "/chat"
 LOG_PATH = "/chat/log"
+PARTNER_REFUSE_PATH = "/chat/partner/refuse"
 # Waiting: the whole page; in the chat: only the transcript frame (the message box stays put).
 QUEUE_REFRESH_SECONDS = 5
 LOG_REFRESH_SECONDS = 5
@@ -53,6 +59,8 @@ REQUEST_BURST = 20.0
 STORM_RETRY_SECONDS = 10
 MAX_BUCKETS = 20_000
 _CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The place the waiting page showed last, carried in its own refresh address (`shown`).
+_SHOWN_PLACE = re.compile(r"^[1-9][0-9]{0,5}$")
 
 
 class _Buckets:
@@ -108,6 +116,7 @@ def _page(
     strings = visitor_strings(translations(lang).gettext)
     info = services.chat.info(record) if record else None
     wait = info["estimated_wait_seconds"] if info else None
+    queue = _queue_view(request, lang, entry.base, info)
     return render(
         "nojs_chat.html",
         lang,
@@ -121,8 +130,38 @@ def _page(
         exit_path=entry.base + EXIT_PATH,
         emergency_number=entry.organisation.emergency,
         queue_refresh=QUEUE_REFRESH_SECONDS,
+        queue_url=queue.get("url"),
+        queue_moved=strings["queue_moved"] if queue.get("moved") else None,
         **context,
     )
+
+
+def moved_back(shown: int | None, position: int | None, noted: bool) -> bool:
+    """Whether the waiting page says "someone went ahead of you", as visitor.js decides it: when
+    the place went up since the page last showed it; the note stays while the place holds and
+    goes once the line moves forward."""
+    if shown is None or position is None:
+        return False
+    return position > shown or (position == shown and noted)
+
+
+def _queue_view(
+    request: Request, lang: str, base: str, info: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Issue 19, item 3: the waiting page's refresh address carries the place it shows (and
+    whether it showed the note), so the next refresh knows if the visitor was moved back. A
+    forged address can change only this note on the visitor's own page."""
+    if info is None or info["state"] != "queued":
+        return {}
+    position = info.get("position")
+    position = position if isinstance(position, int) and position > 0 else None
+    raw = request.query_params.get("shown", "")
+    shown = int(raw) if _SHOWN_PLACE.match(raw) else None
+    moved = moved_back(shown, position, request.query_params.get("moved") == "1")
+    query = f"lang={lang}"
+    if position is not None:
+        query += f"&shown={position}" + ("&moved=1" if moved else "")
+    return {"url": f"{base}{CHAT_PATH}?{query}", "moved": moved}
 
 
 def _wait_text(strings: dict[str, str], seconds: int | None) -> str:
@@ -166,7 +205,15 @@ async def chat_page(request: Request) -> Response:
     confirm_end = request.query_params.get("end") == "ask"
     # Issue 17: a referral waiting for the visitor's answer is shown as a form.
     cards = await pending_cards(request, record)
-    return _page(request, lang, record, confirm_end=confirm_end, referral_cards=cards)
+    notice = None
+    if request.query_params.get("partner") == "refused":
+        # After POST /chat/partner/refuse (Post/Redirect/Get); only ever a calm sentence.
+        notice = translations(lang).gettext(
+            "You said no. This person is no longer in the chat. Your counselor stays with you."
+        )
+    return _page(
+        request, lang, record, confirm_end=confirm_end, referral_cards=cards, notice=notice
+    )
 
 
 async def log_page(request: Request) -> Response:
@@ -191,15 +238,28 @@ async def log_page(request: Request) -> Response:
         return _try_later(page, 429, STORM_RETRY_SECONDS)
     strings = visitor_strings(translations(lang).gettext)
     shown = []
+    # Issue 17, item 3: a partner professional is in the chat from their "joined" line until
+    # their "left" line; meanwhile the frame offers the visitor's "no" (as visitor.js does).
+    partner_here = False
     for message in await services_of(request.app).chat.visitor_transcript(record.id):
         if message["event"]:
+            if message["event"] in (EVENT_PARTNER_JOINED, EVENT_PARTNER_LEFT):
+                partner_here = message["event"] == EVENT_PARTNER_JOINED
             shown.append({"kind": "event", "text": _event_text(strings, message)})
         else:
             own = message["sender"] == "visitor"
             who = strings["you"] if own else (message["name"] or strings["counselor"])
             kind = "own" if own else "counselor"
             shown.append({"kind": kind, "who": who, "text": message["text"] or ""})
-    return render("nojs_log.html", lang, messages=shown, refresh=LOG_REFRESH_SECONDS, ended=False)
+    return render(
+        "nojs_log.html",
+        lang,
+        messages=shown,
+        refresh=LOG_REFRESH_SECONDS,
+        ended=False,
+        partner_here=partner_here,
+        base=entry_of(request).base,
+    )
 
 
 def _send_problem(lang: str, code: str) -> str:
@@ -213,7 +273,7 @@ def _send_problem(lang: str, code: str) -> str:
     return problems.get(code, _("Something went wrong. Please try again."))
 
 
-async def send_form(request: Request) -> Response:
+async def send_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /chat/send: form (`text`, `client_msg_id`, `lang`) → 303 to the chat page, or the
     chat page with the problem and the typed text kept."""
     services = services_of(request.app)
@@ -257,7 +317,7 @@ async def send_form(request: Request) -> Response:
     return RedirectResponse(f"{entry_of(request).base}{CHAT_PATH}?lang={lang}", status_code=303)
 
 
-async def end_form(request: Request) -> Response:
+async def end_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /chat/end (the second step): ends the visitor's own chat, then 303 to the ended page."""
     services = services_of(request.app)
     posted = await posted_form(request)
@@ -268,3 +328,23 @@ async def end_form(request: Request) -> Response:
     if record is not None:
         await services.chat.end_for_visitor(record.id, EndedBy.VISITOR)
     return RedirectResponse(f"{entry_of(request).base}{CHAT_PATH}?lang={lang}", status_code=303)
+
+
+async def refuse_partner_form(request: Request, _origin: SameOriginVisitor) -> Response:
+    """POST /chat/partner/refuse (issue 17, item 3): the visitor's one-tap "no" to a partner
+    professional in their chat, from the transcript frame (the form targets the whole tab). The
+    same core step as the socket's ``partner_refuse``: every partner access to the chat behind
+    the visitor's own cookie ends at once, on every process, audited. The form names nothing;
+    with or without a partner in the chat the answer is the same 303 to the chat page, which
+    then says so calmly. Without an open chat: 303 to the ended page, nothing done."""
+    services = services_of(request.app)
+    posted = await posted_form(request)
+    if isinstance(posted, Response):
+        return posted
+    _, lang = posted
+    back = f"{entry_of(request).base}{CHAT_PATH}?lang={lang}"
+    record = await _own_conversation(request)
+    if record is None:
+        return RedirectResponse(back, status_code=303)
+    await services.chat.partners.visitor_refuses(record.id)
+    return RedirectResponse(f"{back}&partner=refused", status_code=303)

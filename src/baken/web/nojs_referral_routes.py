@@ -17,6 +17,7 @@ from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.referrals.model import SCOPE_ITEMS
 from baken.store.records import ConversationRecord
+from baken.web.guards import SameOriginVisitor
 from baken.web.pages import error_page
 from baken.web.services import services_of
 
@@ -38,7 +39,7 @@ async def pending_cards(request: Request, record: ConversationRecord) -> list[di
     ]
 
 
-async def answer_form(request: Request) -> Response:
+async def answer_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /chat/referral: `referral_id`, `answer` (the button pressed), `scope_<item>` boxes."""
     # Imported here: the chat routes import this module for the page.
     from baken.web.nojs_chat_routes import _ended_page, _own_conversation, _page

@@ -1,11 +1,11 @@
 """The OpenAPI description of the HTTP routes, completed where FastAPI cannot see the shape.
 
-Most handlers take the raw Request (they check origin, size and JSON themselves), so FastAPI
-declares neither their path parameters nor their JSON bodies. This adds both: every `{name}` in a
-path becomes a required string parameter, and each JSON route gets an object body listing the keys
-it accepts (any other key is refused with 400); the visitor's no-JavaScript forms get their
-URL-encoded fields (strings). JSON values stay unconstrained on purpose: the handlers
-check types themselves, and the schema is used to throw wrong ones at them
+Most handlers take the raw Request (their guards check the origin; they read size and JSON
+themselves), so FastAPI declares neither their path parameters nor their JSON bodies. This adds
+both: every `{name}` in a path becomes a required string parameter, and each JSON route gets an
+object body listing the keys it accepts (any other key is refused with 400); the visitor's
+no-JavaScript forms get their URL-encoded fields (strings). JSON values stay unconstrained on
+purpose: the handlers check types themselves, and the schema is used to throw wrong ones at them
 (tests/test_openapi_fuzz.py).
 The schema is built in-process only; production serves no /openapi.json (web/app.py).
 """
@@ -57,6 +57,7 @@ FORM_BODIES: dict[tuple[str, str], frozenset[str]] = {
     # Issue 13: the chat without JavaScript.
     ("post", "/chat/send"): frozenset({"text", "client_msg_id", "lang"}),
     ("post", "/chat/end"): frozenset({"lang"}),
+    ("post", "/chat/partner/refuse"): frozenset({"lang"}),
     ("post", "/staff/security/organisation"): frozenset({"require"}),
     # Issue 17, item 1: the partner directory's upkeep (docs/directory.md).
     ("post", "/staff/directory/save"): frozenset(

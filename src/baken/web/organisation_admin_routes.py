@@ -1,33 +1,40 @@
 """The organisation pages for administrators (issue 14).
 
 - ``/staff/organisation``: an administrator of any organisation changes their **own**
-  organisation's name, quick-exit address, emergency number and queue cap. The slug never changes
+  organisation's name, quick-exit address, emergency number, queue cap and the thresholds of the
+  supervisors' alerts (issue 15, item 3). The slug never changes
   (it is on posters) and the host name is the platform's to set.
-- ``/staff/organisations``: platform administrators (web/staff_nav.py, ``is_platform_admin``)
+- ``/staff/organisations``: platform administrators (baken/access.py, ``is_platform_admin``)
   list every organisation, add one, disable or enable one and set its host name.
 
-The conventions of the other staff pages: every write checks the origin first; no staff session
-leads to the sign-in page; a role that may not (an organisation's own administrator on a platform
-page, too) gets 403; an organisation that does not exist is 404. Every change is audited and the
-organisation cache of this process forgets at once, so visitors see the change on their next
-request here (other processes within the cache's few seconds).
+The conventions of the other staff pages (their guards, web/guards.py): every write checks the
+origin first; no staff session leads to the sign-in page; a role that may not (an organisation's
+own administrator on a platform page, too) gets 403; an organisation that does not exist is 404.
+Every change is audited and the organisation cache of this process forgets at once, so visitors
+see the change on their next request here (other processes within the cache's few seconds).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from babel.numbers import format_decimal
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from baken.audit import kinds as audit_kinds
-from baken.domain.conversation import Role
-from baken.domain.organisation import QUEUE_MAX_LIMIT, Organisation, OrganisationError
+from baken.domain.organisation import (
+    ALERT_LIMITS,
+    QUEUE_MAX_LIMIT,
+    Organisation,
+    OrganisationError,
+)
 from baken.i18n import negotiate
 from baken.store.organisation_repo import OrganisationRepository
 from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
 from baken.web.audit_hooks import audit
+from baken.web.guards import SameOrigin, staff_for
 from baken.web.organisation_entry import ENTRY_PREFIX
 from baken.web.organisation_forms import (
     Checked,
@@ -37,11 +44,9 @@ from baken.web.organisation_forms import (
     code_of,
     form_of,
 )
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.services import services_of
-from baken.web.staff_nav import is_platform_admin
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import ORGANISATION, ORGANISATIONS
 from baken.web.templating import render
 
 OWN_PATH = "/staff/organisation"
@@ -66,13 +71,9 @@ def entry_address(organisation: Organisation) -> str:
     return f"{ENTRY_PREFIX}{organisation.slug}/"
 
 
-async def _admin(request: Request, *, platform: bool = False) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.ADMIN or (platform and not is_platform_admin(member)):
-        return error_page(_lang(request), 403)
-    return member
+Admin = Annotated[StaffMember, Depends(staff_for(ORGANISATION))]
+# Platform administrators only (the page is marked ``platform`` in web/staff_nav.py).
+PlatformAdmin = Annotated[StaffMember, Depends(staff_for(ORGANISATIONS))]
 
 
 async def _form(request: Request) -> Any:
@@ -107,13 +108,16 @@ def _own_page(
         default_exit_url=settings.exit_url,
         default_queue_max=format_decimal(settings.queue_max, locale=lang),
         queue_max_limit=format_decimal(QUEUE_MAX_LIMIT, locale=lang),
+        # Per threshold: the installation's value (shown as the default) and the bounds.
+        alert_defaults={name: getattr(settings, name) for name in ALERT_LIMITS},
+        alert_limits={
+            name: (format_decimal(low, locale=lang), format_decimal(high, locale=lang))
+            for name, (low, high, _what) in ALERT_LIMITS.items()
+        },
     )
 
 
-async def own_page(request: Request) -> Response:
-    member = await _admin(request)
-    if isinstance(member, Response):
-        return member
+async def own_page(request: Request, member: Admin) -> Response:
     organisation = await _repo(request).by_id(member.organisation_id)
     if organisation is None:  # the member's organisation row is gone: nothing to show
         return error_page(_lang(request), 404)
@@ -127,13 +131,8 @@ async def own_page(request: Request) -> Response:
     )
 
 
-async def save_own(request: Request) -> Response:
+async def save_own(request: Request, _origin: SameOrigin, member: Admin) -> Response:
     lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    member = await _admin(request)
-    if isinstance(member, Response):
-        return member
     repo = _repo(request)
     # Only the member's own organisation: the form names none, and any id sent is ignored.
     current = await repo.by_id(member.organisation_id)
@@ -202,24 +201,12 @@ async def _all_page(
     )
 
 
-async def all_page(request: Request) -> Response:
-    member = await _admin(request, platform=True)
-    if isinstance(member, Response):
-        return member
+async def all_page(request: Request, member: PlatformAdmin) -> Response:
     done = request.query_params.get("done")
     return await _all_page(request, member, done=done if done in ALL_DONE else None)
 
 
-async def _platform_write(request: Request) -> StaffMember | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    return await _admin(request, platform=True)
-
-
-async def add(request: Request) -> Response:
-    member = await _platform_write(request)
-    if isinstance(member, Response):
-        return member
+async def add(request: Request, _origin: SameOrigin, member: PlatformAdmin) -> Response:
     checked = check_new(await _form(request))
     if checked.errors:
         return await _all_page(request, member, new=checked, status=400)
@@ -247,10 +234,7 @@ async def _target(request: Request) -> Organisation | None:
     return await _repo(request).by_id(organisation_id)
 
 
-async def _set_active(request: Request, active: bool) -> Response:
-    member = await _platform_write(request)
-    if isinstance(member, Response):
-        return member
+async def _set_active(request: Request, member: StaffMember, active: bool) -> Response:
     lang = _lang(request)
     target = await _target(request)
     if target is None:
@@ -265,18 +249,15 @@ async def _set_active(request: Request, active: bool) -> Response:
     return RedirectResponse(f"{ALL_PATH}?done={done}&lang={lang}", status_code=303)
 
 
-async def disable(request: Request) -> Response:
-    return await _set_active(request, False)
+async def disable(request: Request, _origin: SameOrigin, member: PlatformAdmin) -> Response:
+    return await _set_active(request, member, False)
 
 
-async def enable(request: Request) -> Response:
-    return await _set_active(request, True)
+async def enable(request: Request, _origin: SameOrigin, member: PlatformAdmin) -> Response:
+    return await _set_active(request, member, True)
 
 
-async def set_host(request: Request) -> Response:
-    member = await _platform_write(request)
-    if isinstance(member, Response):
-        return member
+async def set_host(request: Request, _origin: SameOrigin, member: PlatformAdmin) -> Response:
     lang = _lang(request)
     target = await _target(request)
     if target is None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from baken.domain.organisation import (
+    ALERT_LIMITS,
     RESERVED_SLUGS,
     Organisation,
     OrganisationError,
+    check_alert,
     check_exit_url,
     check_host,
     check_name,
@@ -36,7 +39,9 @@ __all__ = [
 ]
 
 # What an organisation's own administrator may change; host and slug are not among them.
-OWN_FIELDS = ("name", "exit_url", "emergency_number", "queue_max")
+# Issue 15, item 3: the alerts' thresholds too (empty: the installation's BAKEN_ALERT_*).
+ALERT_FIELDS = tuple(ALERT_LIMITS)
+OWN_FIELDS = ("name", "exit_url", "emergency_number", "queue_max", *ALERT_FIELDS)
 NEW_FIELDS = ("slug", "name")
 # A field longer than any valid value is refused before it is looked at.
 MAX_FIELD_CHARS = 600
@@ -54,20 +59,23 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _queue_max(text: str) -> int | None:
+def _whole_number(name: str, check: Callable[[int | None], int | None], text: str) -> int | None:
+    """A whole number as typed (empty: None, the installation's default), then its check."""
     stripped = text.strip()
     if not stripped:
         return None
-    if not stripped.isascii() or not stripped.isdigit():
-        raise OrganisationError("queue_max", "not a whole number")
-    return check_queue_max(int(stripped))
+    # Digits only: "1e3", "+5", "٣" (non-ASCII digits) and "5.0" are refused, not guessed at.
+    if not stripped.isascii() or not stripped.isdigit() or len(stripped) > 9:
+        raise OrganisationError(name, "not a whole number")
+    return check(int(stripped))
 
 
 _OWN_CHECKS: Mapping[str, Callable[[str], Any]] = {
     "name": check_name,
     "exit_url": check_exit_url,
     "emergency_number": check_number,
-    "queue_max": _queue_max,
+    "queue_max": partial(_whole_number, "queue_max", check_queue_max),
+    **{name: partial(_whole_number, name, partial(check_alert, name)) for name in ALERT_FIELDS},
 }
 
 
@@ -78,7 +86,12 @@ def form_of(organisation: Organisation) -> dict[str, str]:
         "exit_url": organisation.exit_url or "",
         "emergency_number": organisation.emergency_number or "",
         "queue_max": "" if organisation.queue_max is None else str(organisation.queue_max),
+        **{name: _shown(getattr(organisation, name)) for name in ALERT_FIELDS},
     }
+
+
+def _shown(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _check(typed: dict[str, str], checks: Mapping[str, Callable[[str], Any]]) -> Checked:

@@ -2,20 +2,22 @@
 conversations they are invited into now, and the chat itself over the staff socket (partner.js).
 
 Only partner accounts open it (other staff: 403, like any page of another role); a partner gets a
-404 on every other staff page, like a page that does not exist (web/staff_routes.py)."""
+404 on every other staff page, like a page that does not exist (web/guards.py)."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from typing import Annotated
 
-from baken.domain.conversation import Role
+from fastapi import Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
 from baken.i18n import negotiate
 from baken.store.clock import iso
-from baken.web.pages import staff_error_page
+from baken.store.staff_repo import StaffMember
+from baken.web.guards import staff_for
 from baken.web.services import services_of
 from baken.web.staff_nav import PARTNER
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 from baken.web.ui_strings import partner_strings
 
@@ -24,12 +26,11 @@ def _lang(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-async def partner_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.PARTNER:
-        return staff_error_page(_lang(request), 403, member)
+async def partner_page(
+    request: Request, member: Annotated[StaffMember, Depends(staff_for(PARTNER))]
+) -> Response:
+    # Other staff get the 403 page; signed in on a staff page, that is the staff version
+    # (web/pages.py ErrorPage).
     services = services_of(request.app)
     partners = services.chat.partners
     invitations = await partners.repo.open_for_staff(member.id, partners.clock())

@@ -19,11 +19,13 @@ origin. Failures, additions, removals, uses and the rule are audited.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from baken.access import ADMINS, Permission
 from baken.audit import kinds as audit_kinds
 from baken.auth import passkeys
 from baken.auth.passkeys import PasskeyError, RelyingParty
@@ -37,13 +39,12 @@ from baken.web import staff_nav
 from baken.web.abuse_guard import abuse_of
 from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, clear_session_cookie
+from baken.web.guards import SameOrigin, SameOriginApi, current_staff, staff_for
 from baken.web.json_body import load_json
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.passkey_policy import PASSKEY_STAGE, passkeys_of
 from baken.web.services import services_of
 from baken.web.staff_login_routes import PENDING_COOKIE, _signed_in
-from baken.web.staff_routes import current_staff
 from baken.web.staff_security import security_of
 from baken.web.templating import render
 
@@ -52,6 +53,8 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_FORM_BYTES = 8 * 1024
 SECURITY_PATH = "/staff/security"
 DONE = frozenset({"added", "removed", "required", "not_required"})
+Own = Annotated[StaffMember, Depends(staff_for(staff_nav.SECURITY))]
+Admin = Annotated[StaffMember, Depends(staff_for(Permission(ADMINS)))]
 
 
 def _lang(request: Request) -> str:
@@ -63,8 +66,8 @@ def _error(status: int, code: str, **extra: Any) -> JSONResponse:
 
 
 async def _payload(request: Request, allowed: set[str]) -> dict[str, Any] | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return _error(403, "bad_origin")
+    """The JSON body, bounded, with only ``allowed`` keys (the route's guard checked the
+    origin)."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _error(413, "too_large")
@@ -130,21 +133,13 @@ async def _security_page(
     )
 
 
-async def security_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
+async def security_page(request: Request, member: Own) -> Response:
     done = request.query_params.get("done")
     return await _security_page(request, member, done=done if done in DONE else None)
 
 
-async def remove_passkey(request: Request) -> Response:
+async def remove_passkey(request: Request, _origin: SameOrigin, member: Own) -> Response:
     lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
     passkey_id = request.path_params.get("passkey_id")
     if not isinstance(passkey_id, str):
         return error_page(lang, 404)
@@ -158,15 +153,7 @@ async def remove_passkey(request: Request) -> Response:
     return RedirectResponse(f"{SECURITY_PATH}?done=removed", status_code=303)
 
 
-async def organisation_rule(request: Request) -> Response:
-    lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.ADMIN:
-        return error_page(lang, 403)
+async def organisation_rule(request: Request, _origin: SameOrigin, member: Admin) -> Response:
     form = await request.form(max_files=0, max_fields=5, max_part_size=MAX_FORM_BYTES)
     choice = form.get("require")
     if choice not in ("yes", "no"):
@@ -201,7 +188,7 @@ async def _registrant(request: Request) -> tuple[StaffMember, str, str | None] |
     return member, _owner("sign-in", token), token
 
 
-async def register_options(request: Request) -> Response:
+async def register_options(request: Request, _origin: SameOriginApi) -> Response:
     payload = await _payload(request, set())
     if isinstance(payload, Response):
         return payload
@@ -230,7 +217,7 @@ async def register_options(request: Request) -> Response:
     return JSONResponse(options)
 
 
-async def register(request: Request) -> Response:
+async def register(request: Request, _origin: SameOriginApi) -> Response:
     payload = await _payload(request, {"name", "credential"})
     if isinstance(payload, Response):
         return payload
@@ -308,7 +295,7 @@ async def _sign_in_step(
     return payload, token, challenge, member
 
 
-async def sign_in_options(request: Request) -> Response:
+async def sign_in_options(request: Request, _origin: SameOriginApi) -> Response:
     step = await _sign_in_step(request, set())
     if isinstance(step, Response):
         return step
@@ -329,7 +316,7 @@ async def sign_in_options(request: Request) -> Response:
     return JSONResponse(passkeys.request_options(rp, [p.credential for p in own], challenge))
 
 
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, _origin: SameOriginApi) -> Response:
     step = await _sign_in_step(request, {"credential"})
     if isinstance(step, Response):
         return step

@@ -11,12 +11,14 @@ its organisation; to anyone else — another organisation, another counselor —
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from baken.access import Permission
 from baken.audit import kinds as audit_kinds
 from baken.i18n import negotiate
 from baken.police_signals import workflow
@@ -37,13 +39,12 @@ from baken.registration import codebook
 from baken.registration.repository import RegistrationRepository
 from baken.store.staff_repo import StaffMember
 from baken.web.audit_hooks import audit
-from baken.web.origin import same_origin
+from baken.web.guards import SameOrigin, staff_for
 from baken.web.pages import error_page
 from baken.web.registration_routes import may_register
 from baken.web.services import Services, services_of
 from baken.web.staff_block_routes import local_time
 from baken.web.staff_nav import POLICE_SIGNALS
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
 MAX_FORM_BYTES = 16 * 1024
@@ -64,19 +65,9 @@ def _repo(services: Services) -> PoliceSignalRepository:
     return PoliceSignalRepository(services.db, services.chat.repo.ciphers.master)
 
 
-async def _member(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if not POLICE_SIGNALS.open_to(member.role):
-        return error_page(_lang(request), 403)
-    return member
-
-
-async def _writer(request: Request) -> StaffMember | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    return await _member(request)
+Member = Annotated[StaffMember, Depends(staff_for(POLICE_SIGNALS))]
+# The public key: for those who approve (the four-eyes rule's second pair).
+Approver = Annotated[StaffMember, Depends(staff_for(Permission(workflow.APPROVERS)))]
 
 
 async def _visible(request: Request, member: StaffMember) -> PoliceSignal | None:
@@ -151,10 +142,7 @@ def _page(
     )
 
 
-async def signals_page(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def signals_page(request: Request, member: Member) -> Response:
     repo = _repo(services_of(request.app))
     mine_only = None if member.role in workflow.APPROVERS else member.id
     listed = await repo.of_organisation(member.organisation_id, mine_only)
@@ -168,10 +156,7 @@ async def signals_page(request: Request) -> Response:
     )
 
 
-async def new_signal_page(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def new_signal_page(request: Request, member: Member) -> Response:
     conversation_id = request.query_params.get("conversation") or None
     if conversation_id is not None and not await _conversation_allowed(
         request, member, conversation_id
@@ -226,10 +211,7 @@ async def _checked(
     return fields
 
 
-async def create_signal(request: Request) -> Response:
-    member = await _writer(request)
-    if isinstance(member, Response):
-        return member
+async def create_signal(request: Request, _origin: SameOrigin, member: Member) -> Response:
     lang = _lang(request)
     form = await request.form(max_files=0, max_fields=40, max_part_size=MAX_FORM_BYTES)
     raw_conversation = form.get("conversation_id")
@@ -261,13 +243,14 @@ async def create_signal(request: Request) -> Response:
     )
 
 
-async def signal_page(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def signal_page(request: Request, member: Member) -> Response:
     signal = await _visible(request, member)
     if signal is None:
         return error_page(_lang(request), 404)
+    # Who read which signal (issue 17, item 4): the page shows everything it holds.
+    await audit(
+        request, audit_kinds.POLICE_SIGNAL_VIEW, member, audit_kinds.POLICE_SIGNAL, signal.id
+    )
     warnings: list[Finding] = []
     if signal.status is workflow.Status.SUBMITTED and member.role in workflow.APPROVERS:
         # The approver sees what the check let through but flags: a number the visitor typed.
@@ -314,10 +297,7 @@ def _back(request: Request, signal_id: str, done: str) -> Response:
     )
 
 
-async def edit_signal(request: Request) -> Response:
-    member = await _writer(request)
-    if isinstance(member, Response):
-        return member
+async def edit_signal(request: Request, _origin: SameOrigin, member: Member) -> Response:
     signal = await _visible(request, member)
     if signal is None:
         return error_page(_lang(request), 404)
@@ -337,10 +317,7 @@ async def edit_signal(request: Request) -> Response:
     return _back(request, signal.id, "saved")
 
 
-async def submit_signal(request: Request) -> Response:
-    member = await _writer(request)
-    if isinstance(member, Response):
-        return member
+async def submit_signal(request: Request, _origin: SameOrigin, member: Member) -> Response:
     signal = await _visible(request, member)
     if signal is None:
         return error_page(_lang(request), 404)
@@ -362,11 +339,10 @@ async def submit_signal(request: Request) -> Response:
     return _back(request, signal.id, "submitted")
 
 
-async def _to_decide(request: Request) -> tuple[StaffMember, PoliceSignal] | Response:
+async def _to_decide(
+    request: Request, member: StaffMember
+) -> tuple[StaffMember, PoliceSignal] | Response:
     """Who decides on which signal, once the four-eyes rule allows it (approve and reject)."""
-    member = await _writer(request)
-    if isinstance(member, Response):
-        return member
     signal = await _visible(request, member)
     if signal is None:
         return error_page(_lang(request), 404)
@@ -377,8 +353,8 @@ async def _to_decide(request: Request) -> tuple[StaffMember, PoliceSignal] | Res
     return member, signal
 
 
-async def approve_signal(request: Request) -> Response:
-    decided = await _to_decide(request)
+async def approve_signal(request: Request, _origin: SameOrigin, member: Member) -> Response:
+    decided = await _to_decide(request, member)
     if isinstance(decided, Response):
         return decided
     member, signal = decided
@@ -390,8 +366,8 @@ async def approve_signal(request: Request) -> Response:
     return _back(request, signal.id, "approved")
 
 
-async def reject_signal(request: Request) -> Response:
-    decided = await _to_decide(request)
+async def reject_signal(request: Request, _origin: SameOrigin, member: Member) -> Response:
+    decided = await _to_decide(request, member)
     if isinstance(decided, Response):
         return decided
     member, signal = decided
@@ -408,10 +384,7 @@ async def reject_signal(request: Request) -> Response:
     return _back(request, signal.id, "rejected")
 
 
-async def export_signal(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def export_signal(request: Request, member: Member) -> Response:
     lang = _lang(request)
     signal = await _visible(request, member)
     fmt = str(request.path_params["fmt"])
@@ -454,13 +427,8 @@ async def export_signal(request: Request) -> Response:
     )
 
 
-async def public_key(request: Request) -> Response:
+async def public_key(request: Request, member: Approver) -> Response:
     """The organisation's public key, for the police partner to check signatures with."""
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
-    if member.role not in workflow.APPROVERS:
-        return error_page(_lang(request), 403)
     services = services_of(request.app)
     key = await signing_key(services.db, services.chat.repo.ciphers.master, member.organisation_id)
     return Response(

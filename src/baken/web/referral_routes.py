@@ -14,33 +14,32 @@ wrong code and an unknown referral get the same answer; a withdrawal is announce
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from baken.access import OVERSEERS
 from baken.audit import kinds
-from baken.domain.conversation import Role
 from baken.domain.return_code import CodeError
 from baken.i18n import negotiate
 from baken.realtime.chat_service import CodeNotAccepted, TryLater
-from baken.realtime.referral_commands import WITHDRAWN_EVENT
+from baken.realtime.referral_commands import publish_withdrawn
 from baken.referrals.model import OUTCOMES, Referral
 from baken.referrals.repository import ReferralRepository
 from baken.store.clock import iso, utcnow
 from baken.store.staff_repo import StaffMember
 from baken.web.abuse_guard import way_back_gate
+from baken.web.guards import SameOrigin, SameOriginVisitorApi, staff_for
 from baken.web.organisation_entry import entry_of
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_nav import REFERRALS
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 from baken.web.visitor_routes import _json_body
 
 MAX_FORM_BYTES = 1024
-OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
 NOT_FOUND = {"error": "not_found"}
 
 
@@ -52,13 +51,7 @@ def _repo(request: Request) -> ReferralRepository:
     return ReferralRepository(services_of(request.app).chat.repo)
 
 
-async def _member(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if not REFERRALS.open_to(member.role):
-        return error_page(_lang(request), 403)
-    return member
+Member = Annotated[StaffMember, Depends(staff_for(REFERRALS))]
 
 
 def _may_see(member: StaffMember, referral: Referral | None) -> bool:
@@ -82,10 +75,7 @@ def _row(referral: Referral) -> dict[str, Any]:
     }
 
 
-async def referrals_page(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def referrals_page(request: Request, member: Member) -> Response:
     services = services_of(request.app)
     repo = _repo(request)
     mine = None if member.role in OVERSEERS else member.id
@@ -106,13 +96,8 @@ async def referrals_page(request: Request) -> Response:
     )
 
 
-async def outcome_form(request: Request) -> Response:
+async def outcome_form(request: Request, _origin: SameOrigin, member: Member) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
     repo = _repo(request)
     referral_id = request.path_params["referral_id"]
     if not _may_see(member, await repo.get(referral_id)):
@@ -155,7 +140,7 @@ async def _code_id(request: Request, data: dict[str, Any]) -> str | Response:
     return code.id
 
 
-async def visitor_referrals_api(request: Request) -> Response:
+async def visitor_referrals_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """POST /api/visitor/referrals {code}: the referrals of the code's thread and the consent
     given for each (the card's service, so the visitor knows which is which)."""
     data = await _json_body(request, {"code", "pow"})
@@ -182,7 +167,7 @@ async def visitor_referrals_api(request: Request) -> Response:
     return JSONResponse({"referrals": shown})
 
 
-async def visitor_withdraw_api(request: Request) -> Response:
+async def visitor_withdraw_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """POST /api/visitor/referrals/withdraw {code, referral_id}: the consent is taken back; a
     wrong code, another thread's referral or one with nothing left to withdraw: the same 404."""
     data = await _json_body(request, {"code", "pow", "referral_id"})
@@ -197,10 +182,5 @@ async def visitor_withdraw_api(request: Request) -> Response:
     referral = await _repo(request).withdraw(referral_id, code_id)
     if referral is None:
         return JSONResponse(NOT_FOUND, status_code=404)
-    wire = {
-        "organisation_id": referral.organisation_id,
-        "conversation_id": referral.conversation_id,
-        "referral_id": referral.id,
-    }
-    services_of(request.app).chat.broker.publish({"kind": WITHDRAWN_EVENT, **wire, "wire": wire})
+    publish_withdrawn(services_of(request.app).chat.broker, referral)
     return JSONResponse({"status": referral.status, "withdrawn_at": iso(referral.withdrawn_at)})

@@ -6,12 +6,14 @@ administrator of the same organisation. Researchers never see single registratio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from baken.access import NOT_RESEARCHERS, OVERSEERS, Permission
 from baken.audit import kinds as audit_kinds
 from baken.domain.conversation import Role
 from baken.i18n import negotiate, translations
@@ -28,12 +30,13 @@ from baken.registration.repository import (
 from baken.registration.validation import RegistrationInvalid, to_api, validate
 from baken.store.clock import iso
 from baken.store.staff_repo import StaffMember
-from baken.web.origin import same_origin
+from baken.web.guards import API, SameOriginApi, staff_for
 from baken.web.services import services_of
-from baken.web.staff_routes import current_staff
 
 MAX_BODY_BYTES = 32 * 1024
-OVERSEERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+Staff = Annotated[StaffMember, Depends(staff_for(None, API))]
+# Researchers never see single registrations.
+Member = Annotated[StaffMember, Depends(staff_for(Permission(NOT_RESEARCHERS), API))]
 
 
 def _lang(request: Request) -> str:
@@ -87,20 +90,13 @@ async def _audit(
     )
 
 
-async def codebook_api(request: Request) -> Response:
-    if await current_staff(request) is None:
-        return _error(401, "not_signed_in")
+async def codebook_api(request: Request, _member: Staff) -> Response:
     return JSONResponse(codebook.as_json(_lang(request)))
 
 
 async def _authorised(
-    request: Request, conversation_id: str
+    request: Request, member: StaffMember, conversation_id: str
 ) -> tuple[RegistrationRepository, StaffMember] | Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role is Role.RESEARCHER:
-        return _error(403, "forbidden")
     repo = RegistrationRepository(services_of(request.app).db)
     conversation = await repo.access(conversation_id)
     if conversation is None:
@@ -110,9 +106,9 @@ async def _authorised(
     return repo, member
 
 
-async def get_registration(request: Request) -> Response:
+async def get_registration(request: Request, member: Member) -> Response:
     conversation_id = request.path_params["conversation_id"]
-    allowed = await _authorised(request, conversation_id)
+    allowed = await _authorised(request, member, conversation_id)
     if isinstance(allowed, Response):
         return allowed
     repo, member = allowed
@@ -128,12 +124,10 @@ async def get_registration(request: Request) -> Response:
     return JSONResponse(body)
 
 
-async def put_registration(request: Request) -> Response:
+async def put_registration(request: Request, _origin: SameOriginApi, member: Member) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return _error(403, "bad_origin")
     conversation_id = request.path_params["conversation_id"]
-    allowed = await _authorised(request, conversation_id)
+    allowed = await _authorised(request, member, conversation_id)
     if isinstance(allowed, Response):
         return allowed
     repo, member = allowed
@@ -200,13 +194,8 @@ def _changed_fields(before: Registration | None, after: Registration) -> list[st
     return [f for f, value in after.values.items() if old.get(f) != value]
 
 
-async def pending_registrations(request: Request) -> Response:
+async def pending_registrations(request: Request, member: Member) -> Response:
     """The signed-in counselor's ended conversations whose registration is not complete."""
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role is Role.RESEARCHER:
-        return _error(403, "forbidden")
     services = services_of(request.app)
     repo = services.chat.repo
 

@@ -7,9 +7,11 @@ threshold is the default one here; only whoever runs ``baken report`` on the ser
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
+from fastapi import Depends
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from baken.audit import kinds as audit_kinds
 from baken.i18n import negotiate
@@ -23,13 +25,16 @@ from baken.reports.service import (
     make_report,
 )
 from baken.store.staff_repo import StaffMember
+from baken.web.guards import FILE, staff_for
 from baken.web.pages import error_page
 from baken.web.services import services_of
-from baken.web.staff_nav import REPORT_READERS
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import RESEARCH
 from baken.web.templating import render
 
-READERS = REPORT_READERS  # web/staff_nav.py: the navigation shows the page to the same roles
+# web/staff_nav.py: the navigation shows the page to the same roles; the files answer 403
+# without a session.
+Reader = Annotated[StaffMember, Depends(staff_for(RESEARCH))]
+FileReader = Annotated[StaffMember, Depends(staff_for(RESEARCH, FILE))]
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -48,13 +53,6 @@ def _rule(request: Request) -> Rule:
         return Rule(request.query_params.get("rule", DEFAULT_RULE.value))
     except ValueError:
         return DEFAULT_RULE
-
-
-async def _reader(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None or member.role not in READERS:
-        return error_page(_lang(request), 403)
-    return member
 
 
 async def _report(request: Request, member: StaffMember, year: int) -> Report:
@@ -76,12 +74,7 @@ def _year(text: str | None) -> int | None:
     return int(text)
 
 
-async def research_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role not in READERS:
-        return error_page(_lang(request), 403)
+async def research_page(request: Request, member: Reader) -> Response:
     services = services_of(request.app)
     years = await available_years(services.db, member.organisation_id, _rule(request))
     asked = request.query_params.get("year")
@@ -119,10 +112,7 @@ async def research_page(request: Request) -> Response:
     )
 
 
-async def download(request: Request) -> Response:
-    allowed = await _reader(request)
-    if isinstance(allowed, Response):
-        return allowed
+async def download(request: Request, allowed: FileReader) -> Response:
     year = _year(request.path_params["year"])
     fmt = request.path_params["fmt"]
     if year is None or fmt not in FORMATS:
@@ -162,10 +152,7 @@ async def download(request: Request) -> Response:
     )
 
 
-async def chart(request: Request) -> Response:
-    allowed = await _reader(request)
-    if isinstance(allowed, Response):
-        return allowed
+async def chart(request: Request, allowed: FileReader) -> Response:
     year = _year(request.path_params["year"])
     if year is None:
         return error_page(_lang(request), 404)

@@ -11,6 +11,7 @@ import uvicorn
 from baken.config import Settings
 from baken.web import gc_tuning
 from baken.web.app import create_app
+from baken.web.lean_socket import LeanWebSocketProtocol
 from baken.web.slow_clients import guarded_protocol
 
 
@@ -67,7 +68,8 @@ def uvicorn_config(
             settings.max_half_open_per_address,
             settings.trusted_proxies,
         ),
-        ws="websockets-sansio",
+        # uvicorn's "websockets-sansio" protocol, keeping less per open socket (issue 21).
+        ws=LeanWebSocketProtocol,
         # Compression costs CPU per frame and opens side channels on secrets; chat frames are small.
         ws_per_message_deflate=False,
         # Frames above 64 KiB get a clear error frame; far larger ones close the socket unread.

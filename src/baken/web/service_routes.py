@@ -8,13 +8,14 @@ is refused here, on the server, whatever the page shows.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from babel.dates import format_date
+from fastapi import Depends
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from baken.domain.conversation import Role
+from baken.access import Permission
 from baken.domain.return_code import CodeError
 from baken.domain.text import TextError, validate_message_text
 from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_language
@@ -28,12 +29,18 @@ from baken.store.clock import iso, iso_ms, utcnow
 from baken.store.return_code_repo import MailboxMessage
 from baken.store.staff_repo import StaffMember
 from baken.web.abuse_guard import way_back_gate
+from baken.web.guards import (
+    API,
+    FILE,
+    SameOrigin,
+    SameOriginVisitorApi,
+    staff_for,
+)
 from baken.web.json_body import load_json
+from baken.web.mailbox_view import visitor_mailbox
 from baken.web.organisation_entry import entry_of
-from baken.web.origin import same_origin
-from baken.web.pages import error_page
 from baken.web.services import services_of
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import HOURS
 from baken.web.templating import render
 
 MAX_BODY_BYTES = 16 * 1024
@@ -165,8 +172,8 @@ async def status_api(request: Request) -> Response:
 
 
 async def _visitor_json(request: Request, allowed: set[str]) -> dict[str, Any] | Response:
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return _error(403, "forbidden_origin")
+    """The JSON body, bounded and with only ``allowed`` keys (the route's guard checked the
+    origin)."""
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return _error(413, "too_large")
@@ -239,7 +246,7 @@ async def read_answers(
         ) from exc
 
 
-async def leave_message_api(request: Request) -> Response:
+async def leave_message_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """Leave an anonymous message; the answer is read later with the code this returns."""
     data = await _visitor_json(request, {"text", "lang", "pow"})
     if isinstance(data, Response):
@@ -256,7 +263,7 @@ async def leave_message_api(request: Request) -> Response:
     return JSONResponse({"status": "stored", "code": code})
 
 
-async def visitor_mailbox_api(request: Request) -> Response:
+async def visitor_mailbox_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """Read answers with a code (marked read once shown); optionally leave another message."""
     data = await _visitor_json(request, {"code", "text", "lang", "pow"})
     if isinstance(data, Response):
@@ -271,7 +278,11 @@ async def visitor_mailbox_api(request: Request) -> Response:
         return _error(exc.status, exc.code, message=_(exc.message))
     return JSONResponse(
         {
-            "messages": [{"text": m.text, "sent_at": iso_ms(m.sent_at_ms)} for m in answers],
+            # Issue 17: `partner` names the partner organisation that left one, else null.
+            "messages": [
+                {"text": m["text"], "sent_at": m["sent_at"], "partner": m["partner"]}
+                for m in await visitor_mailbox(request, answers)
+            ],
             "stored": data.get("text") is not None,
         }
     )
@@ -280,19 +291,14 @@ async def visitor_mailbox_api(request: Request) -> Response:
 # --- staff: the messages left while closed ------------------------------------------------------
 
 
-async def _reader(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role not in READERS_OF_LEFT_MESSAGES:
-        return _error(403, "forbidden")
-    return member
+Reader = Annotated[StaffMember, Depends(staff_for(Permission(READERS_OF_LEFT_MESSAGES), API))]
+ApiAdmin = Annotated[StaffMember, Depends(staff_for(HOURS, API))]
+PageAdmin = Annotated[StaffMember, Depends(staff_for(HOURS))]
+# The form post answers the 403 page without a session too.
+FormAdmin = Annotated[StaffMember, Depends(staff_for(HOURS, FILE))]
 
 
-async def waiting_messages_api(request: Request) -> Response:
-    member = await _reader(request)
-    if isinstance(member, Response):
-        return member
+async def waiting_messages_api(request: Request, member: Reader) -> Response:
     threads = await left_messages(request.app).waiting(member.organisation_id)
     return JSONResponse(
         {
@@ -308,10 +314,7 @@ async def waiting_messages_api(request: Request) -> Response:
     )
 
 
-async def thread_api(request: Request) -> Response:
-    member = await _reader(request)
-    if isinstance(member, Response):
-        return member
+async def thread_api(request: Request, member: Reader) -> Response:
     inbox = left_messages(request.app)
     code_id = request.path_params["code_id"]
     if not await inbox.belongs_to(code_id, member.organisation_id):
@@ -333,10 +336,7 @@ async def thread_api(request: Request) -> Response:
     )
 
 
-async def reply_api(request: Request) -> Response:
-    member = await _reader(request)
-    if isinstance(member, Response):
-        return member
+async def reply_api(request: Request, member: Reader, _origin: SameOriginVisitorApi) -> Response:
     data = await _visitor_json(request, {"text"})
     if isinstance(data, Response):
         return data
@@ -358,27 +358,14 @@ async def reply_api(request: Request) -> Response:
 # --- admin: the hours themselves ----------------------------------------------------------------
 
 
-async def _admin(request: Request) -> StaffMember | None:
-    member = await current_staff(request)
-    return member if member is not None and member.role is Role.ADMIN else None
-
-
-async def hours_api(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role is not Role.ADMIN:
-        return _error(403, "forbidden")
+async def hours_api(request: Request, member: ApiAdmin) -> Response:
     config, version = await hours_store(request.app).load(member.organisation_id)
     return JSONResponse({"version": version, "config": to_document(config)})
 
 
-async def put_hours_api(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return _error(401, "not_signed_in")
-    if member.role is not Role.ADMIN:
-        return _error(403, "forbidden")
+async def put_hours_api(
+    request: Request, member: ApiAdmin, _origin: SameOriginVisitorApi
+) -> Response:
     data = await _visitor_json(request, {"version", "config"})
     if isinstance(data, Response):
         return data
@@ -438,13 +425,8 @@ def _page(
     )
 
 
-async def hours_page(request: Request) -> Response:
+async def hours_page(request: Request, member: PageAdmin) -> Response:
     lang = _lang(request)
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.ADMIN:
-        return error_page(lang, 403)
     config, version = await hours_store(request.app).load(member.organisation_id)
     saved = request.query_params.get("saved") == "1"
     return _page(
@@ -452,13 +434,8 @@ async def hours_page(request: Request) -> Response:
     )
 
 
-async def save_hours_page(request: Request) -> Response:
+async def save_hours_page(request: Request, member: FormAdmin, _origin: SameOrigin) -> Response:
     lang = _lang(request)
-    member = await current_staff(request)
-    if member is None or member.role is not Role.ADMIN:
-        return error_page(lang, 403)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
     raw = await request.form(max_files=0, max_fields=30, max_part_size=MAX_FORM_BYTES)
     form = {name: str(raw.get(name) or "") for name in FORM_FIELDS}
     form["enabled"] = "1" if raw.get("enabled") else ""

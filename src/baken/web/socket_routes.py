@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from baken.domain.conversation import Role
-from baken.realtime import views
+from baken.realtime import views, wire
 from baken.realtime.chat_service import ChatService
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.frames import (
@@ -47,7 +46,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
     conn = Connection(websocket, VisitorIdentity(record.id))
     # Issue 13: back on a socket after the chat without JavaScript: the counselor is told.
     service.visitor_link(record.id, live=True)
-    welcome = {
+    welcome: wire.Welcome = {
         "type": "welcome",
         "role": "visitor",
         "protocol": PROTOCOL_VERSION,
@@ -85,7 +84,7 @@ async def staff_socket(websocket: WebSocket) -> None:
         await _serve_partner(service, conn, services.settings.heartbeat_seconds, still_signed_in)
         return
     records = await service.staff_conversations(member)
-    welcome = {
+    welcome: wire.Welcome = {
         "type": "welcome",
         "role": member.role.value,
         "protocol": PROTOCOL_VERSION,
@@ -116,7 +115,7 @@ async def _serve_partner(
     conversations they join with ``partner_join``, while their invitation lasts."""
     assert isinstance(conn.identity, StaffIdentity)
     member = conn.identity.member
-    welcome = {
+    welcome: wire.Welcome = {
         "type": "welcome",
         "role": Role.PARTNER.value,
         "protocol": PROTOCOL_VERSION,
@@ -137,7 +136,7 @@ async def _serve(
     service: ChatService,
     conn: Connection,
     conversation_ids: list[str],
-    first_frames: list[dict[str, Any]],
+    first_frames: list[wire.OutgoingFrame],
     allowed: dict[str, type[_Frame]],
     after_register: Callable[[], Awaitable[None]] | None = None,
 ) -> None:

@@ -8,6 +8,9 @@ Making accounts, roles, two-step resets and new links (issue 15) are in staff_ac
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -20,18 +23,17 @@ from baken.auth.passwords import (
     hash_password,
     verify_password,
 )
-from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.slow_hashing import run_hash
 from baken.store.staff_repo import StaffMember
 from baken.web import staff_account_admin as admin_actions
 from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, set_session_cookie
-from baken.web.origin import same_origin
+from baken.web.guards import SameOrigin, staff_for
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_login_routes import remember_device, throttle_bucket
-from baken.web.staff_routes import current_staff
+from baken.web.staff_nav import ACCOUNTS, PASSWORD
 from baken.web.staff_security import security_of
 from baken.web.templating import render
 
@@ -70,21 +72,17 @@ def _password_page(
     )
 
 
-async def password_page(request: Request) -> Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
+Own = Annotated[StaffMember, Depends(staff_for(PASSWORD))]
+Admin = Annotated[StaffMember, Depends(staff_for(ACCOUNTS))]
+
+
+async def password_page(request: Request, member: Own) -> Response:
     return _password_page(request, member, error=None, done=False)
 
 
-async def change_password(request: Request) -> Response:
+async def change_password(request: Request, _origin: SameOrigin, member: Own) -> Response:
     services = services_of(request.app)
     security = security_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
     form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_FORM_BYTES)
     fields = [form.get(name) for name in ("current", "new", "again")]
     if not all(isinstance(value, str) and value for value in fields):
@@ -117,43 +115,21 @@ async def change_password(request: Request) -> Response:
 # --- administrators ----------------------------------------------------------------------
 
 
-async def _admin(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if member.role is not Role.ADMIN:
-        return error_page(_lang(request), 403)
-    return member
-
-
-async def accounts_page(request: Request) -> Response:
-    admin = await _admin(request)
-    if isinstance(admin, Response):
-        return admin
+async def accounts_page(request: Request, admin: Admin) -> Response:
     done = request.query_params.get("done")
     return await admin_actions.page(
         request, _lang(request), admin, done=done if done in DONE else None
     )
 
 
-async def create_account(request: Request) -> Response:
+async def create_account(request: Request, _origin: SameOrigin, admin: Admin) -> Response:
     lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    admin = await _admin(request)
-    if isinstance(admin, Response):
-        return admin
     return await admin_actions.create_account(request, lang, admin)
 
 
-async def account_action(request: Request) -> Response:
+async def account_action(request: Request, _origin: SameOrigin, admin: Admin) -> Response:
     services = services_of(request.app)
     lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
-    admin = await _admin(request)
-    if isinstance(admin, Response):
-        return admin
     action = request.path_params.get("action")
     staff_id = request.path_params.get("staff_id")
     if (action not in ACTIONS and action not in ADMIN_ACTIONS) or not isinstance(staff_id, str):

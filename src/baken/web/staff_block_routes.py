@@ -11,8 +11,10 @@ was already lifted. Blocks are read from the database at every check (chat_servi
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -21,11 +23,10 @@ from baken.i18n import negotiate
 from baken.store.block_repo import BlockRepository
 from baken.store.staff_repo import StaffMember
 from baken.web.audit_hooks import audit
-from baken.web.origin import same_origin
+from baken.web.guards import SameOrigin, staff_for
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_nav import BLOCKS
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
 
 DONE = frozenset({"lifted", "already"})
@@ -45,19 +46,10 @@ def _blocks(request: Request) -> BlockRepository:
     return BlockRepository(services_of(request.app).db)
 
 
-async def _overseer(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if not BLOCKS.open_to(member.role):
-        return error_page(_lang(request), 403)
-    return member
+Overseer = Annotated[StaffMember, Depends(staff_for(BLOCKS))]
 
 
-async def blocks_page(request: Request) -> Response:
-    member = await _overseer(request)
-    if isinstance(member, Response):
-        return member
+async def blocks_page(request: Request, member: Overseer) -> Response:
     listed = await _blocks(request).active_of_organisation(member.organisation_id)
     done = request.query_params.get("done")
     return render(
@@ -70,13 +62,8 @@ async def blocks_page(request: Request) -> Response:
     )
 
 
-async def lift_block(request: Request) -> Response:
+async def lift_block(request: Request, _origin: SameOrigin, member: Overseer) -> Response:
     lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
-    member = await _overseer(request)
-    if isinstance(member, Response):
-        return member
     repo = _blocks(request)
     found = await repo.get(str(request.path_params.get("block_id", "")))
     # Another organisation's block is treated as one that does not exist.

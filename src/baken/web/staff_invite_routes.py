@@ -27,8 +27,7 @@ from baken.store.invitation_repo import InvitationRepository, LinkState
 from baken.store.login_repo import account_bucket
 from baken.web.audit_hooks import audit
 from baken.web.cookies import set_session_cookie
-from baken.web.origin import same_origin
-from baken.web.pages import error_page
+from baken.web.guards import SameOrigin
 from baken.web.services import services_of
 from baken.web.staff_login_routes import PENDING_COOKIE
 from baken.web.staff_security import security_of
@@ -71,10 +70,8 @@ async def invite_page(request: Request) -> Response:
     return _page(request, state)
 
 
-async def accept_invite(request: Request) -> Response:
+async def accept_invite(request: Request, _origin: SameOrigin) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
     invitations = InvitationRepository(services.db)
     token = _token(request)
     state, _staff_id = await invitations.check(token)

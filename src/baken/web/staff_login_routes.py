@@ -22,7 +22,7 @@ from baken.store.staff_repo import StaffMember
 from baken.web.abuse_guard import abuse_of
 from baken.web.audit_hooks import audit
 from baken.web.cookies import STAFF_COOKIE, clear_session_cookie, set_session_cookie
-from baken.web.origin import same_origin
+from baken.web.guards import SameOrigin
 from baken.web.pages import error_page
 from baken.web.passkey_policy import NEW_PASSKEY_PATH, passkey_state, start_passkey_stage
 from baken.web.services import services_of
@@ -57,11 +57,10 @@ async def throttle_bucket(
 
 
 async def password_step(request: Request) -> Response:
+    """The password form (POST /staff/login, whose guard checked the origin)."""
     services = services_of(request.app)
     security = security_of(request.app)
     lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
     form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_FORM_BYTES)
     username = form.get("username")
     password = form.get("password")
@@ -176,12 +175,9 @@ async def code_page(request: Request) -> Response:
     return render("staff_code.html", _lang(request), error=None, **passkey.context)
 
 
-async def code_step(request: Request) -> Response:
-    services = services_of(request.app)
+async def code_step(request: Request, _origin: SameOrigin) -> Response:
     security = security_of(request.app)
     lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
     pending = await _pending(request, "code")
     if pending is None:
         return _restart()
@@ -252,12 +248,9 @@ async def enrol_qr(request: Request) -> Response:
     return Response(svg, media_type="image/svg+xml")
 
 
-async def enrol_step(request: Request) -> Response:
-    services = services_of(request.app)
+async def enrol_step(request: Request, _origin: SameOrigin) -> Response:
     security = security_of(request.app)
     lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
     pending = await _pending(request, "enrol")
     if pending is None:
         return _restart()

@@ -1,29 +1,27 @@
 """The staff pages and who may open them: one table for the navigation in the staff header and for
 the routes' role checks, so a link is shown exactly when the page behind it opens.
 
-The routes of the reports and the figures take their role sets from here; the pages for
-administrators only check ``Role.ADMIN`` themselves. Platform administrators (issue 14) are the
-administrators of the default organisation: ``is_platform_admin`` is the one place that says so,
-and pages marked ``platform`` open only to them. tests/test_staff_nav.py holds every route to
-this table (each listed page opens, each other one answers 403), so the two cannot drift apart.
+The role sets and ``is_platform_admin`` live in baken/access.py (issue 13, item 4); the routes'
+guards (web/guards.py) take a page from this table and let exactly its roles through. Platform
+administrators (issue 14) are the administrators of the default organisation, and pages marked
+``platform`` open only to them. tests/test_staff_nav.py holds every route to this table (each
+listed page opens, each other one answers 403), so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
+# The role sets are re-exported: the pages below and the routes name them from here as well.
+from baken.access import ADMINS as ADMINS
+from baken.access import CHAT_ROLES as CHAT_ROLES
+from baken.access import EVERYONE as EVERYONE
+from baken.access import FIGURE_VIEWERS as FIGURE_VIEWERS
+from baken.access import PARTNERS as PARTNERS
+from baken.access import REPORT_READERS as REPORT_READERS
+from baken.access import Permission
+from baken.access import is_platform_admin as is_platform_admin
 from baken.domain.conversation import Role
-from baken.store.staff_repo import DEFAULT_ORGANISATION, StaffMember
-
-CHAT_ROLES = frozenset({Role.COUNSELOR, Role.SUPERVISOR, Role.ADMIN})
-REPORT_READERS = frozenset({Role.RESEARCHER, Role.SUPERVISOR, Role.ADMIN})
-FIGURE_VIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-ADMINS = frozenset({Role.ADMIN})
-EVERYONE = frozenset(Role)
-# Issue 17, item 3: partner professionals open their invitations and their password, nothing else
-# (web/staff_routes.py PARTNER_PATHS answers every other staff page with a 404).
-PARTNERS = frozenset({Role.PARTNER})
 
 
 def _(text: str) -> str:
@@ -40,7 +38,7 @@ class StaffPage:
     platform: bool = False  # only for platform administrators (is_platform_admin)
 
     def open_to(self, role: Role | str, platform: bool = False) -> bool:
-        return Role(role) in self.roles and (platform or not self.platform)
+        return Permission(self.roles, self.platform).open_to(role, platform)
 
 
 CONSOLE = StaffPage("console", "/staff", _("Console"), CHAT_ROLES)
@@ -91,20 +89,6 @@ PAGES = (
     PASSWORD,
     SECURITY,
 )
-
-
-def is_platform_admin(member: StaffMember | Mapping[str, object]) -> bool:
-    """Whether this staff member manages every organisation, not only their own.
-
-    There is no role for it: the administrators of the default organisation are the platform's,
-    because that organisation is the installation's own (it cannot be disabled or deleted) and
-    whoever runs the server already holds it. Some pages hand their template a mapping with the
-    member's role and organisation_id instead of the member; both are read here."""
-    if isinstance(member, Mapping):
-        role, organisation_id = member.get("role"), member.get("organisation_id")
-    else:
-        role, organisation_id = member.role, member.organisation_id
-    return role == Role.ADMIN and organisation_id == DEFAULT_ORGANISATION
 
 
 def pages_for(role: Role | str, platform: bool = False) -> list[StaffPage]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
+from typing import Annotated
+
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -10,8 +12,7 @@ from baken.domain.conversation import Role
 from baken.i18n import negotiate
 from baken.store.staff_repo import StaffMember
 from baken.web.cookies import STAFF_COOKIE, clear_session_cookie
-from baken.web.origin import same_origin
-from baken.web.pages import error_page
+from baken.web.guards import SameOrigin, current_staff, staff_for
 from baken.web.services import services_of
 from baken.web.staff_login_routes import password_step
 from baken.web.staff_security import security_of
@@ -25,23 +26,6 @@ def _lang(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-# Issue 17, item 3: all a partner professional's session opens over HTTP.
-PARTNER_PATHS = frozenset({"/staff/partner", "/staff/login", "/staff/logout", "/staff/password"})
-
-
-async def current_staff(request: Request) -> StaffMember | None:
-    token = request.cookies.get(STAFF_COOKIE)
-    if not token:
-        return None
-    member = await services_of(request.app).staff.session_member(token)
-    partner = member is not None and member.role is Role.PARTNER
-    if partner and request.url.path not in PARTNER_PATHS:
-        # No queue, chats, registrations, reports or settings: every other staff page and API
-        # answers a partner like a page that does not exist.
-        raise HTTPException(404)
-    return member
-
-
 async def login_page(request: Request) -> Response:
     member = await current_staff(request)
     if member is not None:
@@ -50,15 +34,13 @@ async def login_page(request: Request) -> Response:
     return render("staff_login.html", _lang(request), error=None, username="")
 
 
-async def login(request: Request) -> Response:
+async def login(request: Request, _origin: SameOrigin) -> Response:
     # The password step; the second factor follows (web/staff_login_routes.py).
     return await password_step(request)
 
 
-async def logout(request: Request) -> Response:
+async def logout(request: Request, _origin: SameOrigin) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
     token = request.cookies.get(STAFF_COOKIE)
     if token:
         member = await services.staff.session_member(token)
@@ -72,11 +54,10 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def console(request: Request) -> Response:
+async def console(
+    request: Request, member: Annotated[StaffMember, Depends(staff_for(None))]
+) -> Response:
     services = services_of(request.app)
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
     if member.role is Role.RESEARCHER:
         return RedirectResponse("/research", status_code=303)
     return render(

@@ -95,6 +95,8 @@ def visitor_strings(_: Gettext) -> dict[str, str]:
             "code_empty": _("Type your code first."),
             "code_destroyed": _("Done. If this code existed, it no longer works."),
             "followup_from": _("From the helpline"),
+            # Issue 17: a partner professional's message, under their organisation's name.
+            "followup_from_partner": _("From {name}"),
             # Waiting long (issue 3): leaving a message instead.
             "leaving_message": _("One moment…"),
             "err_try_later": _("Try again in a moment."),

@@ -31,8 +31,9 @@ from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_langu
 from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, VisitorBlocked
 from baken.web.abuse_guard import form_gate
 from baken.web.cookies import VISITOR_COOKIE, set_session_cookie
+from baken.web.guards import SameOriginVisitor
+from baken.web.mailbox_view import visitor_mailbox
 from baken.web.organisation_entry import entry_of
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import (
     ServiceClosed,
@@ -96,12 +97,10 @@ TooLarge = Callable[[str], Awaitable[Response]]
 async def posted_form(
     request: Request, too_large: TooLarge | None = None
 ) -> tuple[dict[str, str], str] | Response:
-    """What every visitor form starts with: the same-origin check, the bounded form, and the
-    language it asks for. A Response when the form is refused: 403 from elsewhere; too large →
-    ``too_large(lang)`` where the form has a gentler answer, else 400."""
+    """What every visitor form starts with (after its route's origin guard, ``SameOriginVisitor``):
+    the bounded form and the language it asks for. A Response when the form is refused: too
+    large → ``too_large(lang)`` where the form has a gentler answer, else 400."""
     lang = _lang(request)
-    if not same_origin(request, services_of(request.app).settings.allowed_origins):
-        return error_page(lang, 403)
     try:
         form = await _form(request)
     except FormTooLarge:
@@ -147,7 +146,7 @@ def _leave_problem(lang: str, exc: VisitorRefused) -> str:
     return _(exc.message)
 
 
-async def leave_message_form(request: Request) -> Response:
+async def leave_message_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /closed/message: form (`text`, `lang`) → the page with the new code, or the error
     with the text kept. Each post that is stored is a new message with a new code."""
 
@@ -181,7 +180,7 @@ def _code_problem(lang: str, code: str) -> str:
     return _("This code does not work. Check it, or start a new chat.")
 
 
-async def read_answers_form(request: Request) -> Response:
+async def read_answers_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /closed/answers: form (`code`, `lang`) → the page with the answers not read yet
     (then marked read, as over the JSON API), or the error with the code kept."""
     posted = await posted_form(request)
@@ -201,7 +200,8 @@ async def read_answers_form(request: Request) -> Response:
     status = (
         _("The answer:") if answers else _("There is no new answer yet. Please look again later.")
     )
-    shown: dict[str, Any] = {"code": raw, "status": status, "messages": [m.text for m in answers]}
+    messages = await visitor_mailbox(request, answers)
+    shown: dict[str, Any] = {"code": raw, "status": status, "messages": messages}
     return await _closed_page(request, lang, 200, {"answers": shown})
 
 
@@ -217,7 +217,7 @@ def _return_page(
     return _try_later(page, status, retry_after)
 
 
-async def return_form(request: Request) -> Response:
+async def return_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /return: form (`code`, `lang`) → like POST /start, 303 to the chat with the session
     cookie; when the code's mailbox holds messages not read yet they are shown once, so then the
     chat page is this response itself. A visitor whose chat is still open (a second press, a
@@ -257,7 +257,7 @@ async def return_form(request: Request) -> Response:
         return _return_page(request, lang, 403, {"code": raw, "error": blocked})
     response: Response
     if mailbox:
-        followups = [m.text for m in mailbox]
+        followups = await visitor_mailbox(request, mailbox)
         response = _visitor_page(request, record, lang, forms={"followups": followups})
     else:
         response = RedirectResponse(f"{entry_of(request).base}/?lang={lang}", status_code=303)
@@ -265,7 +265,7 @@ async def return_form(request: Request) -> Response:
     return response
 
 
-async def destroy_code_form(request: Request) -> Response:
+async def destroy_code_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /return/destroy (the form's second button): the same answer whether the code existed
     or not, as POST /api/visitor/code/destroy."""
     posted = await posted_form(request)

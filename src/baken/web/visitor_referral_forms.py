@@ -17,11 +17,12 @@ from starlette.responses import Response
 from baken.domain.return_code import CodeError
 from baken.i18n import translations
 from baken.realtime.chat_service import CodeNotAccepted, TryLater
-from baken.realtime.referral_commands import WITHDRAWN_EVENT
+from baken.realtime.referral_commands import publish_withdrawn
 from baken.referrals.model import may_withdraw
 from baken.referrals.repository import ReferralRepository
 from baken.store.clock import iso
 from baken.web.abuse_guard import form_gate
+from baken.web.guards import SameOriginVisitor
 from baken.web.organisation_entry import entry_of
 from baken.web.services import services_of
 from baken.web.templating import render
@@ -104,14 +105,7 @@ async def _answer(request: Request, withdrawing: bool) -> Response:
             withdrawn = await repo.withdraw(wanted, code_id)
         if withdrawn is None:
             return _page(request, lang, 404, raw, error=_("This could not be withdrawn."))
-        wire = {
-            "organisation_id": withdrawn.organisation_id,
-            "conversation_id": withdrawn.conversation_id,
-            "referral_id": withdrawn.id,
-        }
-        services_of(request.app).chat.broker.publish(
-            {"kind": WITHDRAWN_EVENT, **wire, "wire": wire}
-        )
+        publish_withdrawn(services_of(request.app).chat.broker, withdrawn)
         assert code_id is not None
         shown = await _listed(request, code_id)
         notice = _("Withdrawn. From now on nothing more is shared.")
@@ -121,11 +115,11 @@ async def _answer(request: Request, withdrawing: bool) -> Response:
     return _page(request, lang, 200, raw, referrals=await _listed(request, code_id))
 
 
-async def referrals_form(request: Request) -> Response:
+async def referrals_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /return/referrals (`code`, `lang`): the referrals of the code's thread."""
     return await _answer(request, withdrawing=False)
 
 
-async def withdraw_form(request: Request) -> Response:
+async def withdraw_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /return/referrals/withdraw (`code`, `referral_id`, `lang`)."""
     return await _answer(request, withdrawing=True)

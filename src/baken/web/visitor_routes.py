@@ -17,15 +17,16 @@ from baken.domain.return_code import CodeError
 from baken.domain.text import TextError, clean_nickname
 from baken.i18n import VISITOR_LANGUAGES, negotiate, translations, visitor_language
 from baken.realtime.chat_service import CodeNotAccepted, QueueFull, TryLater, VisitorBlocked
-from baken.store.clock import iso, iso_ms
+from baken.store.clock import iso
 from baken.store.records import ConversationRecord
 from baken.store.return_code_repo import MailboxMessage
 from baken.web.abuse_guard import form_gate, visitor_gate, way_back_gate
 from baken.web.campaign_routes import campaigns_of
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie, set_session_cookie
+from baken.web.guards import SameOriginVisitor, SameOriginVisitorApi
 from baken.web.json_body import load_json
+from baken.web.mailbox_view import visitor_mailbox
 from baken.web.organisation_entry import entry_of
-from baken.web.origin import same_origin
 from baken.web.pages import error_page
 from baken.web.service_routes import ServiceClosed, closed_error, closed_state
 from baken.web.services import services_of
@@ -161,11 +162,8 @@ async def _start(request: Request, wanted: StartRequest) -> tuple[dict[str, Any]
     return services.chat.info(record), new_token
 
 
-async def start_form(request: Request) -> Response:
-    services = services_of(request.app)
+async def start_form(request: Request, _origin: SameOriginVisitor) -> Response:
     lang = _lang(request)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(lang, 403)
     if not form_gate(request):
         # No proof-of-work without JavaScript: a tight limit for everyone (docs/security.md).
         return _visitor_page(request, None, lang, notice="busy", status=429)
@@ -186,10 +184,7 @@ async def start_form(request: Request) -> Response:
     return response
 
 
-async def start_api(request: Request) -> Response:
-    services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return JSONResponse({"error": "forbidden_origin"}, status_code=403)
+async def start_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return JSONResponse({"error": "too_large"}, status_code=413)
@@ -228,9 +223,8 @@ async def start_api(request: Request) -> Response:
 
 
 async def _json_body(request: Request, allowed: set[str]) -> dict[str, Any] | JSONResponse:
-    services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return JSONResponse({"error": "forbidden_origin"}, status_code=403)
+    """The JSON body, bounded, with only ``allowed`` keys (the route's guard checked the
+    origin)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return JSONResponse({"error": "too_large"}, status_code=413)
@@ -263,7 +257,7 @@ async def return_with_code(
     )
 
 
-async def return_api(request: Request) -> Response:
+async def return_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """Come back with a return code: a new chat in the same thread, and any mailbox messages."""
     data = await _json_body(request, {"code", "lang", "pow"})
     if isinstance(data, JSONResponse):
@@ -301,16 +295,15 @@ async def return_api(request: Request) -> Response:
     response = JSONResponse(
         {
             "conversation": services.chat.info(record),
-            "mailbox": [
-                {"seq": m.seq, "text": m.text, "sent_at": iso_ms(m.sent_at_ms)} for m in mailbox
-            ],
+            # Issue 17: each with `partner`, the partner organisation's name, or null.
+            "mailbox": await visitor_mailbox(request, mailbox),
         }
     )
     set_session_cookie(response, VISITOR_COOKIE, token)
     return response
 
 
-async def destroy_code_api(request: Request) -> Response:
+async def destroy_code_api(request: Request, _origin: SameOriginVisitorApi) -> Response:
     """The visitor ends their code for good. The answer is the same whether it existed or not."""
     data = await _json_body(request, {"code", "pow"})
     if isinstance(data, JSONResponse):

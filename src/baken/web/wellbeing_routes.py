@@ -5,21 +5,24 @@ totals and the figures of those who chose to share. Never a ranking: no sorting 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
+from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from baken.audit import kinds
 from baken.i18n import negotiate
 from baken.store.clock import utcnow
 from baken.store.staff_repo import StaffMember
-from baken.web.origin import same_origin
+from baken.web.audit_hooks import audit
+from baken.web.guards import SameOrigin, staff_for
 from baken.web.pages import error_page
 from baken.web.services import services_of
 from baken.web.staff_nav import FIGURE_VIEWERS, WELLBEING
-from baken.web.staff_routes import current_staff
 from baken.web.templating import render
-from baken.wellbeing.day import Day, Stint, day_start, figures
+from baken.wellbeing.day import ZONE, Day, Stint, day_start, figures
 from baken.wellbeing.repository import WellbeingRepository
 
 MAX_FORM_BYTES = 1024
@@ -32,18 +35,16 @@ def _lang(request: Request) -> str:
     return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
-async def _member(request: Request) -> StaffMember | Response:
-    member = await current_staff(request)
-    if member is None:
-        return RedirectResponse("/staff/login", status_code=303)
-    if not WELLBEING.open_to(member.role):
-        return error_page(_lang(request), 403)
-    return member
+Member = Annotated[StaffMember, Depends(staff_for(WELLBEING))]
 
 
 def _shown(day: Day) -> dict[str, Any]:
     minutes = day.seconds // 60
     return {"chats": day.chats, "heavy": day.heavy, "hours": minutes // 60, "minutes": minutes % 60}
+
+
+def _local_date(moment: datetime | None) -> str | None:
+    return moment.astimezone(ZONE).date().isoformat() if moment is not None else None
 
 
 def _team(stints: Iterable[Stint], now: Any) -> dict[str, Any]:
@@ -62,10 +63,7 @@ def _team(stints: Iterable[Stint], now: Any) -> dict[str, Any]:
     }
 
 
-async def wellbeing_page(request: Request) -> Response:
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
+async def wellbeing_page(request: Request, member: Member) -> Response:
     services = services_of(request.app)
     repo = WellbeingRepository(services.db)
     now = utcnow()
@@ -73,7 +71,7 @@ async def wellbeing_page(request: Request) -> Response:
     own = await repo.stints(member.organisation_id, since, member.id)
     context: dict[str, Any] = {
         "day": _shown(figures(own, now)),
-        "sharing": await repo.shares(member.id),
+        "sharing": _local_date(await repo.shares(member.id)),
         "team": None,
         "shared": [],
     }
@@ -101,16 +99,17 @@ async def wellbeing_page(request: Request) -> Response:
     )
 
 
-async def wellbeing_share(request: Request) -> Response:
+async def wellbeing_share(request: Request, _origin: SameOrigin, member: Member) -> Response:
     services = services_of(request.app)
-    if not same_origin(request, services.settings.allowed_origins):
-        return error_page(_lang(request), 403)
-    member = await _member(request)
-    if isinstance(member, Response):
-        return member
     form = await request.form(max_files=0, max_fields=4, max_part_size=MAX_FORM_BYTES)
     choice = form.get("share")
     if choice not in ("yes", "no"):
         return error_page(_lang(request), 400)
-    await WellbeingRepository(services.db).set_share(member.id, choice == "yes")
+    changed = await WellbeingRepository(services.db).set_share(member.id, choice == "yes", utcnow())
+    if changed:
+        # The record that consent was given, and when it ended: it opens a person's figures to
+        # others (docs/wellbeing.md, "What is kept").
+        await audit(
+            request, kinds.WELLBEING_SHARE, member, kinds.STAFF, member.id, f"share={choice}"
+        )
     return RedirectResponse("/staff/wellbeing", status_code=303)

@@ -3,7 +3,7 @@ chats that the day's figures are computed from (wellbeing/day.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, delete, insert, select, union_all
 from sqlalchemy.exc import IntegrityError
@@ -76,20 +76,29 @@ class WellbeingRepository:
 
     # --- sharing ----------------------------------------------------------------------------------
 
-    async def shares(self, staff_id: str) -> bool:
+    async def shares(self, staff_id: str) -> datetime | None:
+        """Since when this staff member shares their figures; None: they do not."""
         async with self.db.reader.connect() as conn:
             found = await conn.scalar(
-                select(wellbeing_shares.c.staff_id).where(wellbeing_shares.c.staff_id == staff_id)
+                select(wellbeing_shares.c.since).where(wellbeing_shares.c.staff_id == staff_id)
             )
-        return found is not None
+        return as_utc(found) if found is not None else None
 
-    async def set_share(self, staff_id: str, share: bool) -> None:
-        async with self.db.writer.begin() as conn:
-            await conn.execute(
-                delete(wellbeing_shares).where(wellbeing_shares.c.staff_id == staff_id)
-            )
-            if share:
-                await conn.execute(insert(wellbeing_shares).values(staff_id=staff_id))
+    async def set_share(self, staff_id: str, share: bool, now: datetime) -> bool:
+        """Record the choice; whether it changed anything (sharing again keeps the first
+        moment, stopping twice stops once)."""
+        which = wellbeing_shares.c.staff_id == staff_id
+        try:
+            async with self.db.writer.begin() as conn:
+                if not share:
+                    gone = await conn.execute(delete(wellbeing_shares).where(which))
+                    return bool(gone.rowcount)
+                if await conn.scalar(select(wellbeing_shares.c.staff_id).where(which)) is not None:
+                    return False
+                await conn.execute(insert(wellbeing_shares).values(staff_id=staff_id, since=now))
+                return True
+        except IntegrityError:
+            return False  # chosen at the same moment in another tab: shared either way
 
     async def sharing(self, organisation_id: str) -> dict[str, str]:
         """Staff of the organisation who share their figures: id → display name."""
@@ -102,6 +111,18 @@ class WellbeingRepository:
                 .where(staff.c.organisation_id == organisation_id, staff.c.active.is_(True))
             )
             return {row.id: row.display_name for row in rows}
+
+    async def shared_since(self, organisation_id: str) -> dict[str, datetime]:
+        """Staff of the organisation who share their figures: id → since when."""
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(wellbeing_shares.c.staff_id, wellbeing_shares.c.since)
+                .select_from(
+                    wellbeing_shares.join(staff, staff.c.id == wellbeing_shares.c.staff_id)
+                )
+                .where(staff.c.organisation_id == organisation_id)
+            )
+            return {row.staff_id: as_utc(row.since) for row in rows}
 
     # --- stints -----------------------------------------------------------------------------------
 
@@ -142,7 +163,8 @@ class WellbeingRepository:
         # Two index ranges, not one OR: with the OR, SQLite scanned every chat ever.
         query = union_all(
             columns.where(*mine, participants.c.left_at.is_(None)),
-            columns.where(*mine, participants.c.left_at >= since),
+            # In UTC: SQLite compares stored times as text, and "today" starts in Amsterdam.
+            columns.where(*mine, participants.c.left_at >= since.astimezone(UTC)),
         )
         async with self.db.reader.connect() as conn:
             rows = (await conn.execute(query)).all()

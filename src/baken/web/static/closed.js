@@ -104,8 +104,18 @@ readForm?.addEventListener("submit", async (event) => {
     for (const message of messages) {
       const item = document.createElement("li");
       item.className = "closed-answers__item";
-      item.dir = "auto";
-      item.textContent = message.text;
+      if (typeof message.partner === "string" && message.partner) {
+        // Issue 17: a partner professional's message says whose it is; the text keeps its own
+        // direction beside the label in the page's language.
+        const from = document.createElement("strong");
+        from.textContent = `${S.from_partner.replace("{name}", message.partner)}: `;
+        const text = document.createElement("bdi");
+        text.textContent = message.text;
+        item.append(from, text);
+      } else {
+        item.dir = "auto";
+        item.textContent = message.text;
+      }
       readList.append(item);
     }
   } catch {

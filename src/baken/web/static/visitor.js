@@ -678,7 +678,9 @@ function showFollowups(messages) {
     const item = document.createElement("li");
     item.className = "closed-answers__item";
     const from = document.createElement("strong");
-    from.textContent = `${S.followup_from}: `;
+    // Issue 17: a partner professional's message carries their organisation's name.
+    const sender = typeof message.partner === "string" && message.partner ? fmt(S.followup_from_partner, { name: message.partner }) : S.followup_from;
+    from.textContent = `${sender}: `;
     // The counselor's text keeps its own direction beside the label in the page's language.
     const text = document.createElement("bdi");
     text.textContent = message.text;

@@ -1,0 +1,249 @@
+"""web/lean_socket.py: uvicorn's WebSocket protocol keeping less per open socket (issue 21).
+
+The protocol is uvicorn's; these tests check the three things made smaller behave as what they
+replace (asyncio.Queue, asyncio.Event, the handshake kept after the accept), and that a live
+server's sockets really use them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from types import GeneratorType
+from typing import Any, cast
+
+import pytest
+from starlette.websockets import WebSocket
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import Protocol
+from websockets.server import ServerProtocol
+
+from baken.realtime.connection import Connection, VisitorIdentity
+from baken.web.lean_socket import (
+    LeanWebSocketProtocol,
+    _forget_handshake_parser,
+    _Gate,
+    _Inbox,
+)
+from tests.conftest import server_on
+from tests.support import open_socket
+
+HANDSHAKE = (
+    b"GET /ws/visitor HTTP/1.1\r\n"
+    b"Host: 127.0.0.1\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n"
+    b"Cookie: __Host-baken_v=secret-token\r\n"
+    b"\r\n"
+)
+
+
+def _client_text_frame(text: str) -> bytes:
+    """A text frame as a client sends it: masked (with an all-zero mask, so the payload reads)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+def _accepted(extra: bytes = b"") -> tuple[ServerProtocol, list[Any]]:
+    """A server protocol past its accept, and the events read after the request."""
+    conn = ServerProtocol()
+    conn.receive_data(HANDSHAKE + extra)
+    request, *later = conn.events_received()
+    assert isinstance(request, Request)
+    conn.send_response(conn.accept(request))
+    conn.data_to_send()
+    return conn, later
+
+
+def _texts(events: list[Any]) -> list[bytes]:
+    return [bytes(e.data) for e in events if isinstance(e, Frame) and e.opcode is Opcode.TEXT]
+
+
+def _handshake_request_alive(conn: ServerProtocol) -> bool:
+    frame = cast("GeneratorType[None, None, None]", conn.parser).gi_frame
+    return frame is not None and isinstance(frame.f_locals.get("request"), Request)
+
+
+# --- the handshake --------------------------------------------------------------------------------
+
+
+def test_after_the_accept_the_parser_no_longer_holds_the_request_and_still_reads_frames() -> None:
+    conn, _ = _accepted()
+    assert _handshake_request_alive(conn)  # what websockets' own parser keeps, socket-long
+    _forget_handshake_parser(conn)
+    assert cast("GeneratorType[None, None, None]", conn.parser).gi_code is Protocol.parse.__code__
+    assert not _handshake_request_alive(conn)
+    conn.receive_data(_client_text_frame('{"type":"ping"}'))
+    assert _texts(conn.events_received()) == [b'{"type":"ping"}']
+
+
+def test_a_frame_half_sent_before_the_101_keeps_the_parser_it_is_in() -> None:
+    frame = _client_text_frame("early")
+    conn, _ = _accepted(frame[:3])  # header read, payload still to come
+    parser = conn.parser
+    _forget_handshake_parser(conn)
+    assert conn.parser is parser
+    conn.receive_data(frame[3:])
+    assert _texts(conn.events_received()) == [b"early"]
+
+
+def test_a_whole_frame_sent_before_the_101_is_not_lost() -> None:
+    conn, later = _accepted(_client_text_frame("early"))
+    _forget_handshake_parser(conn)
+    conn.receive_data(_client_text_frame("next"))
+    assert _texts(later + conn.events_received()) == [b"early", b"next"]
+
+
+# --- the inbox ------------------------------------------------------------------------------------
+
+
+async def test_the_inbox_hands_out_messages_in_order_and_waits_when_empty() -> None:
+    inbox = _Inbox()
+    assert inbox.empty()
+    inbox.put_nowait({"n": 1})
+    inbox.put_nowait({"n": 2})
+    assert inbox.qsize() == 2
+    assert await inbox.get() == {"n": 1}
+    assert await inbox.get() == {"n": 2}
+    assert inbox.empty()
+    waiting = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    inbox.put_nowait({"n": 3})
+    assert await asyncio.wait_for(waiting, 5) == {"n": 3}
+    assert inbox.empty()
+
+
+async def test_a_cancelled_receive_loses_no_message() -> None:
+    inbox = _Inbox()
+    waiting = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    inbox.put_nowait("after")
+    assert await asyncio.wait_for(inbox.get(), 5) == "after"
+
+
+async def test_two_receives_at_once_are_refused_not_left_hanging() -> None:
+    inbox = _Inbox()
+    first = asyncio.create_task(inbox.get())
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        await inbox.get()
+    inbox.put_nowait("x")
+    assert await asyncio.wait_for(first, 5) == "x"
+
+
+# --- the writable gate, with Connection's hand-driven send ---------------------------------------
+
+
+class GatedSocket:
+    """Starlette's WebSocket as Connection uses it; a send waits on the gate, as uvicorn's does."""
+
+    def __init__(self) -> None:
+        self.gate = _Gate()
+        self.sent: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        await self.gate.wait()
+        self.sent.append(text)
+
+    async def close(self, code: int = 1000) -> None:
+        pass
+
+
+async def test_sends_behind_a_full_transport_go_out_in_order_once_it_drains() -> None:
+    socket = GatedSocket()
+    conn = Connection(cast(WebSocket, socket), VisitorIdentity("c1"))
+    conn.send_text("a")
+    assert socket.sent == ["a"]  # an open gate: written before send_text returns
+    socket.gate.clear()  # uvicorn's pause_writing
+    conn.send_text("b")
+    conn.send_text("c")
+    await asyncio.sleep(0)
+    assert socket.sent == ["a"]
+    socket.gate.set()  # resume_writing
+    async with asyncio.timeout(5):
+        while socket.sent != ["a", "b", "c"]:
+            await asyncio.sleep(0)
+    assert conn._sender is None or conn._sender.done()
+
+
+async def test_a_cancelled_wait_leaves_no_waiter_behind() -> None:
+    gate = _Gate()
+    gate.clear()
+    waiting = asyncio.create_task(gate.wait())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert gate._waiters is None
+    gate.set()
+    assert await gate.wait()
+
+
+# --- a live server --------------------------------------------------------------------------------
+
+
+def _open_sockets(srv: Any) -> list[LeanWebSocketProtocol]:
+    return [
+        p
+        for p in srv._server.server_state.connections
+        if isinstance(p, LeanWebSocketProtocol) and p.handshake_complete and not p.disconnected
+    ]
+
+
+async def test_a_live_visitor_socket_keeps_no_handshake_and_still_talks(tmp_path: Path) -> None:
+    with server_on("sqlite", tmp_path) as srv:
+        _, token = srv.start_visitor()
+        client = await open_socket(srv, "/ws/visitor", token)
+        try:
+            await client.expect("welcome")
+            (proto,) = _open_sockets(srv)
+            assert isinstance(proto.queue, _Inbox)
+            assert isinstance(proto.writable, _Gate)
+            assert proto.request is None and proto.response is None
+            assert not _handshake_request_alive(proto.conn)
+            # Frames still flow both ways on the replaced parser.
+            await client.send({"type": "ping", "t": 7})
+            await client.expect("pong", t=7)
+            # web/socket_entry.py: the socket's task waits in the endpoint, not behind the router.
+            chain = await _waiting_socket_task(srv)
+            assert not any("Router" in name or "Route" in name for name in chain), chain
+            # Pass-through layers hand back the next coroutine instead of awaiting it: after the
+            # organisation entry (which awaits a lookup), the endpoint itself.
+            after_entry = chain[chain.index("OrganisationEntry.__call__") + 1]
+            assert after_entry == "visitor_socket", chain
+        finally:
+            await client.close()
+
+
+async def _waiting_socket_task(srv: Any) -> list[str]:
+    """The coroutines the socket's task waits in, once it waits for the next frame (the server
+    runs in another thread: polled until then, with a bound)."""
+    async with asyncio.timeout(10):
+        while True:
+            tasks: list[asyncio.Task[Any]] = []
+            with contextlib.suppress(RuntimeError):  # the set changed while it was copied
+                tasks = list(srv._server.server_state.tasks)
+            for task in tasks:
+                chain = _awaiting(task)
+                if chain and chain[-1] == "_Inbox.get" and "_serve" in chain:
+                    return chain
+            await asyncio.sleep(0.01)
+
+
+def _awaiting(task: asyncio.Task[Any]) -> list[str]:
+    """The qualified names of the coroutines a task is suspended in, outermost first."""
+    names = []
+    step: Any = task.get_coro()
+    while step is not None and hasattr(step, "cr_code"):
+        names.append(step.cr_code.co_qualname)
+        step = step.cr_await
+    return names
