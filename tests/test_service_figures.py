@@ -240,3 +240,28 @@ async def test_feedback_once_per_answered_chat_and_stored_without_the_chat(srv: 
     assert (total["feedback"], total["helped_yes"], total["come_back_partly"]) == ("1", "1", "1")
     await c.close()
     await v.close()
+
+
+def test_a_contact_just_after_local_midnight_counts_in_its_local_day(srv: Server) -> None:
+    """The day's bounds are Amsterdam midnights, compared in UTC: on SQLite, times compare as
+    text, and a chat started at 00:30 local (23:30 UTC the day before) once fell out of its day."""
+    from baken.figures.queries import contacts_between
+    from baken.store.staff_repo import DEFAULT_ORGANISATION
+
+    created = utc(2026, 11, 1, 23, 30)  # 2 November, 00:30 in Amsterdam
+    _seed(srv, [contact(created, None, None, None)])
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    day = datetime(2026, 11, 2, tzinfo=amsterdam), datetime(2026, 11, 3, tzinfo=amsterdam)
+    before = datetime(2026, 11, 1, tzinfo=amsterdam), day[0]
+
+    async def find(start: datetime, end: datetime) -> list[datetime]:
+        db = Database(srv.settings)
+        try:
+            return [
+                c.created_at for c in await contacts_between(db, DEFAULT_ORGANISATION, start, end)
+            ]
+        finally:
+            await db.dispose()
+
+    assert run_async(find(*day)) == [created]
+    assert run_async(find(*before)) == []

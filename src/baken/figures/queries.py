@@ -5,7 +5,7 @@ Only these columns are selected; the message table is never touched.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, select
 
@@ -27,8 +27,10 @@ async def contacts_between(
     ).where(
         and_(
             conversations.c.organisation_id == organisation_id,
-            conversations.c.created_at >= start,
-            conversations.c.created_at < end,
+            # In UTC: SQLite compares stored times as text, and a bound in Amsterdam time
+            # would move the day's edges by the offset.
+            conversations.c.created_at >= start.astimezone(UTC),
+            conversations.c.created_at < end.astimezone(UTC),
         )
     )
     async with db.reader.connect() as conn:
@@ -52,8 +54,8 @@ async def feedback_between(
     ).where(
         and_(
             visitor_feedback.c.organisation_id == organisation_id,
-            visitor_feedback.c.submitted_hour >= start,
-            visitor_feedback.c.submitted_hour < end,
+            visitor_feedback.c.submitted_hour >= start.astimezone(UTC),
+            visitor_feedback.c.submitted_hour < end.astimezone(UTC),
         )
     )
     async with db.reader.connect() as conn:

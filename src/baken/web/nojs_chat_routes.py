@@ -34,10 +34,10 @@ from baken.domain.rate import TokenBucket
 from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.realtime.partner_access import EVENT_PARTNER_JOINED, EVENT_PARTNER_LEFT
+from baken.referrals.model import SCOPE_ITEMS
 from baken.store.records import ConversationRecord
 from baken.web.cookies import VISITOR_COOKIE, clear_session_cookie
 from baken.web.guards import SameOriginVisitor
-from baken.web.nojs_referral_routes import pending_cards
 from baken.web.organisation_entry import entry_of
 from baken.web.pages import error_page
 from baken.web.services import services_of
@@ -348,3 +348,18 @@ async def refuse_partner_form(request: Request, _origin: SameOriginVisitor) -> R
         return RedirectResponse(back, status_code=303)
     await services.chat.partners.visitor_refuses(record.id)
     return RedirectResponse(f"{back}&partner=refused", status_code=303)
+
+
+async def pending_cards(request: Request, record: ConversationRecord) -> list[dict[str, Any]]:
+    """The cards to show on the chat page: what the socket's `referral_card` carries."""
+    found = await services_of(request.app).chat.referrals.pending(record.id)
+    return [
+        {
+            "referral_id": referral.id,
+            "service": card.service,
+            "texts": card.texts,
+            "summary": card.summary,
+            "scope_items": SCOPE_ITEMS,
+        }
+        for referral, card in found
+    ]

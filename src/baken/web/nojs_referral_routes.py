@@ -8,41 +8,22 @@ the one behind the visitor's own cookie, never one named in the form.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.referrals.model import SCOPE_ITEMS
-from baken.store.records import ConversationRecord
 from baken.web.guards import SameOriginVisitor
+from baken.web.nojs_chat_routes import _ended_page, _own_conversation, _page, pending_cards
 from baken.web.pages import error_page
 from baken.web.services import services_of
 
 REFERRAL_PATH = "/chat/referral"
 
 
-async def pending_cards(request: Request, record: ConversationRecord) -> list[dict[str, Any]]:
-    """The cards to show on the chat page: what the socket's `referral_card` carries."""
-    found = await services_of(request.app).chat.referrals.pending(record.id)
-    return [
-        {
-            "referral_id": referral.id,
-            "service": card.service,
-            "texts": card.texts,
-            "summary": card.summary,
-            "scope_items": SCOPE_ITEMS,
-        }
-        for referral, card in found
-    ]
-
-
 async def answer_form(request: Request, _origin: SameOriginVisitor) -> Response:
     """POST /chat/referral: `referral_id`, `answer` (the button pressed), `scope_<item>` boxes."""
-    # Imported here: the chat routes import this module for the page.
-    from baken.web.nojs_chat_routes import _ended_page, _own_conversation, _page
     from baken.web.visitor_forms import posted_form
 
     posted = await posted_form(request)
