@@ -114,3 +114,31 @@ async def test_the_estimate_moves_with_the_place_after_each_accept(fresh: Server
     assert isinstance(place["estimated_wait_seconds"], int)
     assert place["estimated_wait_seconds"] <= info["estimated_wait_seconds"]
     assert set(place) == {"type", "conversation_id", "position", "estimated_wait_seconds"}
+
+
+async def test_places_reach_the_whole_line_when_they_go_out_in_slices(tmp_path: Path) -> None:
+    # 600 waiting: the places go out in slices of PLACES_PER_TURN (the loop turns between
+    # them); after an accept at the front, visitors in the first, second and last slice each
+    # get their new place, and the one who was taken gets none.
+    from baken.realtime.hub import PLACES_PER_TURN
+
+    waiting = 600
+    assert waiting > 2 * PLACES_PER_TURN
+    srv = start_server(tmp_path, queue_max=waiting + 10, max_chats=10)
+    try:
+        _sid, staff_token = srv.add_staff()
+        c = await counselor(srv, staff_token)
+        started = [srv.start_visitor() for _ in range(waiting)]
+        watched = {}
+        for position in (2, PLACES_PER_TURN + 10, waiting):
+            conversation_id, token = started[position - 1]
+            v = await visitor(srv, token)
+            assert v.frames[0]["conversations"][0]["position"] == position
+            watched[position] = (conversation_id, v)
+        await c.send({"type": "accept", "conversation_id": started[0][0]})
+        await c.expect("accepted", conversation_id=started[0][0])
+        for position, (conversation_id, v) in watched.items():
+            place = await v.expect("place", conversation_id=conversation_id)
+            assert place["position"] == position - 1
+    finally:
+        srv.stop()

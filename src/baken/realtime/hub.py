@@ -42,6 +42,10 @@ QUEUE_FRAME_ENTRIES = 100
 VISITOR_LINK_KIND: Final = "visitor_link"
 # Queue changes come in bursts (a campaign, a shift starting); one frame per burst is enough.
 QUEUE_COALESCE_SECONDS = 0.02
+# Places sent per turn of the event loop: the 30-s refresh of 5,000 waiting visitors in one go
+# held the chat up for a fifth of a second (docs/performance.md, "Timeout sweeps"); in slices,
+# messages pass between them. The first slice — the front of the line — still goes at once.
+PLACES_PER_TURN = 250
 # Issue 21, item 4: after a restart every socket syncs at once. At most this many catch-up pages
 # are read at the same time; the rest wait their turn here instead of in the connection pool
 # (where they would time out and take the live path's connections).
@@ -295,11 +299,15 @@ class Hub:
         # Even without a delay, yield once: changes from the same loop turn share one broadcast.
         await asyncio.sleep(delay)
         try:
-            self._send_queue()
+            await self._send_queue()
+            # Changes that came while the places went out in slices: this task was still
+            # running, so nobody started another one for them.
+            while self._dirty_from:
+                await self._send_queue()
         finally:
             self._last_queue_broadcast = asyncio.get_running_loop().time()
 
-    def _send_queue(self) -> None:
+    async def _send_queue(self) -> None:
         # Only organisations whose line changed, and in each only from the first changed place
         # on (issue 21): a start at the back of a long line tells the newcomer and the staff.
         dirty, self._dirty_from = self._dirty_from, {}
@@ -319,9 +327,9 @@ class Hub:
         now = utcnow()
         for organisation_id, first in dirty.items():
             rate = self.service_rate_of(organisation_id)
-            self._send_places(organisation_id, first, rate, now, spoken)
+            await self._send_places(organisation_id, first, rate, now, spoken)
 
-    def _send_places(
+    async def _send_places(
         self,
         organisation_id: str,
         first: int,
@@ -332,11 +340,18 @@ class Hub:
         # The hot loop of an accept with 2,000 waiting: plain values, no objects per visitor.
         by_conversation = self.by_conversation
         open_records = self.open
-        for conversation_id, position in self.queue_index.tail(organisation_id, first):
+        # A copy: the line may change while this yields between slices (a later pass, marked
+        # dirty by that change, sends the places it moved).
+        line = list(self.queue_index.tail(organisation_id, first))
+        for done, (conversation_id, position) in enumerate(line):
+            if done and not done % PLACES_PER_TURN:
+                await asyncio.sleep(0)
             followers = by_conversation.get(conversation_id)
             if not followers:
                 continue
-            record = open_records[conversation_id]
+            record = open_records.get(conversation_id)
+            if record is None or record.state is not State.QUEUED:
+                continue  # taken or gone while an earlier slice went out
             wait_seconds = self._wait_of(record, position, rate, now, spoken)
             shown = (position, minutes_of(wait_seconds))
             frame: str | None = None
@@ -346,7 +361,7 @@ class Hub:
                 if conn.queue_place is None:
                     # (Back) in the queue: the whole state, since it changed too.
                     place = QueuePlace(position, wait_seconds)
-                    info = views.conversation_info(self.open[conversation_id], place)
+                    info = views.conversation_info(record, place)
                     conn.send_text(wire.encode({"type": "conversation", "conversation": info}))
                 else:
                     # Only the place moved: a small frame, one text for all tabs of this visitor.
