@@ -22,7 +22,7 @@ from baken.reports.export import safe_cell
 from baken.store.clock import utcnow
 from baken.store.staff_repo import StaffMember
 from baken.web.audit_hooks import audit
-from baken.web.figures_routes import BadQuery, _period
+from baken.web.figures_routes import BadQuery, _period, _seconds
 from baken.web.guards import staff_for, staff_language
 from baken.web.pages import error_page
 from baken.web.service_routes import hours_store
@@ -66,10 +66,6 @@ async def _rows(
     }
     gap = timedelta(minutes=services.settings.wellbeing_pause_minutes)
     return rows(names, stints, replies, pending, shares, start, end, gap), config.schedule.timezone
-
-
-def _seconds(value: float | None) -> str:
-    return "" if value is None else str(round(value))
 
 
 def _hours_minutes(seconds: int) -> dict[str, int]:
