@@ -19,6 +19,8 @@ from baken.store.message_writer import MessageWriter, WriteRejected
 from baken.store.migrate import upgrade_async
 from baken.store.records import StoredMessage
 from baken.store.staff_repo import StaffRepository
+from tests.conftest import _postgres_or_skip
+from tests.support import postgres_database
 
 
 @pytest.fixture
@@ -147,3 +149,52 @@ async def test_a_failed_commit_acks_nothing_and_leaves_no_gap(
     assert (stored.seq, duplicate) == (1, False)
     assert [m.text for m in await repo.messages_after(conv.id, 0)] == ["eerste poging"]
     await writer.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def either_repo(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[ConversationRepository]:
+    if request.param == "sqlite":
+        settings = Settings(data_dir=tmp_path)
+        async for repo in _repo_on(settings):
+            yield repo
+        return
+    _postgres_or_skip()
+    with postgres_database() as url:
+        async for repo in _repo_on(Settings(data_dir=tmp_path, database_url=url)):
+            yield repo
+
+
+async def _repo_on(settings: Settings) -> AsyncIterator[ConversationRepository]:
+    await upgrade_async(settings)
+    db = Database(settings)
+    await StaffRepository(db).ensure_organisation("Test")
+    try:
+        yield ConversationRepository(db, CipherCache(MasterKey(os.urandom(32))))
+    finally:
+        await db.dispose()
+
+
+async def test_receipts_raise_each_pointer_and_never_lower_one(
+    either_repo: ConversationRepository,
+) -> None:
+    repo = either_repo
+    a, _ = await repo.create(None, "nl")
+    b, _ = await repo.create(None, "nl")
+    await repo.save_receipts(
+        [
+            (a.id, "visitor_read_seq", 5),
+            (a.id, "counselor_delivered_seq", 7),
+            (b.id, "visitor_read_seq", 2),
+            (b.id, "visitor_delivered_seq", 3),
+        ]
+    )
+    # A lower seq (a late or replayed receipt) leaves the pointer where it was.
+    await repo.save_receipts([(a.id, "visitor_read_seq", 4), (b.id, "visitor_read_seq", 9)])
+    first, second = await repo.get(a.id), await repo.get(b.id)
+    assert first is not None and second is not None
+    assert (first.visitor_read_seq, first.visitor_delivered_seq) == (5, 0)
+    assert (first.counselor_read_seq, first.counselor_delivered_seq) == (0, 7)
+    assert (second.visitor_read_seq, second.visitor_delivered_seq) == (9, 3)
+    assert (second.counselor_read_seq, second.counselor_delivered_seq) == (0, 0)
