@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 
 from baken.config import Settings
 from baken.crypto.envelope import CipherCache, MasterKey
 from baken.domain.conversation import EndedBy, Sender
+from baken.store import sqlite_batch
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
 from baken.store.message_writer import MessageWriter, WriteRejected
@@ -198,3 +202,43 @@ async def test_receipts_raise_each_pointer_and_never_lower_one(
     assert (first.counselor_read_seq, first.counselor_delivered_seq) == (0, 7)
     assert (second.visitor_read_seq, second.visitor_delivered_seq) == (9, 3)
     assert (second.counselor_read_seq, second.counselor_delivered_seq) == (0, 0)
+
+
+async def test_batch_steps_run_in_the_database_thread(repo: ConversationRepository) -> None:
+    """The SQLite writer relies on aiosqlite's queued call (private API): check it on the
+    installed version, so an upgrade that changes it fails here and not under load."""
+    async with repo.db.writer.connect() as conn:
+        raw = await conn.get_raw_connection()
+        db = raw.driver_connection
+        assert isinstance(db, aiosqlite.Connection)
+        ident = await sqlite_batch.in_thread(db, lambda _db: threading.get_ident())
+        assert ident == db._thread.ident != threading.get_ident()
+        assert await sqlite_batch.in_thread(
+            db, lambda d: d.execute("SELECT 41 + 1").fetchone()
+        ) == (42,)
+
+
+async def test_an_error_between_reserving_and_inserting_reserves_nothing(
+    either_repo: ConversationRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = either_repo
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    conv, _ = await repo.create(None, "nl")
+    real_cipher = repo.cipher
+
+    def broken_cipher(conversation_id: str, wrapped_key: bytes) -> Any:
+        raise RuntimeError("key store unavailable")
+
+    # Fails after the seqs were reserved in the open transaction, before the insert.
+    monkeypatch.setattr(repo, "cipher", broken_cipher)
+    with pytest.raises(RuntimeError):
+        await writer.submit(conv.id, "v", Sender.VISITOR, None, None, "m1", "eerste poging")
+    monkeypatch.setattr(repo, "cipher", real_cipher)
+    stored, duplicate = await writer.submit(
+        conv.id, "v", Sender.VISITOR, None, None, "m1", "eerste poging"
+    )
+    assert (stored.seq, duplicate) == (1, False)
+    record = await repo.get(conv.id)
+    assert record is not None and record.last_seq == 1
+    await writer.stop()

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import aiosqlite
 from sqlalchemy import and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from baken.domain.conversation import Sender, State
+from baken.store import sqlite_batch
 from baken.store.clock import now_ms
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.records import StoredMessage
@@ -26,9 +29,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 512
 
-# Resend lookup. Each engine gets the form its planner turns into index lookups on
-# (conversation_id, author, client_msg_id): SQLite scans the whole table for a row-value IN but not
-# for two IN lists; PostgreSQL does the opposite once a batch spans dozens of conversations.
+# Resend lookup on PostgreSQL, whose planner turns a row-value IN into index lookups on
+# (conversation_id, author, client_msg_id) once a batch spans dozens of conversations; SQLite needs
+# two IN lists instead (store/sqlite_batch.py).
 _EXISTING = select(
     messages.c.conversation_id,
     messages.c.author,
@@ -135,7 +138,7 @@ class MessageWriter:
     async def _commit_and_answer(self, batch: list[PendingMessage]) -> None:
         try:
             stored = await self._commit(batch)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, sqlite3.Error):
             log.exception("message batch failed; %d senders told to retry", len(batch))
             self._fail(batch, WriteRejected("unavailable"))
             return
@@ -157,129 +160,184 @@ class MessageWriter:
                 item.future.set_exception(error)
 
     async def _commit(self, batch: list[PendingMessage]) -> list[StoredMessage]:
-        results: dict[int, tuple[StoredMessage, bool]] = {}
-        rejected: dict[int, str] = {}
-        async with self.repo.db.writer.begin() as conn:
-            # 1. Resends: a client_msg_id already stored answers with the original message.
-            keys = {(m.conversation_id, m.author, m.client_msg_id) for m in batch}
-            existing: dict[tuple[str, str, str], StoredMessage] = {}
-            if self.repo.db.is_sqlite:
-                lookup = _EXISTING.where(
-                    and_(
-                        messages.c.conversation_id.in_({c for c, _, _ in keys}),
-                        messages.c.client_msg_id.in_({k for _, _, k in keys}),
-                    )
-                )
-            else:
-                lookup = _EXISTING.where(_MESSAGE_KEY.in_(list(keys)))
-            rows = (await conn.execute(lookup)).all()
-            rows = [r for r in rows if (r.conversation_id, r.author, r.client_msg_id) in keys]
-            for row in rows:
-                existing[(row.conversation_id, row.author, row.client_msg_id)] = StoredMessage(
-                    conversation_id=row.conversation_id,
-                    seq=int(row.seq),
-                    author=row.author,
-                    sender=Sender.VISITOR,
-                    staff_id=None,
-                    name=None,
-                    client_msg_id=row.client_msg_id,
-                    event=None,
-                    text="",
-                    sent_at_ms=int(row.sent_at_ms),
-                )
-            fresh: list[int] = []
-            seen_in_batch: dict[tuple[str, str, str], int] = {}
-            for index, item in enumerate(batch):
-                key = (item.conversation_id, item.author, item.client_msg_id)
-                if key in existing:
-                    results[index] = (existing[key], True)
-                elif key in seen_in_batch:
-                    continue  # resolved below, after its twin gets a seq
-                else:
-                    seen_in_batch[key] = index
-                    fresh.append(index)
+        plan = _Plan(batch)
+        if self.repo.db.is_sqlite:
+            await self._commit_sqlite(plan)
+        else:
+            await self._commit_core(plan)
+        # Only now is everything durable: answer the senders.
+        return plan.answer()
 
-            # 2. Reserve a run of seqs per conversation; ended chats get none. The statements keep
-            # one shape whatever the batch holds: a shape per batch (a CASE with one WHEN per
-            # conversation) was compiled anew each time and filled SQLAlchemy's statement cache,
-            # and the garbage collector then paused the server for hundreds of milliseconds.
-            counts: dict[str, int] = {}
-            for index in fresh:
-                cid = batch[index].conversation_id
-                counts[cid] = counts.get(cid, 0) + 1
-            reserved: dict[str, tuple[int, bytes]] = {}
+    async def _commit_sqlite(self, plan: _Plan) -> None:
+        async with self.repo.db.writer.connect() as conn:
+            raw = await conn.get_raw_connection()
+            db = raw.driver_connection
+            assert isinstance(db, aiosqlite.Connection)
+            _, runs, counts = await sqlite_batch.in_thread(
+                db, sqlite_batch.reserve, plan.keys(), plan.take_existing
+            )
+            try:
+                rows = plan.seal(self.repo, _reserved(runs, counts))
+            except BaseException:
+                await sqlite_batch.in_thread(db, sqlite_batch.rollback)
+                raise
+            await sqlite_batch.in_thread(
+                db, sqlite_batch.insert_and_commit, [tuple(row.values()) for row in rows]
+            )
+
+    async def _commit_core(self, plan: _Plan) -> None:
+        async with self.repo.db.writer.begin() as conn:
+            keys = plan.keys()
+            lookup = _EXISTING.where(_MESSAGE_KEY.in_(keys))
+            rows = (await conn.execute(lookup)).all()
+            counts = plan.take_existing(
+                [
+                    (r.conversation_id, r.author, r.client_msg_id, int(r.seq), int(r.sent_at_ms))
+                    for r in rows
+                    if (r.conversation_id, r.author, r.client_msg_id) in plan.key_set
+                ]
+            )
+            # The statements keep one shape whatever the batch holds: a shape per batch (a CASE
+            # with one WHEN per conversation) was compiled anew each time and filled SQLAlchemy's
+            # statement cache, and the garbage collector then paused the server for hundreds of
+            # milliseconds.
+            runs: list[tuple[str, str, int, bytes]] = []
             if counts:
                 await conn.execute(
                     _RESERVE_SEQS, [{"cid": cid, "n": n} for cid, n in counts.items()]
                 )
-                # The rows just updated stay locked by this transaction (and SQLite has a single
-                # writer), so last_seq read back is exactly what this batch reserved.
-                runs = (await conn.execute(_RESERVED, {"ids": list(counts)})).all()
-                for run in runs:
-                    if run.state == State.ENDED.value:
-                        continue
-                    first_seq = int(run.last_seq) - counts[run.id] + 1
-                    reserved[run.id] = (first_seq, run.wrapped_key)
-
-            # 3. Encrypt with seq in the associated data, then insert all rows at once.
-            sent_at = now_ms()
-            next_seq = {cid: first for cid, (first, _) in reserved.items()}
-            rows_to_insert = []
-            for index in fresh:
-                item = batch[index]
-                if item.conversation_id not in reserved:
-                    rejected[index] = "conversation_ended"
-                    continue
-                seq = next_seq[item.conversation_id]
-                next_seq[item.conversation_id] = seq + 1
-                cipher = self.repo.cipher(item.conversation_id, reserved[item.conversation_id][1])
-                rows_to_insert.append(
-                    {
-                        "conversation_id": item.conversation_id,
-                        "seq": seq,
-                        "author": item.author,
-                        "sender": item.sender.value,
-                        "staff_id": item.staff_id,
-                        "client_msg_id": item.client_msg_id,
-                        "event": None,
-                        "body": cipher.encrypt(seq, item.text),
-                        "sent_at_ms": sent_at,
-                    }
-                )
-                results[index] = (
-                    StoredMessage(
-                        conversation_id=item.conversation_id,
-                        seq=seq,
-                        author=item.author,
-                        sender=item.sender,
-                        staff_id=item.staff_id,
-                        name=item.name,
-                        client_msg_id=item.client_msg_id,
-                        event=None,
-                        text=item.text,
-                        sent_at_ms=sent_at,
-                    ),
-                    False,
-                )
+                # The rows just updated stay locked by this transaction, so last_seq read back
+                # is exactly what this batch reserved.
+                runs = [
+                    (r.id, r.state, int(r.last_seq), r.wrapped_key)
+                    for r in (await conn.execute(_RESERVED, {"ids": list(counts)})).all()
+                ]
+            rows_to_insert = plan.seal(self.repo, _reserved(runs, counts))
             if rows_to_insert:
                 await conn.execute(insert(messages), rows_to_insert)
 
-        # Only now is everything durable: answer the senders.
+
+def _reserved(
+    runs: list[tuple[str, str, int, bytes]], counts: dict[str, int]
+) -> dict[str, tuple[int, bytes]]:
+    """First reserved seq and wrapped key per conversation; ended chats get none."""
+    reserved: dict[str, tuple[int, bytes]] = {}
+    for cid, state, last_seq, wrapped_key in runs:
+        if state == State.ENDED.value:
+            continue
+        reserved[cid] = (int(last_seq) - counts[cid] + 1, wrapped_key)
+    return reserved
+
+
+class _Plan:
+    """One batch's bookkeeping, the same for both engines: which messages are resends (of a
+    stored message, or of a twin in the same batch), which need a seq, and the answers."""
+
+    def __init__(self, batch: list[PendingMessage]) -> None:
+        self.batch = batch
+        self.key_set = {(m.conversation_id, m.author, m.client_msg_id) for m in batch}
+        self.results: dict[int, tuple[StoredMessage, bool]] = {}
+        self.rejected: dict[int, str] = {}
+        self.fresh: list[int] = []
+        self.seen_in_batch: dict[tuple[str, str, str], int] = {}
+
+    def keys(self) -> list[tuple[str, str, str]]:
+        return list(self.key_set)
+
+    def take_existing(self, existing_rows: list[tuple[str, str, str, int, int]]) -> dict[str, int]:
+        """Note the resends of stored messages; returns how many new seqs each conversation
+        needs. Pure bookkeeping: on SQLite it runs in the database thread, inside the
+        transaction."""
+        existing: dict[tuple[str, str, str], StoredMessage] = {}
+        for conversation_id, author, client_msg_id, seq, sent_at_ms in existing_rows:
+            existing[(conversation_id, author, client_msg_id)] = StoredMessage(
+                conversation_id=conversation_id,
+                seq=int(seq),
+                author=author,
+                sender=Sender.VISITOR,
+                staff_id=None,
+                name=None,
+                client_msg_id=client_msg_id,
+                event=None,
+                text="",
+                sent_at_ms=int(sent_at_ms),
+            )
+        counts: dict[str, int] = {}
+        for index, item in enumerate(self.batch):
+            key = (item.conversation_id, item.author, item.client_msg_id)
+            if key in existing:
+                self.results[index] = (existing[key], True)
+            elif key in self.seen_in_batch:
+                continue  # resolved in answer(), after its twin gets a seq
+            else:
+                self.seen_in_batch[key] = index
+                self.fresh.append(index)
+                counts[item.conversation_id] = counts.get(item.conversation_id, 0) + 1
+        return counts
+
+    def seal(
+        self, repo: ConversationRepository, reserved: dict[str, tuple[int, bytes]]
+    ) -> list[dict[str, object]]:
+        """Give each new message its seq and encrypt it with the seq in the associated data;
+        returns the rows to insert, in the messages table's column order."""
+        sent_at = now_ms()
+        next_seq = {cid: first for cid, (first, _) in reserved.items()}
+        rows: list[dict[str, object]] = []
+        for index in self.fresh:
+            item = self.batch[index]
+            if item.conversation_id not in reserved:
+                self.rejected[index] = "conversation_ended"
+                continue
+            seq = next_seq[item.conversation_id]
+            next_seq[item.conversation_id] = seq + 1
+            cipher = repo.cipher(item.conversation_id, reserved[item.conversation_id][1])
+            rows.append(
+                {
+                    "conversation_id": item.conversation_id,
+                    "seq": seq,
+                    "author": item.author,
+                    "sender": item.sender.value,
+                    "staff_id": item.staff_id,
+                    "client_msg_id": item.client_msg_id,
+                    "event": None,
+                    "body": cipher.encrypt(seq, item.text),
+                    "sent_at_ms": sent_at,
+                }
+            )
+            self.results[index] = (
+                StoredMessage(
+                    conversation_id=item.conversation_id,
+                    seq=seq,
+                    author=item.author,
+                    sender=item.sender,
+                    staff_id=item.staff_id,
+                    name=item.name,
+                    client_msg_id=item.client_msg_id,
+                    event=None,
+                    text=item.text,
+                    sent_at_ms=sent_at,
+                ),
+                False,
+            )
+        return rows
+
+    def answer(self) -> list[StoredMessage]:
+        """Resolve every sender's future (after COMMIT); returns the newly stored messages."""
         stored: list[StoredMessage] = []
-        for index, item in enumerate(batch):
+        for index, item in enumerate(self.batch):
             if item.future.done():
                 continue
-            if index in rejected:
-                item.future.set_exception(WriteRejected(rejected[index]))
-            elif index in results:
-                message, duplicate = results[index]
+            if index in self.rejected:
+                item.future.set_exception(WriteRejected(self.rejected[index]))
+            elif index in self.results:
+                message, duplicate = self.results[index]
                 if not duplicate:
                     stored.append(message)
                 item.future.set_result((message, duplicate))
             else:
-                twin = seen_in_batch[(item.conversation_id, item.author, item.client_msg_id)]
-                if twin in results:
-                    item.future.set_result((results[twin][0], True))
+                twin = self.seen_in_batch[(item.conversation_id, item.author, item.client_msg_id)]
+                if twin in self.results:
+                    item.future.set_result((self.results[twin][0], True))
                 else:
-                    item.future.set_exception(WriteRejected(rejected.get(twin, "unavailable")))
+                    item.future.set_exception(WriteRejected(self.rejected.get(twin, "unavailable")))
         return stored
