@@ -282,9 +282,9 @@ def attach(run: Run, ws: bl.LeanWs, role: str, shown: set[str] | None = None) ->
     server may send unasked to a client it thinks is behind) and `ack`s.
 
     `shown` (--receipts): answer each message from the other side as the web clients do
-    (static/common.js ``sendReceipts``): a `delivered` receipt always, and a `read` receipt
-    for the conversations in `shown` — the one on screen (a visitor's only chat; the first of
-    a counselor's chats, the others wait in their tabs).
+    (static/common.js ``sendReceipts``): a `read` receipt for the conversations in `shown` (read
+    implies delivered), a `delivered` receipt for the others. `shown` holds the one on screen (a
+    visitor's only chat; the first of a counselor's chats, the others wait in their tabs).
     """
     loads = orjson.loads
     dumps = orjson.dumps
@@ -292,9 +292,10 @@ def attach(run: Run, ws: bl.LeanWs, role: str, shown: set[str] | None = None) ->
 
     def receipts(cid: str, seq: int) -> None:
         assert shown is not None
-        for kind in ("delivered", "read") if cid in shown else ("delivered",):
-            frame = {"type": "receipt", "conversation_id": cid, "kind": kind, "seq": seq}
-            send(run, ws, dumps(frame))
+        # Read implies delivered: the chat on screen sends `read` only, the others `delivered`.
+        kind = "read" if cid in shown else "delivered"
+        frame = {"type": "receipt", "conversation_id": cid, "kind": kind, "seq": seq}
+        send(run, ws, dumps(frame))
 
     def arrived(cid: str, m: dict[str, Any], now: int) -> None:
         seq = m.get("seq", 0)
@@ -1181,8 +1182,8 @@ def main() -> int:
     ap.add_argument(
         "--receipts",
         action="store_true",
-        help="answer every message with delivered (+ read when on screen) receipts, as the web "
-        "clients do",
+        help="answer every message with a receipt (read when on screen, else delivered), as "
+        "the web clients do",
     )
     ap.add_argument("--setup-concurrency", type=int, default=16)
     ap.add_argument("--setup-timeout", type=float, default=600.0)

@@ -196,6 +196,9 @@ def test_chat_end_to_end_with_reload_and_quick_exit(
         visitor_send(visitor, text)
         from_visitor.append(text)
     both_screens_show_everything()
+    # The chat is on the counselor's screen: one `read` receipt (read implies delivered) turns
+    # the visitor's last message to "Read".
+    expect(visitor_log.locator(".msg--own .msg__status").last).to_have_text(t("nl", "Read"))
     counselor_send(panel, "Hoi, ik ben Anna. Fijn dat je schrijft. Alles mag.")
     from_counselor.append("Hoi, ik ben Anna. Fijn dat je schrijft. Alles mag.")
     both_screens_show_everything()

@@ -192,6 +192,46 @@ async def test_typing_and_receipts_reach_the_other_side(server: Server) -> None:
     }
 
 
+async def test_read_implies_delivered(server: Server) -> None:
+    """One `read` raises both pointers; a `delivered` it already covers reaches nobody."""
+    conversation_id, v, c, vtoken = await accepted_pair(server)
+    await c.send(
+        {"type": "send", "conversation_id": conversation_id, "client_msg_id": mid(), "text": "hoi"}
+    )
+    seq = (await v.expect_message(conversation_id, "counselor"))["message"]["seq"]
+    await v.send(
+        {"type": "receipt", "conversation_id": conversation_id, "kind": "read", "seq": seq}
+    )
+    receipt = await c.expect("receipt", conversation_id=conversation_id)
+    assert (receipt["kind"], receipt["seq"]) == ("read", seq)
+    await v.send(
+        {"type": "receipt", "conversation_id": conversation_id, "kind": "delivered", "seq": seq}
+    )
+    # The visitor's frames are handled in order: once its typing frame arrives, the covered
+    # delivered receipt has been handled, and it must not have reached the counselor.
+    await v.send({"type": "typing", "conversation_id": conversation_id, "active": True})
+    while (frame := await c.recv())["type"] != "typing":
+        assert frame["type"] != "receipt", frame
+    # Both pointers are saved (receipts are written about once a second): a new socket's
+    # welcome shows them.
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        again = await visitor(server, vtoken)
+        info = next(
+            i
+            for f in again.frames
+            if f["type"] == "welcome"
+            for i in f["conversations"]
+            if i["id"] == conversation_id
+        )
+        await again.close()
+        if info["read_seq"]["visitor"] == seq or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)  # polling for the saved state, not timing anything
+    assert info["read_seq"]["visitor"] == seq
+    assert info["delivered_seq"]["visitor"] == seq
+
+
 async def test_queue_positions_update_live(server: Server) -> None:
     _sid, stoken = server.add_staff()
     c = await counselor(server, stoken)

@@ -718,6 +718,16 @@ class ChatService:
         key = (frame.conversation_id, RECEIPT_COLUMNS[(conn.side, frame.kind)])
         if self._receipts.get(key, 0) >= seq:
             return
+        # Read implies delivered: the web client sends only `read` for the chat on screen, and
+        # a `delivered` already covered by a `read` goes to nobody (issue 21: fewer frames per
+        # message). The delivered pointer is raised with it, without a frame of its own.
+        delivered = (frame.conversation_id, RECEIPT_COLUMNS[(conn.side, "delivered")])
+        if frame.kind == "delivered":
+            read = (frame.conversation_id, RECEIPT_COLUMNS[(conn.side, "read")])
+            if self._receipts.get(read, 0) >= seq:
+                return
+        elif self._receipts.get(delivered, 0) < seq:
+            self._receipts[delivered] = seq
         self._receipts[key] = seq
         self.broker.publish(
             {

@@ -792,14 +792,16 @@ export class ConversationView {
     if (!this.id || this.maxOtherSeq === 0) return;
     const seq = this.lastSeq;
     if (seq <= 0) return;
-    if (this.maxOtherSeq > this.sentDelivered && seq > this.sentDelivered) {
-      if (this.sendFrame({ type: "receipt", conversation_id: this.id, kind: "delivered", seq })) {
-        this.sentDelivered = seq;
-      }
-    }
+    // Read implies delivered (docs/protocol.md): a chat on screen sends one receipt, not two.
     if (this.isVisible() && this.maxOtherSeq > this.sentRead && seq > this.sentRead) {
       if (this.sendFrame({ type: "receipt", conversation_id: this.id, kind: "read", seq })) {
         this.sentRead = seq;
+        this.sentDelivered = Math.max(this.sentDelivered, seq);
+      }
+    }
+    if (this.maxOtherSeq > this.sentDelivered && seq > this.sentDelivered) {
+      if (this.sendFrame({ type: "receipt", conversation_id: this.id, kind: "delivered", seq })) {
+        this.sentDelivered = seq;
       }
     }
     if (this.isVisible() && this.unread) {
