@@ -11,6 +11,7 @@ from starlette.websockets import WebSocket
 from baken.realtime.connection import (
     CLOSE_TOO_SLOW,
     MAX_PENDING_FRAMES,
+    SEND_TEXTS,
     Connection,
     VisitorIdentity,
 )
@@ -123,3 +124,68 @@ async def test_shutdown_cancels_a_waiting_send(frames: int) -> None:
     assert socket.cancelled_sends == 1
     assert socket.sent == []
     assert conn._sender is None
+
+
+class GatheringSocket(FakeSocket):
+    """A socket on Baken's own protocol: offers the one-write send for a turn's frames."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[list[str]] = []
+        self.takes = True
+        self.scope = {"extensions": {SEND_TEXTS: self.send_texts}}
+
+    async def close(self, code: int = 1000) -> None:
+        self.sent.append(f"close {code}")
+        await super().close(code)
+
+    def send_texts(self, texts: list[str]) -> bool:
+        if not self.takes:
+            return False
+        self.writes.append(list(texts))
+        self.sent.extend(texts)
+        return True
+
+
+def _gathering() -> tuple[Connection, GatheringSocket]:
+    socket = GatheringSocket()
+    return Connection(cast(WebSocket, socket), VisitorIdentity("c1")), socket
+
+
+async def test_a_turns_frames_go_out_in_one_write_in_order() -> None:
+    conn, socket = _gathering()
+    for text in ("1", "2", "3"):
+        conn.send_text(text)
+    assert socket.sent == []  # written at the end of this turn of the event loop
+    await asyncio.sleep(0)
+    assert socket.writes == [["1", "2", "3"]]
+    conn.send_text("4")
+    await asyncio.sleep(0)
+    assert socket.writes == [["1", "2", "3"], ["4"]]
+
+
+async def test_frames_the_one_write_cannot_take_go_the_ordinary_way_in_order() -> None:
+    conn, socket = _gathering()
+    socket.takes = False  # buffer full: the ordinary send waits for it
+    socket.writable.clear()
+    for text in ("1", "2"):
+        conn.send_text(text)
+    await asyncio.sleep(0)
+    conn.send_text("3")  # behind the waiting send, not around it
+    assert socket.sent == [] and conn._sender is not None
+    socket.takes = True
+    socket.writable.set()
+    await asyncio.wait_for(conn._sender, 1)
+    assert socket.sent == ["1", "2", "3"] and socket.writes == []
+
+
+async def test_an_error_frame_sent_before_an_abort_still_precedes_the_close() -> None:
+    conn, socket = _gathering()
+    conn.send({"type": "error", "code": "x", "message": "m", "ref": None})
+    conn.abort(CLOSE_TOO_SLOW)
+    conn.send_text("after the abort")  # dropped: the socket is closing
+    await asyncio.wait_for(conn.shutdown(), 1)
+    assert socket.sent == [
+        '{"type":"error","code":"x","message":"m","ref":null}',
+        f"close {CLOSE_TOO_SLOW}",
+    ]

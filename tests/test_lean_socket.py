@@ -247,3 +247,54 @@ def _awaiting(task: asyncio.Task[Any]) -> list[str]:
         names.append(step.cr_code.co_qualname)
         step = step.cr_await
     return names
+
+
+class _CountingTransport:
+    """The socket's transport, counting its writes (the server runs in another thread; a
+    list append is atomic)."""
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self.writes: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(len(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+async def test_the_ack_and_the_echo_of_a_message_go_out_in_one_write(tmp_path: Path) -> None:
+    """realtime/connection.py gathers a turn's frames for one socket into one write (issue 21)."""
+    with server_on("sqlite", tmp_path) as srv:
+        conversation_id, token = srv.start_visitor()
+        _staff, staff_token = srv.add_staff()
+        v = await open_socket(srv, "/ws/visitor", token)
+        c = await open_socket(srv, "/ws/staff", staff_token)
+        try:
+            await v.expect("welcome")
+            await c.expect("welcome")
+            await c.send({"type": "accept", "conversation_id": conversation_id})
+            await c.expect("accepted", conversation_id=conversation_id)
+            await v.send({"type": "sync", "conversation_id": conversation_id, "after_seq": 0})
+            await v.expect("messages", conversation_id=conversation_id)
+            (proto,) = [p for p in _open_sockets(srv) if p.scope["path"] == "/ws/visitor"]
+            counting = _CountingTransport(proto.transport)
+            proto.transport = counting  # type: ignore[assignment]
+            await v.send(
+                {
+                    "type": "send",
+                    "conversation_id": conversation_id,
+                    "client_msg_id": "one-write",
+                    "text": "hallo",
+                }
+            )
+            ack = await v.expect("ack", client_msg_id="one-write")
+            echo = await v.expect("message", conversation_id=conversation_id)
+            assert echo["message"]["seq"] == ack["seq"]
+            assert echo["message"]["client_msg_id"] == "one-write"
+            assert len(counting.writes) == 1, counting.writes
+        finally:
+            await v.close()
+            await c.close()

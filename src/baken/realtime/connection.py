@@ -8,7 +8,7 @@ import logging
 import time
 import types
 from collections import deque
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,10 @@ CLOSE_TOO_SLOW = 4001
 CLOSE_TRY_AGAIN = 1013
 # Per socket: a person types far slower; this only stops floods.
 FRAMES_PER_SECOND = 30.0
+# The ASGI scope extension under which Baken's WebSocket protocol (web/lean_socket.py) offers
+# ``send_texts(list[str]) -> bool``: several text frames in one write, or False to say "use the
+# ordinary send".
+SEND_TEXTS = "baken.send_texts"
 FRAME_BURST = 60.0
 
 
@@ -68,6 +72,9 @@ class Connection:
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
         self.bucket = TokenBucket(FRAMES_PER_SECOND, FRAME_BURST)
+        extensions = getattr(websocket, "scope", {}).get("extensions") or {}
+        self._send_texts: Callable[[list[str]], bool] | None = extensions.get(SEND_TEXTS)
+        self._turn: list[str] | None = None
 
     @property
     def is_visitor(self) -> bool:
@@ -93,15 +100,44 @@ class Connection:
         self.send_text(wire.encode(frame))
 
     def send_text(self, text: str) -> None:
-        """Write the frame now if the transport takes it; else queue it, in order, behind it.
+        """Send one text frame, in order behind every frame sent before it.
 
-        An accept must reach 2,000 waiting visitors: a writer task per socket, woken for every
-        frame, cost more than the write itself. The ASGI send of a WebSocket frame finishes
-        without waiting unless the transport's buffer is full, so it is run right here, and only
-        a send that does have to wait gets a task (which then also sends the frames queued
-        behind it)."""
+        On Baken's own WebSocket protocol the frames for a socket are gathered during one turn
+        of the event loop and written at its end in one call (an ack and the message's echo, a
+        counselor's several chats): a write per frame was the busiest server's largest single
+        cost (issue 21). Elsewhere, and whenever that write cannot be made at once, each frame
+        takes the ordinary ASGI send."""
         if self.closed:
             return
+        if self._send_texts is not None and self._sender is None:
+            if self._turn is None:
+                self._turn = [text]
+                asyncio.get_running_loop().call_soon(self._write_turn)
+            elif len(self._turn) < MAX_PENDING_FRAMES:
+                self._turn.append(text)
+            else:
+                log.warning("dropping a socket that fell %d frames behind", MAX_PENDING_FRAMES)
+                self.abort(CLOSE_TOO_SLOW)
+            return
+        self._send_now(text)
+
+    def _write_turn(self) -> None:
+        texts, self._turn = self._turn, None
+        if not texts or self._send_texts is None:
+            return
+        # Written even after an abort in the same turn: an error frame must precede its close.
+        if self._sender is None and self._send_texts(texts):
+            return
+        if self.closed:
+            return  # gone with the socket; the client syncs when it comes back
+        for text in texts:
+            self._send_now(text)
+
+    def _send_now(self, text: str) -> None:
+        """The ordinary ASGI send. It finishes without waiting unless the transport's buffer is
+        full, so it is run right here; only a send that does have to wait gets a task (which then
+        also sends the frames queued behind it). An accept must reach 2,000 waiting visitors: a
+        writer task per socket, woken for every frame, cost more than the write itself."""
         if self._sender is not None:
             if self._backlog is None:
                 self._backlog = deque()
