@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -25,5 +26,8 @@ def iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=256)
 def iso_ms(ms: int) -> str:
+    # Cached: a batch of messages shares one timestamp, shown in its ack and in every copy of
+    # each message (the busy chat formatted the same few values thousands of times a second).
     return iso(datetime.fromtimestamp(ms / 1000, UTC)) or ""
