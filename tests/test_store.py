@@ -242,3 +242,27 @@ async def test_an_error_between_reserving_and_inserting_reserves_nothing(
     record = await repo.get(conv.id)
     assert record is not None and record.last_seq == 1
     await writer.stop()
+
+
+async def test_receipts_and_a_message_batch_over_the_same_chats_do_not_deadlock(
+    either_repo: ConversationRepository,
+) -> None:
+    """Both lock many conversation rows; on PostgreSQL two transactions taking them in
+    different orders deadlock, and the loser's whole batch was refused ("unavailable")."""
+    repo = either_repo
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    chats = [(await repo.create(None, "nl"))[0].id for _ in range(40)]
+    columns = ["visitor_read_seq", "counselor_delivered_seq"]
+    for round_ in range(15):
+        order = chats[round_ % 2 :: 1] + chats[: round_ % 2]
+        sends = [
+            writer.submit(cid, "v", Sender.VISITOR, None, None, f"r{round_}", "tekst")
+            for cid in reversed(order)
+        ]
+        receipts = repo.save_receipts(
+            [(cid, columns[i % 2], round_ + 1) for i, cid in enumerate(order)]
+        )
+        results = await asyncio.gather(receipts, *sends, return_exceptions=True)
+        assert not [r for r in results if isinstance(r, Exception)], results[:3]
+    await writer.stop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from baken.auth.tokens import new_id, new_token, token_hash
@@ -622,14 +622,21 @@ class ConversationRepository:
         """Raise read/delivered pointers; never lowers one. Items: (conversation, column, seq)."""
         if not updates:
             return
-        by_column: dict[str, list[dict[str, object]]] = {}
+        by_conversation: dict[str, dict[str, object]] = {}
         for conversation_id, column_name, seq in updates:
-            by_column.setdefault(column_name, []).append({"cid": conversation_id, "s": seq})
-        # One executemany per column: a statement per receipt was the chat's largest single cost
-        # under load (tens of thousands of UPDATEs a minute, each compiled and sent on its own).
+            row = by_conversation.get(conversation_id)
+            if row is None:
+                row = by_conversation[conversation_id] = {"cid": conversation_id, **_NO_RECEIPT}
+            key = f"new_{column_name}"
+            row[key] = max(seq, cast(int, row[key]))
+        # One statement for the lot (a statement per receipt was the busy chat's largest single
+        # cost), one row per conversation, in id order: the message writer locks conversation
+        # rows in that order too, and two transactions taking the same rows in different orders
+        # deadlock on PostgreSQL.
         async with self.db.writer.begin() as conn:
-            for column_name, rows in by_column.items():
-                await conn.execute(_RAISE_RECEIPT[column_name], rows)
+            await conn.execute(
+                _RAISE_RECEIPTS, [by_conversation[cid] for cid in sorted(by_conversation)]
+            )
 
 
 async def _active_count(conn: AsyncConnection, staff_id: str) -> int:
@@ -687,14 +694,21 @@ RECEIPT_COLUMNS = {
     ("counselor", "delivered"): "counselor_delivered_seq",
 }
 
-_RAISE_RECEIPT = {
-    column_name: update(conversations)
-    .where(
-        and_(
-            conversations.c.id == bindparam("cid"),
-            conversations.c[column_name] < bindparam("s"),
-        )
+# 0 for a pointer a batch does not raise: no pointer is below it.
+_NO_RECEIPT = {f"new_{column_name}": 0 for column_name in RECEIPT_COLUMNS.values()}
+_RAISE_RECEIPTS = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"))
+    .values(
+        {
+            column_name: case(
+                (
+                    conversations.c[column_name] < bindparam(f"new_{column_name}", BigInteger),
+                    bindparam(f"new_{column_name}", BigInteger),
+                ),
+                else_=conversations.c[column_name],
+            )
+            for column_name in RECEIPT_COLUMNS.values()
+        }
     )
-    .values({column_name: bindparam("s")})
-    for column_name in RECEIPT_COLUMNS.values()
-}
+)

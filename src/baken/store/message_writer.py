@@ -203,8 +203,10 @@ class MessageWriter:
             # milliseconds.
             runs: list[tuple[str, str, int, bytes]] = []
             if counts:
+                # In id order, as every writer of many conversation rows locks them: two
+                # transactions taking the same rows in different orders deadlock on PostgreSQL.
                 await conn.execute(
-                    _RESERVE_SEQS, [{"cid": cid, "n": n} for cid, n in counts.items()]
+                    _RESERVE_SEQS, [{"cid": cid, "n": counts[cid]} for cid in sorted(counts)]
                 )
                 # The rows just updated stay locked by this transaction, so last_seq read back
                 # is exactly what this batch reserved.
