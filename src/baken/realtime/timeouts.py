@@ -126,14 +126,14 @@ class Timeouts:
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         now = now or self.clock()
         self.sweeps += 1
-        left = await self._sweep_queue(now)
-        warned, timed_out = await self._sweep_active(now)
-        return SweepResult(left, warned, timed_out)
-
-    async def _sweep_queue(self, now: datetime) -> list[str]:
-        gone = await self.repo.queued_unseen_since(now - self.limits.queue_gone)
         # Someone whose socket is on this very process is here, whatever the last write says.
         present = self.present()
+        left = await self._sweep_queue(now, present)
+        warned, timed_out = await self._sweep_active(now, present)
+        return SweepResult(left, warned, timed_out)
+
+    async def _sweep_queue(self, now: datetime, present: set[str]) -> list[str]:
+        gone = await self.repo.queued_unseen_since(now - self.limits.queue_gone)
         ended = []
         for conversation_id in gone:
             if conversation_id in present:
@@ -144,10 +144,13 @@ class Timeouts:
                 ended.append(conversation_id)
         return ended
 
-    async def _sweep_active(self, now: datetime) -> tuple[list[str], list[str]]:
-        present = self.present()
+    async def _sweep_active(self, now: datetime, present: set[str]) -> tuple[list[str], list[str]]:
         warned, timed_out = [], []
-        for chat in await self.repo.active_liveness():
+        limits = self.limits
+        # Only chats a warning can be due for: seen or spoken in no later than a warning before
+        # the limit (the exact rule is applied below).
+        due = (now - limits.active_gone + limits.warning, now - limits.idle + limits.warning)
+        for chat in await self.repo.active_liveness(due):
             seen = max(chat.since, chat.visitor_seen_at or chat.since)
             if chat.conversation_id in present:
                 seen = now

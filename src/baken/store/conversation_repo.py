@@ -404,9 +404,14 @@ class ConversationRepository:
             ).all()
         return [row.id for row in rows]
 
-    async def active_liveness(self) -> list[Liveness]:
+    async def active_liveness(self, due: tuple[datetime, datetime] | None = None) -> list[Liveness]:
         """Per active conversation: since when it is active, when its visitor was last seen,
-        when a person last wrote, and the event of its last line (all without decrypting)."""
+        when a person last wrote, and the event of its last line (all without decrypting).
+
+        ``due`` = (seen by, spoke by): only chats whose visitor was last seen (or whose last
+        words were) no later than that, the ones a warning or a timeout can be due for. The
+        database leaves out the rest, so a sweep over 1,000 lively chats hands the event loop
+        none of them (a sweep's rows held the chat up, issue 15)."""
         # The newest person's line, walking the (conversation_id, seq) key backwards: it stops at
         # the first one instead of reading the whole transcript as max(sent_at_ms) did, so the
         # sweep's cost does not grow with the chats' length (bench/timeout_sweep.py, issue 15).
@@ -429,6 +434,22 @@ class ConversationRepository:
             .limit(1)
             .scalar_subquery()
         )
+        maybe_due = []
+        if due is not None:
+            seen_by, spoke_by = due
+            since = func.coalesce(conversations.c.accepted_at, conversations.c.created_at)
+            maybe_due.append(
+                or_(
+                    and_(
+                        since <= seen_by,
+                        func.coalesce(conversations.c.visitor_seen_at, since) <= seen_by,
+                    ),
+                    and_(
+                        since <= spoke_by,
+                        func.coalesce(last_words, 0) <= int(spoke_by.timestamp() * 1000),
+                    ),
+                )
+            )
         async with self.db.reader.connect() as conn:
             rows = (
                 await conn.execute(
@@ -439,7 +460,7 @@ class ConversationRepository:
                         conversations.c.visitor_seen_at,
                         last_words.label("last_words_ms"),
                         last_event.label("last_event"),
-                    ).where(conversations.c.state == State.ACTIVE.value)
+                    ).where(and_(conversations.c.state == State.ACTIVE.value, *maybe_due))
                 )
             ).all()
         return [
