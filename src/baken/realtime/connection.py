@@ -27,11 +27,11 @@ CLOSE_TOO_SLOW = 4001
 CLOSE_TRY_AGAIN = 1013
 # Per socket: a person types far slower; this only stops floods.
 FRAMES_PER_SECOND = 30.0
+FRAME_BURST = 60.0
 # The ASGI scope extension under which Baken's WebSocket protocol (web/lean_socket.py) offers
 # ``send_texts(list[str]) -> bool``: several text frames in one write, or False to say "use the
 # ordinary send".
 SEND_TEXTS = "baken.send_texts"
-FRAME_BURST = 60.0
 
 
 @dataclass(slots=True)
