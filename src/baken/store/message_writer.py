@@ -173,7 +173,7 @@ class MessageWriter:
             raw = await conn.get_raw_connection()
             db = raw.driver_connection
             assert isinstance(db, aiosqlite.Connection)
-            _, runs, counts = await sqlite_batch.in_thread(
+            runs, counts = await sqlite_batch.in_thread(
                 db, sqlite_batch.reserve, plan.keys(), plan.take_existing
             )
             try:
@@ -191,11 +191,7 @@ class MessageWriter:
             lookup = _EXISTING.where(_MESSAGE_KEY.in_(keys))
             rows = (await conn.execute(lookup)).all()
             counts = plan.take_existing(
-                [
-                    (r.conversation_id, r.author, r.client_msg_id, int(r.seq), int(r.sent_at_ms))
-                    for r in rows
-                    if (r.conversation_id, r.author, r.client_msg_id) in plan.key_set
-                ]
+                [(r.conversation_id, r.author, r.client_msg_id, r.seq, r.sent_at_ms) for r in rows]
             )
             # The statements keep one shape whatever the batch holds: a shape per batch (a CASE
             # with one WHEN per conversation) was compiled anew each time and filled SQLAlchemy's
@@ -247,11 +243,13 @@ class _Plan:
         return list(self.key_set)
 
     def take_existing(self, existing_rows: list[tuple[str, str, str, int, int]]) -> dict[str, int]:
-        """Note the resends of stored messages; returns how many new seqs each conversation
-        needs. Pure bookkeeping: on SQLite it runs in the database thread, inside the
-        transaction."""
+        """Note the resends among stored rows (a lookup may return more than the batch's own
+        keys); returns how many new seqs each conversation needs. Pure bookkeeping: on SQLite it
+        runs in the database thread, inside the transaction."""
         existing: dict[tuple[str, str, str], StoredMessage] = {}
         for conversation_id, author, client_msg_id, seq, sent_at_ms in existing_rows:
+            if (conversation_id, author, client_msg_id) not in self.key_set:
+                continue
             existing[(conversation_id, author, client_msg_id)] = StoredMessage(
                 conversation_id=conversation_id,
                 seq=int(seq),

@@ -55,9 +55,10 @@ def reserve(
     db: sqlite3.Connection,
     keys: Sequence[tuple[str, str, str]],
     plan: Callable[[list[ExistingRow]], dict[str, int]],
-) -> tuple[list[ExistingRow], list[ReservedRun], dict[str, int]]:
-    """Begin the batch's transaction, read the resends among ``keys``, let ``plan`` decide how
-    many new seqs each conversation needs, and reserve them. The transaction stays open."""
+) -> tuple[list[ReservedRun], dict[str, int]]:
+    """Begin the batch's transaction, read the stored messages that may be resends of ``keys``
+    (``plan`` keeps the ones that are), let ``plan`` decide how many new seqs each conversation
+    needs, and reserve them. The transaction stays open."""
     db.execute("BEGIN IMMEDIATE")
     try:
         conversation_ids = sorted({c for c, _, _ in keys})
@@ -66,16 +67,14 @@ def reserve(
         rows = db.execute(
             _lookup_sql(len(conversation_ids), len(client_ids)), [*conversation_ids, *client_ids]
         ).fetchall()
-        wanted = set(keys)
-        existing = [row for row in rows if (row[0], row[1], row[2]) in wanted]
-        counts = plan(existing)
+        counts = plan(rows)
         runs: list[ReservedRun] = []
         if counts:
             db.executemany(_RESERVE, [(n, cid, State.ENDED.value) for cid, n in counts.items()])
             # The single writer holds the write lock until COMMIT: last_seq read back is exactly
             # what this batch reserved.
             runs = db.execute(_reserved_sql(len(counts)), list(counts)).fetchall()
-        return existing, runs, counts
+        return runs, counts
     except BaseException:
         db.rollback()
         raise
