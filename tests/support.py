@@ -300,6 +300,35 @@ async def counselor(server: Server, token: str) -> Client:
     return client
 
 
+async def invite_partner_and_join(
+    counselor_client: Client,
+    partner: Client,
+    conversation_id: str,
+    referral_id: str,
+    partner_staff_id: str,
+) -> str:
+    """The counselor invites the partner professional into the chat under a consented referral,
+    the partner's open socket hears of the invitation, and the partner joins; the access id."""
+    await counselor_client.send(
+        {
+            "type": "partner_invite",
+            "conversation_id": conversation_id,
+            "referral_id": referral_id,
+            "partner_staff_id": partner_staff_id,
+        }
+    )
+    access_id: str = (await counselor_client.expect("partner_invited"))["access"]["id"]
+    await partner.seen(
+        lambda f: (
+            f.get("type") == "partner_invitations"
+            and [i["id"] for i in f["invitations"]] == [access_id]
+        )
+    )
+    await partner.send({"type": "partner_join", "access_id": access_id})
+    await partner.expect("partner_joined")
+    return access_id
+
+
 # --- registrations and reports (issue 6) ----------------------------------------------------------
 
 

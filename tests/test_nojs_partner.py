@@ -17,7 +17,14 @@ from baken.partners.consent import HandoffConsent
 from baken.store.staff_repo import DEFAULT_ORGANISATION
 from tests import test_partner_access
 from tests.browser_support import t
-from tests.support import Client, Server, add_organisation, add_staff_with_role, counselor
+from tests.support import (
+    Client,
+    Server,
+    add_organisation,
+    add_staff_with_role,
+    counselor,
+    invite_partner_and_join,
+)
 from tests.test_counselor_tools import got
 from tests.test_partner_access import Handoffs, access_row, audited
 
@@ -77,23 +84,7 @@ async def nojs_scene(server: Server, handoffs: Handoffs) -> NojsScene:
     handoffs.partners[service_id] = partner_org
     p = await counselor(server, partner_token)
     await p.expect("partner_invitations")
-    await c.send(
-        {
-            "type": "partner_invite",
-            "conversation_id": conversation_id,
-            "referral_id": referral_id,
-            "partner_staff_id": partner_id,
-        }
-    )
-    access_id = (await c.expect("partner_invited"))["access"]["id"]
-    await p.seen(
-        lambda f: (
-            f.get("type") == "partner_invitations"
-            and [i["id"] for i in f["invitations"]] == [access_id]
-        )
-    )
-    await p.send({"type": "partner_join", "access_id": access_id})
-    await p.expect("partner_joined")
+    access_id = await invite_partner_and_join(c, p, conversation_id, referral_id, partner_id)
     return NojsScene(conversation_id, token, c, p, partner_id, access_id)
 
 

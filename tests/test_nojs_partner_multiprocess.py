@@ -11,7 +11,13 @@ import httpx
 from baken.domain.conversation import Role
 from baken.partners.consent import HandoffConsent
 from tests import test_partner_access_multiprocess as multiprocess
-from tests.support import Server, add_organisation, add_staff_with_role, counselor
+from tests.support import (
+    Server,
+    add_organisation,
+    add_staff_with_role,
+    counselor,
+    invite_partner_and_join,
+)
 from tests.test_counselor_tools import got
 from tests.test_partner_access import Handoffs, access_row
 
@@ -40,23 +46,7 @@ async def test_a_no_on_one_process_ends_the_partners_access_on_the_other(
     handoffs.partners[service_id] = partner_org
     p = await counselor(b, partner_token)  # the partner is on the other process
     await p.expect("partner_invitations")
-    await c.send(
-        {
-            "type": "partner_invite",
-            "conversation_id": conversation_id,
-            "referral_id": referral_id,
-            "partner_staff_id": partner_id,
-        }
-    )
-    access_id = (await c.expect("partner_invited"))["access"]["id"]
-    await p.seen(
-        lambda f: (
-            f.get("type") == "partner_invitations"
-            and [i["id"] for i in f["invitations"]] == [access_id]
-        )
-    )
-    await p.send({"type": "partner_join", "access_id": access_id})
-    await p.expect("partner_joined")
+    access_id = await invite_partner_and_join(c, p, conversation_id, referral_id, partner_id)
 
     said_no = httpx.post(
         a.base + "/chat/partner/refuse",

@@ -25,6 +25,7 @@ from tests.support import (
     add_organisation,
     add_staff_with_role,
     counselor,
+    invite_partner_and_join,
     postgres_available,
     postgres_database,
     start_server,
@@ -89,24 +90,8 @@ async def _setup(a: Server, b: Server, handoffs: Handoffs) -> dict[str, Any]:
     handoffs.partners[service_id] = partner_org
     p = await counselor(b, partner_token)  # the partner is on the other process
     await p.expect("partner_invitations")
-    await c.send(
-        {
-            "type": "partner_invite",
-            "conversation_id": conversation_id,
-            "referral_id": referral_id,
-            "partner_staff_id": partner_id,
-        }
-    )
-    access_id = (await c.expect("partner_invited"))["access"]["id"]
     # Heard on B through Redis: the invitation shows up on the partner's page at once.
-    await p.seen(
-        lambda f: (
-            f.get("type") == "partner_invitations"
-            and [i["id"] for i in f["invitations"]] == [access_id]
-        )
-    )
-    await p.send({"type": "partner_join", "access_id": access_id})
-    await p.expect("partner_joined")
+    access_id = await invite_partner_and_join(c, p, conversation_id, referral_id, partner_id)
     await system_line(v, conversation_id, "partner_joined")
     # Messages cross the processes both ways.
     await p.send(
