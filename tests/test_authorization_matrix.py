@@ -55,6 +55,8 @@ from baken.store.partner_access_repo import PartnerAccessRepository
 from baken.store.staff_repo import DEFAULT_ORGANISATION as DEFAULT_ORG
 from baken.store.staff_repo import StaffRepository
 from baken.web.app import create_app
+from baken.web.command_routes import SOCKET_ONLY
+from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
 from baken.web.organisation_forms import form_of
 from baken.web.services import services_of
 from tests.authz_world import PARTNER, PRINCIPALS, World, in_db
@@ -141,6 +143,7 @@ class Req:
     json: Any = None
     form: dict[str, str] | None = None
     fresh: bool = False  # the request ends the session (or chat) it is made with
+    stream: bool = False  # an answer that keeps coming: only its status and headers are read
 
 
 Builder = Callable[[World, str], Req]
@@ -175,6 +178,11 @@ def send(world: World, request: Req, who: str, origin: str | None = "same") -> h
         headers["Origin"] = world.server.origin
     elif origin is not None:
         headers["Origin"] = origin
+    if request.stream:
+        with httpx.stream(
+            request.method, world.server.base + request.path, headers=headers, timeout=20
+        ) as streamed:
+            return httpx.Response(streamed.status_code, headers=streamed.headers)
     for _attempt in range(40):
         response = httpx.request(
             request.method,
@@ -621,6 +629,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     # which shows no chat and offers a new start (tests/test_nojs_chat.py reads its content).
     ("GET", "/chat"): Route(everyone(OK), fixed("GET", "/chat?lang=nl")),
     ("GET", "/chat/log"): Route(everyone(OK), fixed("GET", "/chat/log?lang=nl")),
+    # Issue 13: the HTTP door and the visitor's event stream act for the chat behind the
+    # visitor's own cookie only; without one there is nothing to act on (403). What each frame
+    # may do through the door is the frame matrix below, run through both doors.
+    ("POST", "/api/visitor/command"): Route(
+        {**everyone(FORBIDDEN), "visitor": OK},
+        fixed("POST", "/api/visitor/command", json={"type": "ping", "t": 1}),
+        origin_as="visitor",
+    ),
+    ("GET", "/api/visitor/stream"): Route(
+        {**everyone(FORBIDDEN), "visitor": OK},
+        fixed("GET", "/api/visitor/stream?after_seq=0", stream=True),
+        origin_as="visitor",
+    ),
+    ("POST", "/api/staff/command"): Route(
+        staff_api(_columns(access.EVERYONE - access.PARTNERS - {Role.RESEARCHER})),
+        fixed("POST", "/api/staff/command", json={"type": "ping", "t": 1}),
+        origin_as="counselor",
+    ),
     ("POST", "/chat/send"): Route(
         {**everyone(Outcome(409)), "visitor": Outcome(303, "/chat?lang=nl")},
         fixed(
@@ -1910,6 +1936,7 @@ STAFF_SENDERS = ("counselor", "supervisor", "admin")
 EVERY_SENDER = ("visitor", *STAFF_SENDERS)
 OVERSEERS = ("supervisor", "admin")
 NOT_PARTICIPANT, FORBIDDEN_FRAME, UNKNOWN_TYPE = "not_a_participant", "forbidden", "unknown_type"
+NEEDS_SOCKET = "needs_socket"
 
 
 @dataclass
@@ -2389,6 +2416,81 @@ async def _exchange(client: Client, frame: dict[str, Any]) -> dict[str, Any] | N
             return error
 
 
+# Issue 13: every frame goes through both doors, the socket and the HTTP door
+# (web/command_routes.py), and must get the same result. The commands that subscribe a connection
+# answer "needs_socket" over HTTP, to everyone whose socket would take the frame at all.
+DOORS = ("socket", "http")
+HTTP_DOOR = {"/ws/visitor": "/api/visitor/command", "/ws/staff": "/api/staff/command"}
+
+
+def attempt_through(
+    door: str, world: World, actor: Actor, rule: FrameRule, obj: Obj
+) -> dict[str, Any] | None:
+    if door == "socket":
+        return attempt(world, actor, rule, obj)
+    return attempt_http(world, actor, rule, obj)
+
+
+def expected_through(door: str, kind: str, expected: str | None) -> str | None:
+    if door == "http" and kind in SOCKET_ONLY and expected != UNKNOWN_TYPE:
+        return NEEDS_SOCKET
+    return expected
+
+
+def attempt_http(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, Any] | None:
+    """The error frame the actor's frame got through the HTTP door (None: accepted, and its
+    answer was in the response)."""
+
+    async def run() -> dict[str, Any] | None:
+        others = [await open_socket(world.server, "/ws/staff", t) for t in actor.online]
+        # Some answers go to all of the sender's live connections (a consult message, one's
+        # status): then the sender's own socket, open beside the HTTP door, gets it.
+        own = None
+        if rule.ok is not None:
+            own = await open_socket(world.server, actor.path, actor.token)
+            others.append(own)
+        for other in others:
+            await other.expect("welcome", timeout=15)
+        cookie = VISITOR_COOKIE if actor.path == "/ws/visitor" else STAFF_COOKIE
+        headers = {"Cookie": f"{cookie}={actor.token}", "Origin": world.server.origin}
+        url = world.server.base + HTTP_DOOR[actor.path]
+        try:
+            async with httpx.AsyncClient(headers=headers, timeout=20) as client:
+
+                async def post(frame: dict[str, Any]) -> list[dict[str, Any]]:
+                    response = await client.post(url, json=frame)
+                    assert response.status_code == 200, (frame, response.text)
+                    answered: list[dict[str, Any]] = response.json()["frames"]
+                    return answered
+
+                for frame in rule.prelude(obj) if rule.prelude else []:
+                    await post(frame)
+                frame = rule.build(obj)
+                ref = frame.get("client_msg_id") or frame.get("type")
+                answered = await post(frame)
+                errors = [f for f in answered if f.get("type") == "error"]
+                if errors:
+                    assert errors[0].get("ref") in (ref, ""), errors
+                    return errors[0]
+                if own is not None:
+                    about = (None, obj.conversation) if rule.kind != "waiting" else None
+
+                    def is_ok(f: dict[str, Any]) -> bool:
+                        return f.get("type") == rule.ok and (
+                            about is None or f.get("conversation_id") in about
+                        )
+
+                    if not any(is_ok(f) for f in answered):
+                        await own.seen(is_ok, timeout=15)
+                return None
+        finally:
+            for other in others:
+                await other.close()
+
+    result: dict[str, Any] | None = run_async(run())
+    return result
+
+
 def attempt(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, Any] | None:
     """The error frame the actor's frame got (None: accepted; then its answer has arrived)."""
 
@@ -2469,27 +2571,35 @@ def _rule(kind: str) -> FrameRule:
     return rule
 
 
+@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("kind", FRAME_TYPES)
-def test_frame_allowed_for_its_senders(world: World, kind: str) -> None:
+def test_frame_allowed_for_its_senders(world: World, kind: str, door: str) -> None:
     rule = _rule(kind)
     for who in rule.senders:
         actor, obj = _prepare(world, who, rule, rule.kind, rule.owner)
-        error = attempt(world, actor, rule, obj)
-        assert error is None, f"{kind} by {who} on their own object was refused: {error}"
+        error = attempt_through(door, world, actor, rule, obj)
+        expected = expected_through(door, kind, None)
+        if expected is None:
+            assert error is None, f"{kind} by {who} on their own object was refused: {error}"
+        else:
+            assert error is not None and error["code"] == expected, f"{kind} by {who}: {error}"
 
 
+@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize("kind", FRAME_TYPES)
-def test_frame_refused_for_other_roles(world: World, kind: str) -> None:
+def test_frame_refused_for_other_roles(world: World, kind: str, door: str) -> None:
     rule = _rule(kind)
     for who in (w for w in EVERY_SENDER if w not in rule.senders):
         socket_table = (
             frame_module.VISITOR_FRAMES if who == "visitor" else frame_module.STAFF_FRAMES
         )
-        expected = UNKNOWN_TYPE if kind not in socket_table else FORBIDDEN_FRAME
+        expected = expected_through(
+            door, kind, UNKNOWN_TYPE if kind not in socket_table else FORBIDDEN_FRAME
+        )
         # On an object the sender could otherwise act on: only the role is wrong.
         actor, obj = _prepare(world, who, rule, rule.kind, rule.owner)
         before = world.snapshot(obj.conversation)
-        error = attempt(world, actor, rule, obj)
+        error = attempt_through(door, world, actor, rule, obj)
         assert error is not None and error["code"] == expected, f"{kind} by {who}: {error}"
         assert _rows(world.snapshot(obj.conversation)) == _rows(before), f"{kind} by {who}"
 
@@ -2497,17 +2607,22 @@ def test_frame_refused_for_other_roles(world: World, kind: str) -> None:
 FOREIGN_CASES = [(kind, case) for kind, rule in sorted(FRAMES.items()) for case in rule.foreign]
 
 
+@pytest.mark.parametrize("door", DOORS)
 @pytest.mark.parametrize(
     ("kind", "case"),
     FOREIGN_CASES,
     ids=[f"{kind}-{case.actor}-{case.kind or 'own kind'}" for kind, case in FOREIGN_CASES],
 )
-def test_frame_on_someone_elses_object(world: World, kind: str, case: Foreign) -> None:
+def test_frame_on_someone_elses_object(world: World, kind: str, case: Foreign, door: str) -> None:
     rule = _rule(kind)
     object_kind = case.kind or rule.kind
     actor, obj = _prepare(world, case.actor, rule, object_kind, case.owner)
     before = world.snapshot(obj.conversation)
-    error = attempt(world, actor, rule, obj)
+    error = attempt_through(door, world, actor, rule, obj)
+    expected = expected_through(door, kind, case.expect)
+    if expected != case.expect:
+        assert error is not None and error["code"] == expected, f"{kind} by {case.actor}: {error}"
+        return
     if case.expect is None:
         assert error is None, f"{kind} by {case.actor} on a colleague's object: {error}"
         return

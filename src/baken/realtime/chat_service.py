@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ from baken.realtime.frames import (
     Sync,
     TakeNext,
     Typing,
+    _Frame,
 )
 from baken.realtime.handover import Handovers
 from baken.realtime.hub import VISITOR_LINK_KIND, Hub
@@ -98,6 +100,10 @@ WRITE_ERRORS = {
     "conversation_ended": "The conversation has ended; the message was not stored.",
     "unavailable": "The message could not be stored right now; send it again.",
 }
+
+
+# One command of the core: who asks (the connection's identity), and what (the parsed frame).
+Command = Callable[[Connection, Any], Awaitable[None]]
 
 
 class QueueFull(Exception):
@@ -190,6 +196,7 @@ class ChatService:
         self._background: list[asyncio.Task[None]] = []
         # Issue 15: visitors who are gone leave the queue; silent chats close after a warning.
         self.timeouts = Timeouts(settings, self.repo, self.hub, self.live)
+        self.commands = self._command_table()
 
     async def start(self) -> None:
         await self.broker.start()
@@ -522,126 +529,142 @@ class ChatService:
             return False
         return not write or record.state is State.ACTIVE
 
-    async def handle(self, conn: Connection, frame: object) -> None:
+    def _command_table(self) -> dict[type[_Frame], Command]:
+        """Which command each frame type runs: the one table every door dispatches through (the
+        sockets, and the HTTP door of web/command_routes.py). A frame type a door does not
+        allow never reaches it: ``frames.parse`` refuses it first with ``unknown_type``."""
+        table: dict[type[_Frame], Command] = {
+            Ping: self._ping,
+            Send: self._send,
+            Sync: self._sync,
+            Typing: self._typing,
+            Receipt: self._receipt,
+            Leave: self._leave,
+            Accept: self._accept_frame,
+            TakeNext: self._take_next_frame,
+            End: self._end_frame,
+            RequestCode: self._request_code,
+            MarkCompromised: self._mark_compromised,
+            MailboxSend: self._mailbox_send,
+            Handover: self.handovers.handle,
+            SignalsFeedback: self.signals_feedback.handle,
+        }
+        for types_, command in (
+            (TOOL_FRAME_TYPES, self.tools.handle),
+            (SUPERVISION_FRAME_TYPES, self.supervision.handle),
+            (WELLBEING_FRAME_TYPES, self.wellbeing.handle),
+            (TEAM_FRAME_TYPES, self.statuses.handle),
+            (REFERRAL_FRAME_TYPES, self.referrals.handle),
+            (PARTNER_FRAME_TYPES, self.partners.handle),
+        ):
+            for frame_type in types_:
+                table.setdefault(frame_type, command)
+        return table
+
+    async def handle(self, conn: Connection, frame: _Frame) -> None:
         # Issue 16: pings count too, else a socket could flood the server with them. A client
         # pings once every several seconds, far inside the budget of 30 frames a second.
         if not conn.bucket.take(time.monotonic()):
             raise FrameError("rate_limited", "Too many frames; slow down.")
-        if isinstance(frame, Ping):
-            conn.send({"type": "pong", "t": frame.t})
+        await self.commands[type(frame)](conn, frame)
+
+    async def _ping(self, conn: Connection, frame: Ping) -> None:
+        conn.send({"type": "pong", "t": frame.t})
+
+    async def _sync(self, conn: Connection, frame: Sync) -> None:
+        if not await self.may_act_on(
+            conn, frame.conversation_id, write=False
+        ) or not self.partners.may_sync(conn, frame.conversation_id, frame.after_seq):
+            raise _not_participant(frame.type)
+        if not await audit_hooks.before_transcript(self.live, conn, frame.conversation_id):
             return
-        if isinstance(frame, TOOL_FRAME_TYPES):
-            await self.tools.handle(conn, frame)
-        elif isinstance(frame, SUPERVISION_FRAME_TYPES):
-            await self.supervision.handle(conn, frame)
-        elif isinstance(frame, WELLBEING_FRAME_TYPES):
-            await self.wellbeing.handle(conn, frame)
-        elif isinstance(frame, TEAM_FRAME_TYPES):
-            await self.statuses.handle(conn, frame)
-        elif isinstance(frame, Handover):
-            await self.handovers.handle(conn, frame)
-        elif isinstance(frame, SignalsFeedback):
-            await self.signals_feedback.handle(conn, frame)
-        elif isinstance(frame, REFERRAL_FRAME_TYPES):
-            await self.referrals.handle(conn, frame)
-        elif isinstance(frame, PARTNER_FRAME_TYPES):
-            await self.partners.handle(conn, frame)
-        elif isinstance(frame, Send):
-            await self._send(conn, frame)
-        elif isinstance(frame, Sync):
-            if not await self.may_act_on(
-                conn, frame.conversation_id, write=False
-            ) or not self.partners.may_sync(conn, frame.conversation_id, frame.after_seq):
-                raise _not_participant(frame.type)
-            if not await audit_hooks.before_transcript(self.live, conn, frame.conversation_id):
-                return
-            self.hub.follow(conn, frame.conversation_id)
-            self.hub.start_catch_up(conn, frame.conversation_id, frame.after_seq)
-        elif isinstance(frame, Typing):
-            if not await self.may_act_on(conn, frame.conversation_id, write=True):
-                raise _not_participant(frame.type)
-            self.broker.publish(
-                {
-                    "kind": "typing",
-                    "frame": {
-                        "type": "typing",
-                        "conversation_id": frame.conversation_id,
-                        "from": conn.side,
-                        "active": frame.active,
-                    },
-                }
-            )
-        elif isinstance(frame, Receipt):
-            await self._receipt(conn, frame)
-        elif isinstance(frame, Leave):
-            if not await self.may_act_on(conn, frame.conversation_id, write=False):
-                raise _not_participant(frame.type)
-            if await self.end_for_visitor(frame.conversation_id, EndedBy.VISITOR) is None:
-                raise FrameError(
-                    "conversation_ended", "The conversation has already ended.", "leave"
-                )
-        elif isinstance(frame, Accept):
-            assert isinstance(conn.identity, StaffIdentity)
-            try:
-                await self.accept(conn.identity.member, frame.conversation_id)
-            except NotQueued:
-                raise FrameError(
-                    "not_queued", "This chat is no longer waiting; someone else took it.", "accept"
-                ) from None
-            except AtCapacity:
-                raise await self._at_capacity(conn, "accept") from None
-            except NotAvailable as exc:
-                raise _not_available(exc, "accept") from None
-            conn.send({"type": "accepted", "conversation_id": frame.conversation_id})
-        elif isinstance(frame, RequestCode):
-            if not await self.may_act_on(conn, frame.conversation_id, write=False):
-                raise _not_participant(frame.type)
-            code = await self.issue_code(frame.conversation_id)
-            conn.send(
-                {"type": "return_code", "conversation_id": frame.conversation_id, "code": code}
-            )
-        elif isinstance(frame, MarkCompromised):
-            code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
-            await self.codes.mark_compromised(code_id)
-            conn.send({"type": "code_compromised", "conversation_id": frame.conversation_id})
-        elif isinstance(frame, MailboxSend):
-            code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
-            try:
-                text = validate_message_text(frame.text, self.settings.max_message_chars)
-            except TextError as exc:
-                raise FrameError(exc.code, exc.message, frame.type) from None
-            assert isinstance(conn.identity, StaffIdentity)
-            seq = await self.codes.post(
-                code_id, Direction.TO_VISITOR, conn.identity.member.id, text
-            )
-            # An answer here can also settle a thread in the consoles' "left messages".
-            self.left_messages_push.changed(conn.identity.member.organisation_id)
-            conn.send(
-                {"type": "mailbox_sent", "conversation_id": frame.conversation_id, "seq": seq}
-            )
-        elif isinstance(frame, TakeNext):
-            assert isinstance(conn.identity, StaffIdentity)
-            try:
-                record = await self.take_next(conn.identity.member)
-            except QueueEmpty:
-                raise FrameError("queue_empty", "Nobody is waiting.", "take_next") from None
-            except AtCapacity:
-                raise await self._at_capacity(conn, "take_next") from None
-            except NotAvailable as exc:
-                raise _not_available(exc, "take_next") from None
-            conn.send({"type": "accepted", "conversation_id": record.id})
-        elif isinstance(frame, End):
-            assert isinstance(conn.identity, StaffIdentity)
-            if not await self.may_act_on(conn, frame.conversation_id, write=True):
-                raise _not_participant(frame.type)
-            ended = await self.end_for_staff(
-                conn.identity.member, frame.conversation_id, frame.reason
-            )
-            if ended is None:
-                raise FrameError("conversation_ended", "The conversation has already ended.", "end")
-            conn.send(
-                {"type": "ended", "conversation_id": frame.conversation_id, "reason": frame.reason}
-            )
+        if conn.one_shot:
+            # Nothing to follow on a connection that ends with this command: its pages now.
+            await self.hub.catch_up_once(conn, frame.conversation_id, frame.after_seq)
+            return
+        self.hub.follow(conn, frame.conversation_id)
+        self.hub.start_catch_up(conn, frame.conversation_id, frame.after_seq)
+
+    async def _typing(self, conn: Connection, frame: Typing) -> None:
+        if not await self.may_act_on(conn, frame.conversation_id, write=True):
+            raise _not_participant(frame.type)
+        self.broker.publish(
+            {
+                "kind": "typing",
+                "frame": {
+                    "type": "typing",
+                    "conversation_id": frame.conversation_id,
+                    "from": conn.side,
+                    "active": frame.active,
+                },
+            }
+        )
+
+    async def _leave(self, conn: Connection, frame: Leave) -> None:
+        if not await self.may_act_on(conn, frame.conversation_id, write=False):
+            raise _not_participant(frame.type)
+        if await self.end_for_visitor(frame.conversation_id, EndedBy.VISITOR) is None:
+            raise FrameError("conversation_ended", "The conversation has already ended.", "leave")
+
+    async def _accept_frame(self, conn: Connection, frame: Accept) -> None:
+        assert isinstance(conn.identity, StaffIdentity)
+        try:
+            await self.accept(conn.identity.member, frame.conversation_id)
+        except NotQueued:
+            raise FrameError(
+                "not_queued", "This chat is no longer waiting; someone else took it.", "accept"
+            ) from None
+        except AtCapacity:
+            raise await self._at_capacity(conn, "accept") from None
+        except NotAvailable as exc:
+            raise _not_available(exc, "accept") from None
+        conn.send({"type": "accepted", "conversation_id": frame.conversation_id})
+
+    async def _request_code(self, conn: Connection, frame: RequestCode) -> None:
+        if not await self.may_act_on(conn, frame.conversation_id, write=False):
+            raise _not_participant(frame.type)
+        code = await self.issue_code(frame.conversation_id)
+        conn.send({"type": "return_code", "conversation_id": frame.conversation_id, "code": code})
+
+    async def _mark_compromised(self, conn: Connection, frame: MarkCompromised) -> None:
+        code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
+        await self.codes.mark_compromised(code_id)
+        conn.send({"type": "code_compromised", "conversation_id": frame.conversation_id})
+
+    async def _mailbox_send(self, conn: Connection, frame: MailboxSend) -> None:
+        code_id = await self._staff_code(conn, frame.conversation_id, frame.type)
+        try:
+            text = validate_message_text(frame.text, self.settings.max_message_chars)
+        except TextError as exc:
+            raise FrameError(exc.code, exc.message, frame.type) from None
+        assert isinstance(conn.identity, StaffIdentity)
+        seq = await self.codes.post(code_id, Direction.TO_VISITOR, conn.identity.member.id, text)
+        # An answer here can also settle a thread in the consoles' "left messages".
+        self.left_messages_push.changed(conn.identity.member.organisation_id)
+        conn.send({"type": "mailbox_sent", "conversation_id": frame.conversation_id, "seq": seq})
+
+    async def _take_next_frame(self, conn: Connection, _frame: TakeNext) -> None:
+        assert isinstance(conn.identity, StaffIdentity)
+        try:
+            record = await self.take_next(conn.identity.member)
+        except QueueEmpty:
+            raise FrameError("queue_empty", "Nobody is waiting.", "take_next") from None
+        except AtCapacity:
+            raise await self._at_capacity(conn, "take_next") from None
+        except NotAvailable as exc:
+            raise _not_available(exc, "take_next") from None
+        conn.send({"type": "accepted", "conversation_id": record.id})
+
+    async def _end_frame(self, conn: Connection, frame: End) -> None:
+        assert isinstance(conn.identity, StaffIdentity)
+        if not await self.may_act_on(conn, frame.conversation_id, write=True):
+            raise _not_participant(frame.type)
+        ended = await self.end_for_staff(conn.identity.member, frame.conversation_id, frame.reason)
+        if ended is None:
+            raise FrameError("conversation_ended", "The conversation has already ended.", "end")
+        conn.send(
+            {"type": "ended", "conversation_id": frame.conversation_id, "reason": frame.reason}
+        )
 
     async def _at_capacity(self, conn: Connection, ref: str) -> FrameError:
         capacity = await self.statuses.capacity_of(_staff_id(conn) or "")
@@ -707,12 +730,14 @@ class ChatService:
             )
 
         future.add_done_callback(answer)
+        if conn.one_shot:
+            conn.answer_later(future)
 
     async def _receipt(self, conn: Connection, frame: Receipt) -> None:
         if not await self.may_act_on(conn, frame.conversation_id, write=False):
             raise _not_participant(frame.type)
-        # A receipt cannot claim more than this socket was sent.
-        seq = min(frame.seq, _cursor_seq(conn, frame.conversation_id))
+        # A receipt cannot claim more than this socket was sent (over HTTP, than there is).
+        seq = min(frame.seq, await self._receipt_bound(conn, frame.conversation_id))
         if seq <= 0:
             return
         key = (frame.conversation_id, RECEIPT_COLUMNS[(conn.side, frame.kind)])
@@ -741,6 +766,12 @@ class ChatService:
                 },
             }
         )
+
+    async def _receipt_bound(self, conn: Connection, conversation_id: str) -> int:
+        if not conn.one_shot:
+            return _cursor_seq(conn, conversation_id)
+        record = await self.repo.get(conversation_id)
+        return 0 if record is None else record.last_seq
 
     # --- background -----------------------------------------------------------------------------
 

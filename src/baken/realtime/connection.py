@@ -1,4 +1,5 @@
-"""One open WebSocket: who is on it, what it has been sent, and its outgoing queue."""
+"""One open connection — a WebSocket, or a visitor's event stream (realtime/event_stream.py), or
+one HTTP command (realtime/one_shot.py): who is on it, what it has been sent, its outgoing queue."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
-from typing import Any
-
-from starlette.websockets import WebSocket
+from typing import Any, ClassVar, Protocol
 
 from baken.domain.conversation import Role
 from baken.domain.rate import TokenBucket
@@ -32,6 +31,15 @@ FRAME_BURST = 60.0
 # ``send_texts(list[str]) -> bool``: several text frames in one write, or False to say "use the
 # ordinary send".
 SEND_TEXTS = "baken.send_texts"
+
+
+class Outlet(Protocol):
+    """Where a connection's frames go: Starlette's WebSocket has this shape, and so do the event
+    stream's queue and a one-shot command's answer."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
 
 
 @dataclass(slots=True)
@@ -55,7 +63,11 @@ class StaffIdentity:
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, identity: VisitorIdentity | StaffIdentity) -> None:
+    # True for a connection that lives for one HTTP command (realtime/one_shot.py): it follows
+    # no conversation, so a command answers it with what a socket would be sent later.
+    one_shot: ClassVar[bool] = False
+
+    def __init__(self, websocket: Outlet, identity: VisitorIdentity | StaffIdentity) -> None:
         self.websocket = websocket
         self.identity = identity
         self.cursors: dict[str, Cursor] = {}
@@ -95,6 +107,10 @@ class Connection:
         if isinstance(self.identity, VisitorIdentity):
             return "v"
         return f"s:{self.identity.member.id}"
+
+    def answer_later(self, future: asyncio.Future[Any]) -> None:
+        """A reply that comes when ``future`` is done; only a one-shot connection waits for it
+        (a socket is simply sent the reply when it comes)."""
 
     def send(self, frame: wire.OutgoingFrame) -> None:
         self.send_text(wire.encode(frame))

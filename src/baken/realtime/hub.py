@@ -596,6 +596,22 @@ class Hub:
         finally:
             cursor.busy = False
 
+    async def catch_up_once(self, conn: Connection, conversation_id: str, after_seq: int) -> None:
+        """A sync's first page, for a connection that follows nothing (one HTTP command): the
+        same ``messages`` frame a socket's catch-up starts with; with ``more`` the client asks
+        again from ``last_seq``."""
+        async with self._catch_up_reads:
+            batch = await self.repo.messages_after(conversation_id, after_seq, PAGE_SIZE)
+        conn.send(
+            {
+                "type": "messages",
+                "conversation_id": conversation_id,
+                "messages": [views.message(m, m.author == conn.author) for m in batch],
+                "last_seq": batch[-1].seq if batch else after_seq,
+                "more": len(batch) == PAGE_SIZE,
+            }
+        )
+
     async def close_all(self) -> None:
         for task in list(self._tasks):
             task.cancel()

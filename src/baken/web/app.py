@@ -33,6 +33,7 @@ from baken.web import (
     canned_routes,
     case_link_routes,
     check_routes,
+    command_routes,
     counselor_figures_routes,
     cover_routes,
     directory_routes,
@@ -311,6 +312,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_api_route(
         "/api/visitor/referrals/withdraw", referral_routes.visitor_withdraw_api, methods=["POST"]
     )
+    # Issue 13: the same commands over HTTP, and the visitor's event stream (command_routes.py).
+    app.add_api_route("/api/visitor/command", command_routes.visitor_command, methods=["POST"])
+    app.add_api_route("/api/staff/command", command_routes.staff_command, methods=["POST"])
+    app.add_api_route("/api/visitor/stream", command_routes.visitor_stream, methods=["GET"])
     app.add_api_websocket_route("/ws/visitor", visitor_socket)
     app.add_api_websocket_route("/ws/staff", staff_socket)
     app.mount("/static", SlimStaticFiles(directory=STATIC_DIR), name="static")  # issue 18

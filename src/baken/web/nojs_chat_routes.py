@@ -23,14 +23,13 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from baken.domain.conversation import EndedBy
-from baken.domain.rate import TokenBucket
+from baken.domain.rate import BucketsByKey
 from baken.i18n import translations
 from baken.realtime.frames import FrameError
 from baken.realtime.partner_access import EVENT_PARTNER_JOINED, EVENT_PARTNER_LEFT
@@ -63,20 +62,11 @@ _CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SHOWN_PLACE = re.compile(r"^[1-9][0-9]{0,5}$")
 
 
-class _Buckets:
-    """One token bucket per conversation, the least recently used dropped beyond a bound."""
+class _Buckets(BucketsByKey):
+    """One token bucket per conversation, for its no-JS pages and posts together."""
 
     def __init__(self) -> None:
-        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
-
-    def take(self, conversation_id: str) -> bool:
-        bucket = self._buckets.pop(conversation_id, None)
-        if bucket is None:
-            bucket = TokenBucket(REQUESTS_PER_SECOND, REQUEST_BURST)
-        self._buckets[conversation_id] = bucket
-        while len(self._buckets) > MAX_BUCKETS:
-            self._buckets.popitem(last=False)
-        return bucket.take(time.monotonic())
+        super().__init__(REQUESTS_PER_SECOND, REQUEST_BURST, MAX_BUCKETS)
 
 
 def _buckets(request: Request) -> _Buckets:
@@ -200,7 +190,7 @@ async def chat_page(request: Request) -> Response:
     if record is None:
         # Ended (by either side, or quick exit elsewhere), or never started.
         return _ended_page(request, lang, 200, None)
-    if not _buckets(request).take(record.id):
+    if not _buckets(request).take(record.id, time.monotonic()):
         return _storm(request, lang, record)
     confirm_end = request.query_params.get("end") == "ask"
     # Issue 17: a referral waiting for the visitor's answer is shown as a form.
@@ -223,7 +213,7 @@ async def log_page(request: Request) -> Response:
     record = await _own_conversation(request)
     if record is None:
         return render("nojs_log.html", lang, messages=[], refresh=None, ended=True)
-    if not _buckets(request).take(record.id):
+    if not _buckets(request).take(record.id, time.monotonic()):
         notice = translations(lang).gettext(
             "You are refreshing very often. Please wait a few seconds. In danger now? Call 112."
         )
@@ -294,7 +284,7 @@ async def send_form(request: Request, _origin: SameOriginVisitor) -> Response:
     client_msg_id = form.get("client_msg_id", "")
     if not _CLIENT_MSG_ID.match(client_msg_id):
         return error_page(lang, 400)
-    if not _buckets(request).take(record.id):
+    if not _buckets(request).take(record.id, time.monotonic()):
         return _storm(request, lang, record)
     try:
         await services.chat.visitor_send(record.id, client_msg_id, text)

@@ -140,6 +140,8 @@ async def _serve(
     allowed: dict[str, type[_Frame]],
     after_register: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    websocket = conn.websocket
+    assert isinstance(websocket, WebSocket)
     for frame in first_frames:
         conn.send(frame)
     service.hub.register(conn, conversation_ids)
@@ -147,7 +149,7 @@ async def _serve(
         if after_register is not None:
             await after_register()
         while not conn.closed:
-            message = await conn.websocket.receive()
+            message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             conn.last_heard = time.monotonic()
