@@ -1,6 +1,7 @@
-"""The socket and the chat without JavaScript are two doors to the same commands (issue 13): a
-visitor's send, resend, refused send and end give the same result through either, as the
-counselor sees it and as it is stored."""
+"""The socket, the chat without JavaScript and the HTTP door are three doors to the same commands
+(issue 13): a visitor's send, resend, refused send and end give the same result through each, as
+the counselor sees it and as it is stored. (Every frame of the authorization matrix goes through
+the socket and the HTTP door in tests/test_authorization_matrix.py.)"""
 
 from __future__ import annotations
 
@@ -121,6 +122,44 @@ class FormDoor(Door):
         assert _post(self.server, "/chat/end", self.token, {"lang": "nl"}).status_code == 303
 
 
+class HttpDoor(Door):
+    """The HTTP door of the JavaScript client when WebSockets are blocked: the frame posted."""
+
+    name = "http"
+
+    async def send(self, client_msg_id: str, text: str) -> tuple[Any, ...]:
+        frame = {
+            "type": "send",
+            "conversation_id": self.conversation_id,
+            "client_msg_id": client_msg_id,
+            "text": text,
+        }
+        for answered in _command(self.server, self.token, frame):
+            if answered["type"] == "ack" and answered["client_msg_id"] == client_msg_id:
+                return ("stored", answered["seq"], bool(answered.get("duplicate")))
+            if answered["type"] == "error" and answered.get("ref") == client_msg_id:
+                return ("refused", answered["code"])
+        raise AssertionError("neither an ack nor an error")
+
+    async def end(self) -> None:
+        assert (
+            _command(
+                self.server, self.token, {"type": "leave", "conversation_id": self.conversation_id}
+            )
+            == []
+        )
+
+
+def _command(server: Server, token: str, frame: dict[str, Any]) -> list[dict[str, Any]]:
+    headers = {"Origin": server.origin, "Cookie": f"__Host-baken_v={token}"}
+    answer = httpx.post(
+        server.base + "/api/visitor/command", json=frame, headers=headers, timeout=20
+    )
+    assert answer.status_code == 200, answer.text
+    frames: list[dict[str, Any]] = answer.json()["frames"]
+    return frames
+
+
 def _chat(server: Server) -> Any:
     app: Any = server._server.config.app
     return app.state.baken.chat
@@ -176,7 +215,9 @@ async def _story(server: Server, door_type: type[Door]) -> list[tuple[Any, ...]]
 def test_every_visitor_command_gives_the_same_result_through_both_doors(srv: Server) -> None:
     by_socket = run_async(_story(srv, SocketDoor))
     by_form = run_async(_story(srv, FormDoor))
+    by_http = run_async(_story(srv, HttpDoor))
     assert by_socket == by_form
+    assert by_socket == by_http
     # And what they agree on is right, not merely equal.
     assert by_socket == [
         ("stored", 2, False),

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # the organisation signed in to the console; otherwise the closed page (leave a message, the
     # numbers, 112). Off only for tests and benchmarks that start visitors before any staff.
     open_needs_staff: bool = True
+    # Issue 13: false refuses the visitor's WebSocket at the handshake, for a proxy or CDN in front
+    # of the visitor's side that cannot carry WebSockets; the visitor page then carries on over
+    # the HTTP door (event stream and posts). Staff consoles keep their socket either way.
+    visitor_websockets: bool = True
     # --- nothing left hanging (issue 15, src/baken/realtime/timeouts.py) ---
     # A waiting visitor whose connection is gone this long leaves the queue.
     queue_gone_seconds: int = Field(default=60, ge=10, le=3600)

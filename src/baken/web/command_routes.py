@@ -38,6 +38,7 @@ from baken.realtime.one_shot import Buckets, OneShotConnection, key_of, run_comm
 from baken.store.staff_repo import StaffMember
 from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
 from baken.web.guards import API, SameOriginApi, SameOriginVisitorApi, staff_for
+from baken.web.json_body import load_json
 from baken.web.origin import same_origin
 from baken.web.services import services_of
 from baken.web.socket_routes import PROTOCOL_VERSION
@@ -51,6 +52,7 @@ SOCKET_ONLY = frozenset(
 )
 NEEDS_SOCKET = "This needs the live connection (WebSocket); over HTTP it does nothing."
 NO_CONVERSATION = {"error": "no_conversation"}
+ENDED = "The conversation has ended."
 
 SignedInStaff = Annotated[StaffMember, Depends(staff_for(None, API))]
 
@@ -80,6 +82,16 @@ async def _run(
     return _frames(await run_command(service, conn, frame))
 
 
+async def _ended(request: Request) -> Response:
+    try:
+        data = load_json(await request.body())
+    except ValueError:
+        data = None
+    ref = data.get("client_msg_id") or data.get("type") if isinstance(data, dict) else None
+    frame = views.error("conversation_ended", ENDED, ref if isinstance(ref, str) else None)
+    return _frames([orjson.dumps(frame).decode()])
+
+
 def _frames(texts: list[str]) -> Response:
     # The frames are already JSON (wire.encode): joined, not decoded and encoded again.
     body = b'{"frames":[' + ",".join(texts).encode() + b"]}"
@@ -89,9 +101,13 @@ def _frames(texts: list[str]) -> Response:
 async def visitor_command(request: Request, _origin: SameOriginVisitorApi) -> Response:
     service = services_of(request.app).chat
     token = request.cookies.get(VISITOR_COOKIE)
-    record = await service.visitor_conversation(token) if token else None
-    if record is None:
+    if not token:
         return JSONResponse(NO_CONVERSATION, status_code=403)
+    record = await service.visitor_conversation(token)
+    if record is None:
+        # The visitor's token dies with the chat (a found phone cannot reopen it), so an ended
+        # chat is not known any more: every command gets what a send after the end gets.
+        return await _ended(request)
     identity = VisitorIdentity(record.id)
     conn = OneShotConnection(identity, _buckets(request).of(key_of(identity)))
     return await _run(request, conn, VISITOR_FRAMES)

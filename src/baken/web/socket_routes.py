@@ -34,7 +34,8 @@ CLOSE_POLICY = 1008
 async def visitor_socket(websocket: WebSocket) -> None:
     services = services_of(websocket.app)
     service = services.chat
-    if not same_origin(websocket, services.settings.allowed_origins):
+    settings = services.settings
+    if not settings.visitor_websockets or not same_origin(websocket, settings.allowed_origins):
         await websocket.close(CLOSE_POLICY)
         return
     token = websocket.cookies.get(VISITOR_COOKIE)

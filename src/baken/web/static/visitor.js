@@ -5,6 +5,7 @@
 import {
   Connection,
   ConversationView,
+  StreamConnection,
   bindComposer,
   fmt,
   installQuickExit,
@@ -97,7 +98,9 @@ let lastPosition = null;
 // Return codes: how long the ended screen keeps its socket, so a code can still be asked for.
 const CODE_WINDOW_MS = 10 * 60 * 1000;
 
-const connection = new Connection(config.wsPath, { onFrame, onStatus });
+// The WebSocket first; when the network never lets it open, the same frames over HTTP (below).
+let connection = new Connection(config.wsPath, { onFrame, onStatus });
+let overHttp = false;
 // Issue 5: the proof-of-work for the next start, solved in the background.
 const pow = new ProofOfWork();
 
@@ -220,7 +223,9 @@ function applyInfo(info) {
     setComposerEnabled(false);
     view.showTyping(false);
     setStatus("");
-    ui.codeOffer.hidden = leftMessage;
+    // Over the HTTP door the chat's token is gone with its end, so a code cannot be asked for
+    // any more (docs/protocol.md, "HTTP door"); on a socket it can, for a while.
+    ui.codeOffer.hidden = leftMessage || overHttp;
     // Keep the socket a while: for the last messages, and so a return code can still be asked
     // for on this screen. An ended chat cannot reconnect, so after that the offer goes.
     connection.stop(CODE_WINDOW_MS);
@@ -254,14 +259,26 @@ function setStatus(text) {
 let statusTimer = 0;
 
 // Issue 13: a network that blocks WebSockets (a school or shelter filter, some proxies) never lets
-// the socket open. After three failed tries the visitor is moved to the chat that needs no socket:
-// the same chat over plain page loads. A socket that worked once and then dropped just reconnects.
+// the socket open. After three failed tries the page carries on over plain HTTP: an event stream
+// for what comes in, posts for what goes out (StreamConnection), the same chat. If even that never
+// opens, the visitor is moved to the chat that needs no script. A connection that worked once and
+// then dropped just reconnects.
 let everOnline = false;
 
 function onStatus(status, failures) {
   if (status === "online") everOnline = true;
   if (status === "reconnecting" && !everOnline && failures >= 3 && (state === "queued" || state === "active")) {
     connection.stop();
+    if (!overHttp) {
+      overHttp = true;
+      connection = new StreamConnection("/api/visitor/stream", "/api/visitor/command", {
+        onFrame,
+        onStatus,
+        afterSeq: () => view.lastSeq,
+      });
+      connection.start();
+      return;
+    }
     window.location.replace(`${config.base}/chat?lang=${encodeURIComponent(config.lang)}`);
     return;
   }
