@@ -225,10 +225,12 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     core: int | None = SERVER_CORE,
     name: str | None = None,
+    port: int | None = None,
 ) -> Server:
     """Start Baken (`baken serve`) or the bare relay, pinned to `core` with `taskset` (None: the
-    scheduler decides). `name` tells the log files apart when several servers share a data dir."""
-    port = free_port()
+    scheduler decides). `name` tells the log files apart when several servers share a data dir;
+    `port` restarts a server where its clients knock again (bench/restart.py)."""
+    port = port or free_port()
     env = dict(os.environ)
     env.pop("BAKEN_DATABASE_URL", None)
     env["BAKEN_DATA_DIR"] = str(data_dir)
@@ -258,7 +260,7 @@ def start_server(
     if core is not None and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(core), *cmd]
     log_path = data_dir / f"{name or target}-server.log"
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     proc = subprocess.Popen(
         cmd,
         env=env,

@@ -71,6 +71,7 @@ class Pair:
     visitor: bl.LeanWs
     staff: bl.LeanWs
     accept_order: str = ""
+    visitor_token: str = ""  # bench/restart.py: the visitor's cookie, to come back with
 
 
 @dataclass
@@ -197,7 +198,7 @@ async def setup_pair(
             order.append(str(t))
     staff.send_text(sync_frame(conv_id))
     await wait_for(staff, "messages", timeout, conv_id)
-    return Pair(idx, conv_id, visitor, staff, " then ".join(order)), heartbeat
+    return Pair(idx, conv_id, visitor, staff, " then ".join(order), vtoken), heartbeat
 
 
 @dataclass

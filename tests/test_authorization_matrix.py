@@ -2470,7 +2470,7 @@ def attempt_http(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[
                 answered = await post(frame)
                 errors = [f for f in answered if f.get("type") == "error"]
                 if errors:
-                    assert errors[0].get("ref") in (ref, ""), errors
+                    assert errors[0].get("ref") == ref, errors
                     return errors[0]
                 if own is not None:
                     about = (None, obj.conversation) if rule.kind != "waiting" else None

@@ -202,6 +202,8 @@ def test_the_http_door_answers_as_a_socket_would(srv: Server) -> None:
     assert needs["code"] == "needs_socket"
     [bad] = command(srv, token, {"type": "send", "conversation_id": conversation_id})
     assert bad["code"] == "invalid_frame"
+    [huge] = command(srv, token, _send(conversation_id, "v9", "x" * 200_000))
+    assert huge["code"] == "frame_too_large"
     # The end, then a late send: the chat's token died with it; a clear refusal, not a 500.
     assert command(srv, token, {"type": "leave", "conversation_id": conversation_id}) == []
     [late] = command(srv, token, _send(conversation_id, "v5", "Te laat."))

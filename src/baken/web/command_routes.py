@@ -28,6 +28,7 @@ from baken.realtime import views, wire
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.event_stream import StreamOutlet, events
 from baken.realtime.frames import (
+    MAX_FRAME_BYTES,
     STAFF_FRAMES,
     VISITOR_FRAMES,
     FrameError,
@@ -69,22 +70,35 @@ async def _run(
     request: Request, conn: OneShotConnection, allowed: dict[str, type[_Frame]]
 ) -> Response:
     service = services_of(request.app).chat
-    raw = await request.body()
+    raw = await _body(request)
     try:
         frame = parse(raw, allowed)
     except FrameError as exc:
         service.count_rejected(exc.code)
         return _frames([orjson.dumps(views.error(exc.code, exc.message, exc.ref)).decode()])
-    if getattr(frame, "type", "") in SOCKET_ONLY:
+    kind = str(getattr(frame, "type", ""))
+    if kind in SOCKET_ONLY:
         service.count_rejected("needs_socket")
-        return _frames([orjson.dumps(views.error("needs_socket", NEEDS_SOCKET, "")).decode()])
-    conn.active_since_check = True
+        return _frames([orjson.dumps(views.error("needs_socket", NEEDS_SOCKET, kind)).decode()])
     return _frames(await run_command(service, conn, frame))
+
+
+async def _body(request: Request) -> bytes:
+    """The body, read no further than one byte past a frame's limit (which ``parse`` refuses
+    with the socket's ``frame_too_large``): a huge post is not read into memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_FRAME_BYTES:
+            break
+    return b"".join(chunks)[: MAX_FRAME_BYTES + 1]
 
 
 async def _ended(request: Request) -> Response:
     try:
-        data = load_json(await request.body())
+        data = load_json(await _body(request))
     except ValueError:
         data = None
     ref = data.get("client_msg_id") or data.get("type") if isinstance(data, dict) else None
