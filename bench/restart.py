@@ -56,6 +56,9 @@ class Tally:
     recv_ns: list[int] = field(default_factory=list)
     recv_seq: list[int] = field(default_factory=list)
     acked_seq: list[int] = field(default_factory=list)
+    ack_ns: list[int] = field(default_factory=list)
+    sent_ns: list[int] = field(default_factory=list)  # when the socket last took it
+    receiver: list[int] = field(default_factory=list)  # the endpoint that showed it
     shown_twice: int = 0
     stored_twice: int = 0
     errors: Counter[str] = field(default_factory=Counter)
@@ -67,6 +70,9 @@ class Tally:
         self.recv_ns = [0] * self.total
         self.recv_seq = [0] * self.total
         self.acked_seq = [0] * self.total
+        self.ack_ns = [0] * self.total
+        self.sent_ns = [0] * self.total
+        self.receiver = [0] * self.total
 
 
 class Endpoint:
@@ -89,6 +95,8 @@ class Endpoint:
         self.contiguous: dict[str, int] = dict.fromkeys(convs, 0)
         self.unacked: dict[int, bytes] = {}
         self.stopping = False
+        self.welcomed_ns: list[int] = []
+        self.attempts = 0
 
     # -- the socket
     def attach(self, ws: bl.LeanWs, welcomed: bool) -> None:
@@ -114,6 +122,7 @@ class Endpoint:
     async def connect(self) -> None:
         if self.stopping or self.ws is not None:
             return
+        self.attempts += 1
         try:
             ws = await bl.open_lean(self.server, self.path, self.cookie, self.token, timeout=5.0)
         except (OSError, TimeoutError, bl.BenchError):
@@ -121,18 +130,20 @@ class Endpoint:
             return
         self.attach(ws, welcomed=False)
 
-    def write(self, payload: bytes) -> None:
+    def write(self, payload: bytes) -> bool:
         if self.ws is None or not self.ready:
-            return
+            return False
         try:
             self.ws.send_text(payload)
         except Exception:  # the socket is going: on_close reconnects, the message waits
-            return
+            return False
+        return True
 
     # -- what the page does
     def send(self, k: int, payload: bytes) -> None:
         self.unacked[k] = payload
-        self.write(payload)
+        if self.write(payload):
+            self.tally.sent_ns[k] = time.monotonic_ns()
 
     def on_frame(self, raw: bytes, now: int) -> None:
         f = orjson.loads(raw)
@@ -152,10 +163,13 @@ class Endpoint:
             if self.tally.acked_seq[k] and self.tally.acked_seq[k] != seq:
                 self.tally.stored_twice += 1
             self.tally.acked_seq[k] = seq
+            if not self.tally.ack_ns[k]:
+                self.tally.ack_ns[k] = now
         elif t == "welcome":
             self.ready = True
             self.failures = 0
             self.tally.welcomes.append(now)
+            self.welcomed_ns.append(now)
             for cid in self.convs:
                 self.sync(cid)
             for payload in [self.unacked[k] for k in sorted(self.unacked)]:
@@ -203,6 +217,7 @@ class Endpoint:
             return
         tally.recv_ns[k] = now
         tally.recv_seq[k] = seq
+        tally.receiver[k] = id(self)
 
 
 async def healthz_ok(port: int) -> bool:
@@ -325,6 +340,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     bl.stop_server(server)
 
     window_from = health_ns + int(args.settle * 1e9)
+    if args.explain:
+        _explain(tally, endpoints, total, window_from, health_ns)
     measured = [
         tally.recv_ns[i] - tally.sched_ns[i]
         for i in range(total)
@@ -333,8 +350,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     in_window = sum(1 for i in range(total) if tally.sched_ns[i] >= window_from)
     acked = [i for i in range(total) if tally.acked_seq[i]]
     lost = [i for i in acked if not tally.recv_ns[i]]
-    welcomed_after = sorted(w for w in tally.welcomes if w > killed_ns)
-    all_back_ns = welcomed_after[len(endpoints) - 1] if len(welcomed_after) >= len(endpoints) else 0
+    # Each socket's first welcome after the kill, from when /healthz answered (negative: before).
+    back = sorted(
+        min((w for w in e.welcomed_ns if w > killed_ns), default=0) - health_ns for e in endpoints
+    )
+    never_back = sum(1 for e in endpoints if not any(w > killed_ns for w in e.welcomed_ns))
+    all_back_ns = health_ns + back[-1] if back and not never_back else 0
+    attempts = Counter(e.attempts for e in endpoints)
     per_second = []
     for s in range(int((t0 + total * interval - health_ns) / 1e9) + 1):
         lo, hi = health_ns + s * 10**9, health_ns + (s + 1) * 10**9
@@ -355,6 +377,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "all_sockets_back_after_healthz_s": round((all_back_ns - health_ns) / 1e9, 2)
             if all_back_ns
             else None,
+            "sockets_back_after_healthz_ms": {
+                "p50": bl.ms(bl.percentile(back, 50)),
+                "p90": bl.ms(bl.percentile(back, 90)),
+                "p99": bl.ms(bl.percentile(back, 99)),
+                "max": bl.ms(back[-1]) if back else None,
+                "never": never_back,
+            },
+            "reconnect_attempts": {str(k): v for k, v in sorted(attempts.items())},
             "window": f"messages due from {args.settle:g} s after /healthz answered",
             "window_messages": in_window,
             "window_delivered": len(measured),
@@ -372,6 +402,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _explain(
+    tally: Tally, endpoints: list[Endpoint], total: int, window_from: int, health_ns: int
+) -> None:
+    """Where the late messages of the window were: sent late, acknowledged late, or shown late."""
+    by_id = {id(e): e for e in endpoints}
+    late = [
+        i
+        for i in range(total)
+        if tally.sched_ns[i] >= window_from
+        and tally.recv_ns[i]
+        and tally.recv_ns[i] - tally.sched_ns[i] > 500_000_000
+    ]
+    print(f"[explain] {len(late)} messages of the window shown > 500 ms late", file=sys.stderr)
+    receivers = Counter(tally.receiver[i] for i in late)
+    for rid, count in receivers.most_common(8):
+        e = by_id[rid]
+        back = [round((w - health_ns) / 1e9, 2) for w in e.welcomed_ns]
+        print(f"  {e.role} {e.convs[0][:10]}…: {count} late, welcomes at {back}", file=sys.stderr)
+    for i in late[:10]:
+        print(
+            f"  k={i}: sent +{(tally.sent_ns[i] - tally.sched_ns[i]) / 1e6:.0f} ms, "
+            f"acked +{(tally.ack_ns[i] - tally.sched_ns[i]) / 1e6:.0f} ms, "
+            f"shown +{(tally.recv_ns[i] - tally.sched_ns[i]) / 1e6:.0f} ms",
+            file=sys.stderr,
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--conversations", type=int, default=1000)
@@ -384,6 +441,7 @@ def main() -> int:
     ap.add_argument("--text-size", type=int, default=120)
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--explain", action="store_true", help="where the late messages were")
     args = ap.parse_args()
     bl.raise_nofile(20_000)
     bl.pin_generator()
@@ -397,6 +455,8 @@ def main() -> int:
     print(f"sockets {result['sockets']}, {args.rate:g} msg/s, kill -9 at {args.kill_after:g} s")
     print(f"/healthz again after the kill: {result['healthz_after_kill_s']} s")
     print(f"every socket welcomed again: {result['all_sockets_back_after_healthz_s']} s after it")
+    print(f"  sockets back after /healthz (ms): {result['sockets_back_after_healthz_ms']}")
+    print(f"  connection attempts per socket: {result['reconnect_attempts']}")
     print(
         f"messages due from {args.settle:g} s after /healthz: {result['window_delivered']} of "
         f"{result['window_messages']} delivered, p50 {e2e.get('p50_ms')} ms, "

@@ -3,6 +3,7 @@ several processes at once stay one line (issue 5, part 3)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from typer.testing import CliRunner
 
 from baken.audit import kinds
@@ -290,3 +291,42 @@ def test_appends_from_several_processes_at_once_form_one_chain(kind: str, tmp_pa
         assert all(actors.count(name) == per_process for name in set(actors))
         result = _verify(settings)
         assert result.ok and result.checked == total  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_records_asked_for_at_once_share_transactions_and_stay_one_chain(
+    kind: str, tmp_path: Path
+) -> None:
+    """Issue 21: after a restart a thousand consoles re-open their chats at once; their records
+    go in together (a few transactions, not one each), in the order asked, and the chain holds."""
+    with database_settings(kind, tmp_path) as settings:
+
+        async def run() -> tuple[list[AuditRecord], int]:
+            db = Database(settings)
+            begins = 0
+
+            def counted(*_args: object) -> None:
+                nonlocal begins
+                begins += 1
+
+            event.listen(db.writer.sync_engine, "begin", counted)
+            try:
+                log = AuditLog(db)
+                written = await asyncio.gather(
+                    *(
+                        log.record(kinds.CONVERSATION_READ, ANNA, kinds.CONVERSATION, f"c_{i}")
+                        for i in range(200)
+                    )
+                )
+                return list(written), begins
+            finally:
+                event.remove(db.writer.sync_engine, "begin", counted)
+                await db.dispose()
+
+        written, transactions = run_async(run())
+        assert [r.object_id for r in written] == [f"c_{i}" for i in range(200)]
+        ids = [r.id for r in written]
+        assert ids == list(range(ids[0], ids[0] + 200))
+        assert transactions < 20, transactions
+        verification = _verify(settings)
+        assert getattr(verification, "ok", False), verification

@@ -59,3 +59,16 @@ async def test_hashing_threads_run_only_on_idle_cpu_time() -> None:
 
     assert await slow_hashing.run_hash(own_policy) == os.SCHED_IDLE
     assert own_policy() == os.SCHED_OTHER  # not the event loop's thread
+
+
+def test_the_timing_equaliser_costs_what_a_real_password_hash_costs() -> None:
+    """An unknown username is checked against a fixed hash (auth/passwords.py, written out so a
+    start does not spend an argon2 hash on it): it must carry this module's parameters, or an
+    unknown name would answer faster than a wrong password."""
+    from argon2 import extract_parameters
+
+    from baken.auth import passwords
+
+    assert extract_parameters(passwords._DUMMY_HASH) == passwords._hasher._parameters
+    assert passwords._hasher.verify(passwords._DUMMY_HASH, "baken-timing-equaliser")
+    assert not passwords.verify_password(None, "baken-timing-equaliser")

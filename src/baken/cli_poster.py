@@ -11,7 +11,6 @@ from rich.console import Console
 
 from baken.config import Settings
 from baken.domain.organisation import Organisation
-from baken.posters import PosterError, check_campaign, check_lang, make_poster
 from baken.service_hours.config import ServiceConfig
 from baken.service_hours.store import ServiceHoursStore
 from baken.store import migrate
@@ -35,6 +34,10 @@ def poster(
     ),
 ) -> None:
     """A4 poster and a sheet of wallet cards with the QR code, the address, the hours and 112."""
+    # Here, not at the top: matplotlib takes half a second to import, and every `baken` command
+    # (`baken serve` after a crash, too) would wait for it (issue 21, item 4).
+    from baken.posters import PosterError, check_campaign, check_lang, make_poster
+
     try:
         check_campaign(campaign)
         check_lang(lang)
@@ -58,6 +61,8 @@ def poster(
 
 
 def _organisation(settings: Settings, slug: str) -> Organisation:
+    from baken.posters import PosterError
+
     migrate.upgrade(settings)
 
     async def load() -> Organisation | None:

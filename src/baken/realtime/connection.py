@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 from baken.domain.conversation import Role
 from baken.domain.rate import TokenBucket
 from baken.realtime import wire
+from baken.store.records import StoredMessage
 from baken.store.staff_repo import StaffMember
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,16 @@ class Outlet(Protocol):
 
 @dataclass(slots=True)
 class Cursor:
-    """The highest seq of a conversation sent to this socket, and whether a catch-up is running."""
+    """The highest seq of a conversation sent to this socket, and whether a catch-up is running.
+
+    During a catch-up, messages stored meanwhile are ``held`` here (up to HELD_MAX) and sent right
+    after the catch-up's last page when they follow on from it; ``dirty`` asks for another read
+    from the database instead (too many held, a message known only by its seq, a resync)."""
 
     seq: int
     busy: bool = False
     dirty: bool = False
+    held: list[StoredMessage] | None = None
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from baken.domain.queue import (
     wait_seconds_at,
 )
 from baken.realtime import peer_messages, views, wire
-from baken.realtime.broker import Broker
+from baken.realtime.broker import Broker, InProcessBroker
 from baken.realtime.connection import Connection, Cursor, StaffIdentity
 from baken.realtime.queue_index import QueueIndex
 from baken.store.clock import iso, utcnow
@@ -50,6 +50,8 @@ PLACES_PER_TURN = 250
 # are read at the same time; the rest wait their turn here instead of in the connection pool
 # (where they would time out and take the live path's connections).
 CATCH_UP_READS_AT_ONCE = 4
+# Messages held for a socket during its catch-up; beyond this it reads the database again.
+HELD_MAX = 200
 
 
 class _NotGiven:
@@ -85,6 +87,12 @@ class Hub:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._catch_up_reads = asyncio.Semaphore(CATCH_UP_READS_AT_ONCE)
+        # Issue 21: with the broker in this process every message is stored by this process and
+        # passes `_deliver`, so the highest seq seen here is the highest stored: a catch-up from
+        # there has nothing to read (after a restart most syncs are such; each read took a turn
+        # among 2,000). With another process storing messages too, every catch-up reads.
+        self.seqs_complete = isinstance(broker, InProcessBroker)
+        self._stored_seq: dict[str, int] = {}
         # Issue 14: whether someone online in the organisation speaks a language (presence.py
         # fills it in); a visitor nobody speaks to waits at least the language hold.
         self.language_spoken: Callable[[str, str], bool] = lambda _org, _lang: True
@@ -393,6 +401,8 @@ class Hub:
         self._deliver(message)
 
     def _deliver(self, message: StoredMessage) -> None:
+        if self.seqs_complete and message.seq > self._stored_seq.get(message.conversation_id, 0):
+            self._stored_seq[message.conversation_id] = message.seq
         for conn in list(self.by_conversation.get(message.conversation_id, ())):
             self.push_message(conn, message)
         for listener in self.message_listeners:
@@ -497,6 +507,7 @@ class Hub:
             self.recent_accepts[record.organisation_id].append(record.accepted_at)
         if record.state is State.ENDED:
             self.open.pop(record.id, None)
+            self._stored_seq.pop(record.id, None)
             live = self.visitor_live.pop(record.id, None)
         else:
             live = self.visitor_live.get(record.id)
@@ -538,7 +549,15 @@ class Hub:
         if cursor is None:
             return  # not synced yet: its sync will include this message
         if cursor.busy:
-            cursor.dirty = True
+            # Sent after the catch-up's last page (issue 21: after a restart, re-reading the
+            # database for every message that came during a catch-up kept 2,000 catch-ups
+            # queued behind each other for seconds).
+            if cursor.held is None:
+                cursor.held = [message]
+            elif len(cursor.held) < HELD_MAX:
+                cursor.held.append(message)
+            else:
+                cursor.dirty = True
             return
         if message.seq <= cursor.seq:
             return
@@ -566,35 +585,76 @@ class Hub:
         self._spawn(self._catch_up(conn, conversation_id, cursor))
 
     async def _catch_up(self, conn: Connection, conversation_id: str, cursor: Cursor) -> None:
-        """Send everything after the cursor from the database, page by page, then go live."""
+        """Send everything after the cursor from the database, page by page, then what was held
+        meanwhile, then go live."""
         answered = False
         try:
             while not conn.closed:
                 cursor.dirty = False
-                async with self._catch_up_reads:
-                    batch = await self.repo.messages_after(conversation_id, cursor.seq, PAGE_SIZE)
+                if self._nothing_after(conversation_id, cursor.seq):
+                    batch = []
+                else:
+                    async with self._catch_up_reads:
+                        batch = await self.repo.messages_after(
+                            conversation_id, cursor.seq, PAGE_SIZE
+                        )
                 more = len(batch) == PAGE_SIZE
                 if batch:
                     cursor.seq = batch[-1].seq
-                elif answered:
+                elif answered and not cursor.held:
                     break
+                if batch or not answered:
+                    conn.send(
+                        {
+                            "type": "messages",
+                            "conversation_id": conversation_id,
+                            "messages": [views.message(m, m.author == conn.author) for m in batch],
+                            "last_seq": cursor.seq,
+                            "more": more,
+                        }
+                    )
                 answered = True
-                conn.send(
-                    {
-                        "type": "messages",
-                        "conversation_id": conversation_id,
-                        "messages": [views.message(m, m.author == conn.author) for m in batch],
-                        "last_seq": cursor.seq,
-                        "more": more,
-                    }
-                )
-                if not more and not cursor.dirty:
+                if more or cursor.dirty:
+                    continue
+                if self._send_held(conn, cursor) or not batch:
                     break
         except Exception:
             log.exception("catch-up failed; the client will sync again after reconnecting")
             conn.abort()
         finally:
             cursor.busy = False
+            cursor.held = None
+
+    def _nothing_after(self, conversation_id: str, seq: int) -> bool:
+        """True when this process knows no message after ``seq`` is stored (see
+        ``seqs_complete``): an open conversation's seq when it was loaded, and every message
+        stored since, are known here."""
+        if not self.seqs_complete:
+            return False
+        record = self.open.get(conversation_id)
+        if record is None:
+            return False
+        return seq >= max(record.last_seq, self._stored_seq.get(conversation_id, 0))
+
+    def _send_held(self, conn: Connection, cursor: Cursor) -> bool:
+        """Send the messages held during the catch-up that follow on from it, in order. False
+        when one is missing in between: then the database is read again from the cursor."""
+        held, cursor.held = cursor.held, None
+        for message in sorted(held or (), key=_seq_of):
+            if message.seq <= cursor.seq:
+                continue  # the catch-up's pages had it already
+            if message.seq != cursor.seq + 1:
+                cursor.held = [m for m in held or () if m.seq > cursor.seq]
+                return False
+            cursor.seq = message.seq
+            conn.send(
+                {
+                    "type": "message",
+                    "conversation_id": message.conversation_id,
+                    "message": views.message(message, message.author == conn.author),
+                }
+            )
+        return True
 
     async def catch_up_once(self, conn: Connection, conversation_id: str, after_seq: int) -> None:
         """A sync's first page, for a connection that follows nothing (one HTTP command): the
@@ -617,3 +677,7 @@ class Hub:
             task.cancel()
         if self._queue_task is not None:
             self._queue_task.cancel()
+
+
+def _seq_of(message: StoredMessage) -> int:
+    return message.seq

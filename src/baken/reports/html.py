@@ -6,7 +6,6 @@ import base64
 
 from jinja2 import Environment, select_autoescape
 
-from baken.reports.charts import render as render_chart
 from baken.reports.model import Report
 
 _env = Environment(
@@ -82,6 +81,9 @@ img { max-width: 100%; height: auto; }
 
 
 def to_html(report: Report, *, with_charts: bool = True) -> str:
+    # matplotlib only when charts are drawn: importing it cost the server half a second at start.
+    from baken.reports.charts import render as render_chart
+
     charts: dict[str, str] = {}
     if with_charts:
         for table in report.tables():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +22,14 @@ from baken.store.tables import audit_head, audit_log, staff
 
 log = logging.getLogger(__name__)
 
+# What one record is asked with: kind, actor, object type, object id, detail.
+_Entry = tuple[str, Actor, str | None, str | None, str | None]
+
 PAGE_SIZE = 50
 VERIFY_BATCH = 2000
 APPEND_TRIES = 5
+# Records written together in one transaction at most (AuditLog.record).
+BATCH_MAX = 500
 _DETAIL_CHARS = 200
 
 
@@ -58,60 +64,66 @@ async def append(
     object_id: str | None = None,
     detail: str | None = None,
 ) -> AuditRecord:
-    """Append one record inside the caller's transaction (so it commits with the change).
+    """Append one record inside the caller's transaction (so it commits with the change)."""
+    [record] = await append_many(conn, [(kind, actor, object_type, object_id, detail)])
+    return record
+
+
+async def append_many(conn: AsyncConnection, entries: list[_Entry]) -> list[AuditRecord]:
+    """Append records, in this order, inside the caller's transaction: three statements however
+    many there are (the chain's hashes are computed here, one after the other).
 
     The head row is updated first: that takes its row lock on PostgreSQL and the write lock on
     SQLite before anything is read, so two appenders never link to the same predecessor, in one
     process or in many. last_hash comes back unchanged by that first statement: it is the hash
-    of the record before ours.
+    of the record before ours; last_id comes back as the id of the last of ours.
     """
     head = (
         await conn.execute(
             update(audit_head)
             .where(audit_head.c.id == 1)
-            .values(last_id=audit_head.c.last_id + 1)
+            .values(last_id=audit_head.c.last_id + len(entries))
             .returning(audit_head.c.last_id, audit_head.c.last_hash)
         )
     ).one()
-    record = AuditRecord(
-        id=int(head.last_id),
-        at=utcnow(),
-        actor_id=actor.id,
-        actor_role=actor.role,
-        kind=kind,
-        object_type=object_type,
-        object_id=object_id,
-        detail=detail[:_DETAIL_CHARS] if detail else None,
-        organisation_id=actor.organisation_id,
-    )
-    digest = link(head.last_hash, record)
-    await conn.execute(
-        audit_log.insert().values(
-            id=record.id,
-            at=record.at,
-            actor_id=record.actor_id,
-            actor_role=record.actor_role,
-            kind=record.kind,
-            object_type=record.object_type,
-            object_id=record.object_id,
-            detail=record.detail,
-            hash=digest,
-            organisation_id=record.organisation_id,
+    first_id = int(head.last_id) - len(entries) + 1
+    previous: str = head.last_hash
+    at = utcnow()
+    written: list[AuditRecord] = []
+    for offset, (kind, actor, object_type, object_id, detail) in enumerate(entries):
+        record = AuditRecord(
+            id=first_id + offset,
+            at=at,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            kind=kind,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail[:_DETAIL_CHARS] if detail else None,
+            organisation_id=actor.organisation_id,
         )
+        previous = link(previous, record)
+        written.append(replace(record, hash=previous))
+    await conn.execute(
+        audit_log.insert(),
+        [
+            {
+                "id": r.id,
+                "at": r.at,
+                "actor_id": r.actor_id,
+                "actor_role": r.actor_role,
+                "kind": r.kind,
+                "object_type": r.object_type,
+                "object_id": r.object_id,
+                "detail": r.detail,
+                "hash": r.hash,
+                "organisation_id": r.organisation_id,
+            }
+            for r in written
+        ],
     )
-    await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_hash=digest))
-    return AuditRecord(
-        record.id,
-        record.at,
-        record.actor_id,
-        record.actor_role,
-        record.kind,
-        record.object_type,
-        record.object_id,
-        record.detail,
-        digest,
-        record.organisation_id,
-    )
+    await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_hash=previous))
+    return written
 
 
 def _record(row: Any) -> AuditRecord:
@@ -132,6 +144,8 @@ def _record(row: Any) -> AuditRecord:
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._waiting: list[tuple[_Entry, asyncio.Future[AuditRecord]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def record(
         self,
@@ -141,11 +155,38 @@ class AuditLog:
         object_id: str | None = None,
         detail: str | None = None,
     ) -> AuditRecord:
-        """Append one record in its own short transaction."""
+        """Append one record; returns once the transaction holding it has committed.
+
+        Records asked for while another batch is being written go in together, in one short
+        transaction, in the order asked (issue 21: after a restart a thousand consoles re-open
+        their chats at once; a transaction and a disk sync each kept the one database writer
+        from the messages for seconds)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AuditRecord] = loop.create_future()
+        self._waiting.append(((kind, actor, object_type, object_id, detail), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH_MAX], self._waiting[BATCH_MAX:]
+            try:
+                records = await self._append_all([entry for entry, _ in batch])
+            except Exception as exc:  # every caller of this batch hears it, as before alone
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), written in zip(batch, records, strict=True):
+                if not future.done():
+                    future.set_result(written)
+
+    async def _append_all(self, entries: list[_Entry]) -> list[AuditRecord]:
         for attempt in range(APPEND_TRIES):
             try:
                 async with self.db.writer.begin() as conn:
-                    return await append(conn, kind, actor, object_type, object_id, detail)
+                    return await append_many(conn, entries)
             except IntegrityError:
                 # Only if the head and the table disagree (a restored backup of one of them):
                 # the primary key refuses a second record at one position; try the next one.
