@@ -1,0 +1,135 @@
+"""Catch-ups after a reconnect (issue 21, item 4): a sync with nothing after it reads nothing,
+and messages stored while a catch-up reads arrive once, in order, without a second read."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support import Server, counselor, run_async, start_server, visitor
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("catch-up"))
+    yield server
+    server.stop()
+
+
+class Reads:
+    """Counts the hub's reads of a conversation; with `gate` set, a read holds its answer until
+    the test opens the gate (what it read is what was stored when it started)."""
+
+    def __init__(self, server: Server, conversation_id: str) -> None:
+        app: Any = server._server.config.app
+        self.repo = app.state.baken.chat.hub.repo
+        self.original = self.repo.messages_after
+        self.conversation_id = conversation_id
+        self.count = 0
+        self.gate: threading.Event | None = None
+        self.reading = threading.Event()
+
+    async def messages_after(self, conversation_id: str, after_seq: int, limit: int = 200) -> Any:
+        found = await self.original(conversation_id, after_seq, limit)
+        if conversation_id == self.conversation_id:
+            self.count += 1
+            gate = self.gate
+            if gate is not None:
+                self.gate = None
+                self.reading.set()
+                await asyncio.get_running_loop().run_in_executor(None, gate.wait)
+        return found
+
+    def __enter__(self) -> Reads:
+        self.repo.messages_after = self.messages_after
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.repo.messages_after = self.original
+
+
+def _send(conversation_id: str, client_msg_id: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "send",
+        "conversation_id": conversation_id,
+        "client_msg_id": client_msg_id,
+        "text": text,
+    }
+
+
+def test_a_sync_with_nothing_after_it_reads_nothing(srv: Server) -> None:
+    conversation_id, token = srv.start_visitor()
+
+    async def run() -> None:
+        client = await visitor(srv, token)
+        try:
+            for n in (1, 2):
+                await client.send(_send(conversation_id, f"m{n}", f"Bericht {n}"))
+                ack = await client.expect("ack")
+            last = ack["seq"]
+            with Reads(srv, conversation_id) as reads:
+                await client.send(
+                    {"type": "sync", "conversation_id": conversation_id, "after_seq": last}
+                )
+                page = await client.expect("messages", conversation_id=conversation_id)
+                assert page["messages"] == [] and page["last_seq"] == last
+                assert reads.count == 0
+                # From further back it does read, and finds them.
+                await client.send(
+                    {"type": "sync", "conversation_id": conversation_id, "after_seq": 0}
+                )
+                page = await client.expect("messages", conversation_id=conversation_id)
+                assert [m["text"] for m in page["messages"]] == ["Bericht 1", "Bericht 2"]
+                assert reads.count == 1
+        finally:
+            await client.close()
+
+    run_async(run())
+
+
+def test_messages_stored_during_a_catch_up_follow_it_once_in_order(srv: Server) -> None:
+    conversation_id, token = srv.start_visitor()
+    _, staff = srv.add_staff()
+
+    async def run() -> None:
+        console = await counselor(srv, staff)
+        client = await visitor(srv, token)
+        try:
+            await console.send({"type": "accept", "conversation_id": conversation_id})
+            await console.expect("accepted", conversation_id=conversation_id)
+            with Reads(srv, conversation_id) as reads:
+                gate = threading.Event()
+                reads.gate = gate
+                await client.send(
+                    {"type": "sync", "conversation_id": conversation_id, "after_seq": 0}
+                )
+                await asyncio.to_thread(reads.reading.wait, 10)
+                # The visitor's catch-up has read; two messages are stored before it answers.
+                for n in (1, 2):
+                    await console.send(_send(conversation_id, f"c{n}", f"Hallo {n}"))
+                    await console.expect("ack")
+                gate.set()
+                page = await client.expect("messages", conversation_id=conversation_id)
+                assert "Hallo 1" not in [m["text"] for m in page["messages"]]
+                first = await client.expect("message", conversation_id=conversation_id)
+                second = await client.expect("message", conversation_id=conversation_id)
+                assert [first["message"]["text"], second["message"]["text"]] == [
+                    "Hallo 1",
+                    "Hallo 2",
+                ]
+                assert second["message"]["seq"] == first["message"]["seq"] + 1
+                assert first["message"]["seq"] == page["last_seq"] + 1
+                assert reads.count == 1  # the held messages were not read again
+                # Nothing more comes for them: a ping's answer arrives with no copy before it.
+                await client.send({"type": "ping", "t": 5})
+                while (frame := await client.recv())["type"] != "pong":
+                    assert frame["type"] not in ("message", "messages"), frame
+        finally:
+            await client.close()
+            await console.close()
+
+    run_async(run())
