@@ -9,8 +9,8 @@ a socket's frames as server-sent events, for networks that block WebSockets.
 
 Five staff commands subscribe a connection to something that keeps coming (the overview, an
 observed chat) or act within such a subscription (a whisper); over HTTP they answer
-``needs_socket``. Partner professionals work on their own
-socket only: what they may see is tied to the connection that joined (issue 17, item 3).
+``needs_socket``. Partner professionals work on their own socket only: what they may see is
+tied to the connection that joined (issue 17, item 3).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from baken.domain.conversation import Role
-from baken.realtime import views, wire
+from baken.realtime import views
 from baken.realtime.connection import Connection, StaffIdentity, VisitorIdentity
 from baken.realtime.event_stream import StreamOutlet, events
 from baken.realtime.frames import (
@@ -42,7 +42,7 @@ from baken.web.guards import API, SameOriginApi, SameOriginVisitorApi, staff_for
 from baken.web.json_body import load_json
 from baken.web.origin import same_origin
 from baken.web.services import services_of
-from baken.web.socket_routes import PROTOCOL_VERSION
+from baken.web.socket_routes import visitor_hello
 
 # Commands whose effect is a subscription of the connection itself (the overview, an observed
 # chat), or that act within one (a whisper goes to a chat this connection observes): nothing to
@@ -158,21 +158,11 @@ async def visitor_stream(request: Request) -> Response:
     outlet = StreamOutlet()
     conn = Connection(outlet, VisitorIdentity(conversation_id))
     heartbeat = services.settings.heartbeat_seconds
-    welcome: wire.Welcome = {
-        "type": "welcome",
-        "role": "visitor",
-        "protocol": PROTOCOL_VERSION,
-        "heartbeat": heartbeat,
-        "conversations": [service.info(record)],
-    }
 
     async def body() -> AsyncIterator[bytes]:
         # Joined to the hub only once the response is being written, and left in the same
         # generator's end (a page gone, a stream ended by the server), so none is left behind.
-        service.visitor_link(conversation_id, live=True)
-        place = service.hub.place_of(conversation_id)
-        conn.queue_place = None if place is None else (place.position, place.wait_minutes)
-        conn.send(welcome)
+        conn.send(visitor_hello(service, conn, record, heartbeat))
         service.hub.register(conn, [conversation_id])
         service.hub.start_catch_up(conn, conversation_id, after_seq)
         try:

@@ -21,6 +21,7 @@ from baken.realtime.frames import (
     parse,
 )
 from baken.realtime.session_guard import CLOSE_SESSION_ENDED
+from baken.store.records import ConversationRecord
 from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
 from baken.web.origin import same_origin
 from baken.web.services import services_of
@@ -45,18 +46,26 @@ async def visitor_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     conn = Connection(websocket, VisitorIdentity(record.id))
-    # Issue 13: back on a socket after the chat without JavaScript: the counselor is told.
+    welcome = visitor_hello(service, conn, record, services.settings.heartbeat_seconds)
+    await _serve(service, conn, [record.id], [welcome], VISITOR_FRAMES)
+
+
+def visitor_hello(
+    service: ChatService, conn: Connection, record: ConversationRecord, heartbeat: int
+) -> wire.Welcome:
+    """A visitor connection's first frame (a socket or the event stream), and the place in the
+    queue it starts from (only changes are sent after it)."""
+    # Issue 13: live again after the chat without JavaScript: the counselor is told.
     service.visitor_link(record.id, live=True)
-    welcome: wire.Welcome = {
+    place = service.hub.place_of(record.id)
+    conn.queue_place = None if place is None else (place.position, place.wait_minutes)
+    return {
         "type": "welcome",
         "role": "visitor",
         "protocol": PROTOCOL_VERSION,
-        "heartbeat": services.settings.heartbeat_seconds,
+        "heartbeat": heartbeat,
         "conversations": [service.info(record)],
     }
-    place = service.hub.place_of(record.id)
-    conn.queue_place = None if place is None else (place.position, place.wait_minutes)
-    await _serve(service, conn, [record.id], [welcome], VISITOR_FRAMES)
 
 
 async def staff_socket(websocket: WebSocket) -> None:
