@@ -7,6 +7,7 @@ straight into the database the way the server writes them, so each attempt can g
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -93,6 +94,26 @@ class World:
 
     def account(self, who: str) -> Account:
         return self.accounts[who]
+
+    def make_room(self, who: str, most: int = 40) -> None:
+        """The matrix hands every attempt a fresh chat (through two doors), and a counselor holds
+        at most BAKEN_MAX_CHATS (50) at once: when an account holds `most`, its chats are
+        ended the way a counselor ends them, through the server's chat service."""
+        account = self.accounts.get(who)
+        if account is None:
+            return
+        app: Any = self.server._server.config.app
+        chat = app.state.baken.chat
+
+        async def make_room() -> None:
+            member = await app.state.baken.staff.session_member(account.token)
+            held = await chat.staff_conversations(member)
+            if len(held) >= most:
+                for record in held:
+                    await chat.end_for_staff(member, record.id)
+
+        # On the server's own loop: its database engines and its hub live there.
+        asyncio.run_coroutine_threadsafe(make_room(), chat.timeouts.loop).result(60)
 
     def fresh_session(self, who: str) -> str:
         staff_id = self.account(who).id

@@ -1793,7 +1793,7 @@ def app_routes() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    # Many chats per counselor: the matrix hands each attempt a fresh one.
+    # Many chats per counselor: the matrix hands each attempt a fresh one (World.make_room).
     server = start_server(tmp_path_factory.mktemp("authz"), max_chats=50)
     try:
         built = World(server)
@@ -2527,6 +2527,7 @@ def attempt(world: World, actor: Actor, rule: FrameRule, obj: Obj) -> dict[str, 
 
 
 def _prepare(world: World, who: str, rule: FrameRule, kind: str, owner: str) -> tuple[Actor, Obj]:
+    world.make_room(who)  # before this attempt's own object is made
     if who == "visitor" and kind in ("active", "coded", "ended", "referral"):
         obj = _visitor_object(world) if owner in ("sender", "visitor") else _other_visitor(world)
         if kind == "referral":

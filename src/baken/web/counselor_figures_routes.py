@@ -22,7 +22,7 @@ from baken.reports.export import safe_cell
 from baken.store.clock import utcnow
 from baken.store.staff_repo import StaffMember
 from baken.web.audit_hooks import audit
-from baken.web.figures_routes import BadQuery, _period, _seconds
+from baken.web.figures_routes import BadQuery, _local_today, _period, _seconds
 from baken.web.guards import staff_for, staff_language
 from baken.web.pages import error_page
 from baken.web.service_routes import hours_store
@@ -108,7 +108,7 @@ Viewer = Annotated[StaffMember, Depends(staff_for(FIGURES))]
 async def counselor_figures_page(request: Request, member: Viewer) -> Response:
     lang = staff_language(request)
     try:
-        first, last, _by = _period(request)
+        first, last, _by = _period(request, await _local_today(request, member))
     except BadQuery:
         return error_page(lang, 400)
     found, timezone = await _rows(request, member, first, last)
@@ -146,7 +146,7 @@ def _csv_row(row: CounselorRow) -> list[str]:
 
 async def counselor_figures_csv(request: Request, member: Viewer) -> Response:
     try:
-        first, last, _by = _period(request)
+        first, last, _by = _period(request, await _local_today(request, member))
     except BadQuery:
         return error_page(staff_language(request), 400)
     found, _timezone = await _rows(request, member, first, last)

@@ -69,12 +69,18 @@ class BadQuery(Exception):
     pass
 
 
-def _period(request: Request) -> tuple[date, date, Granularity]:
+async def _local_today(request: Request, member: StaffMember) -> date:
+    """Today where the organisation is: between midnight there and midnight UTC the two differ,
+    and a default period ending on UTC's date left out the chats of the local day so far."""
+    config, _version = await hours_store(request.app).load(member.organisation_id)
+    return utcnow().astimezone(config.schedule.zone).date()
+
+
+def _period(request: Request, today: date) -> tuple[date, date, Granularity]:
     """from/to (local dates, inclusive) and by; the last 14 days by day when not given."""
     params = request.query_params
     try:
         by = Granularity(params.get("by") or "day")
-        today = utcnow().date()
         last = date.fromisoformat(params["to"]) if params.get("to") else today
         first = (
             date.fromisoformat(params["from"])
@@ -144,7 +150,7 @@ def _label(bucket: Bucket, by: Granularity) -> str:
 async def figures_page(request: Request, member: Viewer) -> Response:
     lang = _lang(request)
     try:
-        first, last, by = _period(request)
+        first, last, by = _period(request, await _local_today(request, member))
     except BadQuery:
         return error_page(lang, 400)
     rows, total, timezone = await _figures(request, member, first, last, by)
@@ -173,7 +179,7 @@ async def figures_page(request: Request, member: Viewer) -> Response:
 
 async def figures_csv(request: Request, member: Viewer) -> Response:
     try:
-        first, last, by = _period(request)
+        first, last, by = _period(request, await _local_today(request, member))
     except BadQuery:
         return error_page(_lang(request), 400)
     rows, total, _timezone = await _figures(request, member, first, last, by)

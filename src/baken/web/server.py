@@ -74,8 +74,11 @@ def uvicorn_config(
         ws_per_message_deflate=False,
         # Frames above 64 KiB get a clear error frame; far larger ones close the socket unread.
         ws_max_size=1024 * 1024,
-        ws_ping_interval=settings.heartbeat_seconds,
-        ws_ping_timeout=settings.heartbeat_seconds,
+        # No keep-alive ping of uvicorn's own: Baken's clients ping every heartbeat, and the chat
+        # service closes a socket silent for three (ChatService._sweep_silent_sockets). uvicorn's
+        # timer per socket was half a kilobyte of each of 18,000 waiting visitors (issue 21).
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
         access_log=False,
         # X-Forwarded-For is read by Baken itself, only from BAKEN_TRUSTED_PROXIES
         # (abuse/address.py); uvicorn's own handling would believe any local peer.

@@ -45,6 +45,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_POLICY)
         return
     await websocket.accept()
+    _forget_request(websocket)
     conn = Connection(websocket, VisitorIdentity(record.id))
     welcome = visitor_hello(service, conn, record, services.settings.heartbeat_seconds)
     await _serve(service, conn, [record.id], [welcome], VISITOR_FRAMES)
@@ -81,6 +82,7 @@ async def staff_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_POLICY)
         return
     await websocket.accept()
+    _forget_request(websocket)
     conn = Connection(websocket, StaffIdentity(member, token))
 
     async def still_signed_in() -> None:
@@ -140,6 +142,16 @@ async def _serve_partner(
             await service.partners.send_invitations(conn, member)
 
     await _serve(service, conn, [], [welcome], PARTNER_FRAMES, invitations)
+
+
+def _forget_request(websocket: WebSocket) -> None:
+    """Let go of the upgrade request's headers once the socket is open: nothing reads them
+    again, and each waiting visitor's socket kept about a kilobyte of them (issue 21). Emptied
+    in place, as Starlette's cached ``headers`` and the scope share the one list."""
+    headers = websocket.scope.get("headers")
+    if isinstance(headers, list):
+        headers.clear()
+    websocket.__dict__.pop("_cookies", None)
 
 
 async def _serve(

@@ -5,7 +5,6 @@
 import {
   Connection,
   ConversationView,
-  StreamConnection,
   bindComposer,
   fmt,
   installQuickExit,
@@ -265,18 +264,27 @@ let statusTimer = 0;
 // then dropped just reconnects.
 let everOnline = false;
 
+async function carryOnOverHttp() {
+  try {
+    const { StreamConnection } = await import("./stream_connection.js");
+    connection = new StreamConnection("/api/visitor/stream", "/api/visitor/command", {
+      onFrame,
+      onStatus,
+      afterSeq: () => view.lastSeq,
+    });
+    connection.start();
+  } catch {
+    window.location.replace(`${config.base}/chat?lang=${encodeURIComponent(config.lang)}`);
+  }
+}
+
 function onStatus(status, failures) {
   if (status === "online") everOnline = true;
   if (status === "reconnecting" && !everOnline && failures >= 3 && (state === "queued" || state === "active")) {
     connection.stop();
     if (!overHttp) {
       overHttp = true;
-      connection = new StreamConnection("/api/visitor/stream", "/api/visitor/command", {
-        onFrame,
-        onStatus,
-        afterSeq: () => view.lastSeq,
-      });
-      connection.start();
+      carryOnOverHttp();
       return;
     }
     window.location.replace(`${config.base}/chat?lang=${encodeURIComponent(config.lang)}`);
