@@ -451,3 +451,13 @@ def assigned_conversation(server: Server, staff_id: str, display_name: str = "An
 
     conversation_id: str = run_async(create())
     return conversation_id
+
+
+def send_frame(conversation_id: str, client_msg_id: str, text: str) -> dict[str, Any]:
+    """A `send` frame, as a client puts it on the socket or posts it to the HTTP door."""
+    return {
+        "type": "send",
+        "conversation_id": conversation_id,
+        "client_msg_id": client_msg_id,
+        "text": text,
+    }

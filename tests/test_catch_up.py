@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Server, counselor, run_async, start_server, visitor
+from tests.support import Server, counselor, run_async, send_frame, start_server, visitor
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +52,6 @@ class Reads:
         self.repo.messages_after = self.original
 
 
-def _send(conversation_id: str, client_msg_id: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "send",
-        "conversation_id": conversation_id,
-        "client_msg_id": client_msg_id,
-        "text": text,
-    }
-
-
 def test_a_sync_with_nothing_after_it_reads_nothing(srv: Server) -> None:
     conversation_id, token = srv.start_visitor()
 
@@ -68,7 +59,7 @@ def test_a_sync_with_nothing_after_it_reads_nothing(srv: Server) -> None:
         client = await visitor(srv, token)
         try:
             for n in (1, 2):
-                await client.send(_send(conversation_id, f"m{n}", f"Bericht {n}"))
+                await client.send(send_frame(conversation_id, f"m{n}", f"Bericht {n}"))
                 ack = await client.expect("ack")
             last = ack["seq"]
             with Reads(srv, conversation_id) as reads:
@@ -110,7 +101,7 @@ def test_messages_stored_during_a_catch_up_follow_it_once_in_order(srv: Server) 
                 await asyncio.to_thread(reads.reading.wait, 10)
                 # The visitor's catch-up has read; two messages are stored before it answers.
                 for n in (1, 2):
-                    await console.send(_send(conversation_id, f"c{n}", f"Hallo {n}"))
+                    await console.send(send_frame(conversation_id, f"c{n}", f"Hallo {n}"))
                     await console.expect("ack")
                 gate.set()
                 page = await client.expect("messages", conversation_id=conversation_id)

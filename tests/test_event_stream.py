@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from baken.web.cookies import STAFF_COOKIE, VISITOR_COOKIE
-from tests.support import Server, counselor, run_async, start_server
+from tests.support import Server, counselor, run_async, send_frame, start_server
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +82,6 @@ def command(server: Server, token: str, frame: dict[str, Any], staff: bool = Fal
     return answer.json()["frames"]
 
 
-def _send(conversation_id: str, client_msg_id: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "send",
-        "conversation_id": conversation_id,
-        "client_msg_id": client_msg_id,
-        "text": text,
-    }
-
-
 def _hub_size(server: Server) -> int:
     app: Any = server._server.config.app
     return len(app.state.baken.chat.hub.connections)
@@ -100,7 +91,7 @@ def test_a_stream_carries_the_catch_up_and_then_the_chat_live(srv: Server) -> No
     conversation_id, token = srv.start_visitor("Mila")
     _, staff = srv.add_staff()
     for n in (1, 2):
-        [ack] = command(srv, token, _send(conversation_id, f"before-{n}", f"Eerder {n}"))
+        [ack] = command(srv, token, send_frame(conversation_id, f"before-{n}", f"Eerder {n}"))
         assert ack["type"] == "ack" and ack["seq"] == n, ack
 
     async def run() -> None:
@@ -121,7 +112,7 @@ def test_a_stream_carries_the_catch_up_and_then_the_chat_live(srv: Server) -> No
             changed = await events.expect("conversation")
             while changed["conversation"]["state"] != "active":
                 changed = await events.expect("conversation")
-            await console.send(_send(conversation_id, "c1", "Hoi Mila."))
+            await console.send(send_frame(conversation_id, "c1", "Hoi Mila."))
             live = await events.expect("message")
             while live["message"]["sender"] == "system":  # the "Anna joined" line first
                 live = await events.expect("message")
@@ -129,7 +120,7 @@ def test_a_stream_carries_the_catch_up_and_then_the_chat_live(srv: Server) -> No
                 "counselor"
             )
             # What the visitor posts comes back on the stream as on a socket (the own echo).
-            [ack] = command(srv, token, _send(conversation_id, "v3", "Dank je."))
+            [ack] = command(srv, token, send_frame(conversation_id, "v3", "Dank je."))
             echo = await events.expect("message")
             assert echo["message"]["seq"] == ack["seq"] and echo["message"]["client_msg_id"] == "v3"
             # A quiet stream keeps its keep-alive coming (heartbeat_seconds=1 here).
@@ -153,7 +144,7 @@ def test_the_http_door_answers_as_a_socket_would(srv: Server) -> None:
         srv, staff, {"type": "accept", "conversation_id": conversation_id}, staff=True
     )
     assert accepted == {"type": "accepted", "conversation_id": conversation_id}
-    [ack] = command(srv, staff, _send(conversation_id, "s1", "Hallo."), staff=True)
+    [ack] = command(srv, staff, send_frame(conversation_id, "s1", "Hallo."), staff=True)
     assert ack["type"] == "ack" and ack["duplicate"] is False
     # A sync is answered with its page of messages.
     [page] = command(
@@ -162,12 +153,12 @@ def test_the_http_door_answers_as_a_socket_would(srv: Server) -> None:
     assert page["type"] == "messages" and page["messages"][-1]["text"] == "Hallo."
     assert page["last_seq"] == ack["seq"] and page["more"] is False
     # The same message twice is stored once.
-    first = command(srv, token, _send(conversation_id, "v1", "Een keer."))
-    again = command(srv, token, _send(conversation_id, "v1", "Een keer."))
+    first = command(srv, token, send_frame(conversation_id, "v1", "Een keer."))
+    again = command(srv, token, send_frame(conversation_id, "v1", "Een keer."))
     assert first[0]["seq"] == again[0]["seq"] and again[0]["duplicate"] is True
     # Another chat's id: the same refusal as on a socket.
     other, _ = srv.start_visitor()
-    [refused] = command(srv, token, _send(other, "v2", "Hallo?"))
+    [refused] = command(srv, token, send_frame(other, "v2", "Hallo?"))
     assert refused["code"] == "not_a_participant" and refused["ref"] == "v2"
     # A receipt cannot claim more than there is (on a socket: than it was sent).
     assert (
@@ -193,7 +184,7 @@ def test_the_http_door_answers_as_a_socket_would(srv: Server) -> None:
         await console.close()
 
     # The first receipt above already raised the pointer, so only a new message moves it again.
-    latest = command(srv, token, _send(conversation_id, "v4", "Nog iets."))
+    latest = command(srv, token, send_frame(conversation_id, "v4", "Nog iets."))
     run_async(receipts())
     # Subscriptions need a live connection; malformed frames get the socket's codes.
     [needs] = command(
@@ -202,11 +193,11 @@ def test_the_http_door_answers_as_a_socket_would(srv: Server) -> None:
     assert needs["code"] == "needs_socket"
     [bad] = command(srv, token, {"type": "send", "conversation_id": conversation_id})
     assert bad["code"] == "invalid_frame"
-    [huge] = command(srv, token, _send(conversation_id, "v9", "x" * 200_000))
+    [huge] = command(srv, token, send_frame(conversation_id, "v9", "x" * 200_000))
     assert huge["code"] == "frame_too_large"
     # The end, then a late send: the chat's token died with it; a clear refusal, not a 500.
     assert command(srv, token, {"type": "leave", "conversation_id": conversation_id}) == []
-    [late] = command(srv, token, _send(conversation_id, "v5", "Te laat."))
+    [late] = command(srv, token, send_frame(conversation_id, "v5", "Te laat."))
     assert late["code"] == "conversation_ended" and late["ref"] == "v5"
     assert staff_id
 

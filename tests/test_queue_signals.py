@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import server_on
-from tests.support import Server, counselor, start_server, visitor
+from tests.support import Server, counselor, send_frame, start_server, visitor
 
 ACUTE = "de baas heeft mijn paspoort en hij staat nu voor de deur"
 
@@ -21,10 +21,6 @@ ACUTE = "de baas heeft mijn paspoort en hij staat nu voor de deur"
 def ranked(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     with server_on(request.param, tmp_path, max_chats=5) as srv:
         yield srv
-
-
-def _send(conversation_id: str, ref: str, text: str) -> dict[str, Any]:
-    return {"type": "send", "conversation_id": conversation_id, "client_msg_id": ref, "text": text}
 
 
 def _first(frame: dict[str, Any]) -> str | None:
@@ -47,9 +43,9 @@ async def test_a_later_visitor_in_acute_danger_is_offered_first(ranked: Server) 
         assert a.frames[0]["conversations"][0]["position"] == 1
 
         # The earlier visitor writes something ordinary; the later one possible acute danger.
-        await a.send(_send(earlier, "a1", "hoi, ik wil iets vragen over mijn werk"))
+        await a.send(send_frame(earlier, "a1", "hoi, ik wil iets vragen over mijn werk"))
         await a.expect("ack", client_msg_id="a1")
-        await b.send(_send(later, "b1", ACUTE))
+        await b.send(send_frame(later, "b1", ACUTE))
         ack = await b.expect("ack", client_msg_id="b1")
         assert ack["seq"] == 1
 
@@ -97,7 +93,7 @@ async def test_off_keeps_arrival_order(tmp_path: Path) -> None:
         _sid, staff_token = server.add_staff()
         c = await counselor(server, staff_token)
         b = await visitor(server, later_token)
-        await b.send(_send(later, "b1", ACUTE))
+        await b.send(send_frame(later, "b1", ACUTE))
         await b.expect("ack", client_msg_id="b1")
         await c.send({"type": "take_next"})
         assert (await c.expect("accepted"))["conversation_id"] == earlier

@@ -9,15 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.support import Server, counselor, start_server, visitor
+from tests.support import Server, counselor, send_frame, start_server, visitor
 
 
 def _is_signals(frame: dict[str, Any]) -> bool:
     return frame.get("type") == "signals"
-
-
-def _send(conversation_id: str, ref: str, text: str) -> dict[str, Any]:
-    return {"type": "send", "conversation_id": conversation_id, "client_msg_id": ref, "text": text}
 
 
 async def test_the_counselor_gets_signals_and_the_visitor_never(sqlite_server: Server) -> None:
@@ -115,7 +111,7 @@ async def test_off_means_no_frames(tmp_path: Path) -> None:
         await c.send({"type": "accept", "conversation_id": conversation_id})
         await c.expect("accepted", conversation_id=conversation_id)
         v = await visitor(server, visitor_token)
-        await v.send(_send(conversation_id, "m1", "hij slaat me"))
+        await v.send(send_frame(conversation_id, "m1", "hij slaat me"))
         ack = await v.expect("ack", client_msg_id="m1")
         await c.seen(lambda f: f.get("type") == "message" and f["message"]["seq"] == ack["seq"])
         await c.send({"type": "ping", "t": 1})

@@ -604,15 +604,7 @@ class Hub:
                 elif answered and not cursor.held:
                     break
                 if batch or not answered:
-                    conn.send(
-                        {
-                            "type": "messages",
-                            "conversation_id": conversation_id,
-                            "messages": [views.message(m, m.author == conn.author) for m in batch],
-                            "last_seq": cursor.seq,
-                            "more": more,
-                        }
-                    )
+                    conn.send(_page(conn, conversation_id, batch, cursor.seq, more))
                 answered = True
                 if more or cursor.dirty:
                     continue
@@ -662,15 +654,8 @@ class Hub:
         again from ``last_seq``."""
         async with self._catch_up_reads:
             batch = await self.repo.messages_after(conversation_id, after_seq, PAGE_SIZE)
-        conn.send(
-            {
-                "type": "messages",
-                "conversation_id": conversation_id,
-                "messages": [views.message(m, m.author == conn.author) for m in batch],
-                "last_seq": batch[-1].seq if batch else after_seq,
-                "more": len(batch) == PAGE_SIZE,
-            }
-        )
+        last_seq = batch[-1].seq if batch else after_seq
+        conn.send(_page(conn, conversation_id, batch, last_seq, len(batch) == PAGE_SIZE))
 
     async def close_all(self) -> None:
         for task in list(self._tasks):
@@ -681,3 +666,16 @@ class Hub:
 
 def _seq_of(message: StoredMessage) -> int:
     return message.seq
+
+
+def _page(
+    conn: Connection, conversation_id: str, batch: list[StoredMessage], last_seq: int, more: bool
+) -> wire.Messages:
+    """A catch-up's ``messages`` frame, the messages shown as this connection's own or not."""
+    return {
+        "type": "messages",
+        "conversation_id": conversation_id,
+        "messages": [views.message(m, m.author == conn.author) for m in batch],
+        "last_seq": last_seq,
+        "more": more,
+    }

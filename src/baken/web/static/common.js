@@ -203,31 +203,21 @@ export function reconnectDelay(failures, random = Math.random) {
  * Reconnects on the schedule of `reconnectDelay`; sends `ping` every `heartbeat` seconds after
  * `welcome`, and drops a socket that has been silent for too long.
  */
-export class Connection {
-  constructor(path, { onFrame, onStatus } = {}) {
-    this.path = path;
+/**
+ * What both connections share (this one, and StreamConnection in stream_connection.js): the
+ * statuses, starting, and reconnecting on the schedule of `reconnectDelay`. A subclass opens.
+ */
+export class Reconnecting {
+  constructor({ onFrame, onStatus } = {}) {
     this.onFrame = onFrame || (() => {});
     this.onStatus = onStatus || (() => {});
-    this.ws = null;
     this.welcomed = false;
     this.stopped = true;
     this.failures = 0;
     this.retryTimer = 0;
-    this.heartbeatTimer = 0;
-    this.heartbeatMs = 20000;
     this.lastFrameAt = 0;
     this.status = "";
     this.listening = false;
-  }
-
-  get url() {
-    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    return scheme + window.location.host + this.path;
-  }
-
-  /** True once `welcome` arrived on an open socket. */
-  get ready() {
-    return Boolean(this.ws && this.welcomed && this.ws.readyState === WebSocket.OPEN);
   }
 
   start() {
@@ -242,6 +232,41 @@ export class Connection {
     }
     this.setStatus("connecting");
     this.open();
+  }
+
+  setStatus(status) {
+    if (status === this.status && status !== "reconnecting") return;
+    this.status = status;
+    this.onStatus(status, this.failures);
+  }
+
+  scheduleReconnect() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    const delay = reconnectDelay(this.failures);
+    this.failures += 1;
+    this.setStatus("reconnecting");
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+}
+
+export class Connection extends Reconnecting {
+  constructor(path, handlers = {}) {
+    super(handlers);
+    this.path = path;
+    this.ws = null;
+    this.heartbeatTimer = 0;
+    this.heartbeatMs = 20000;
+  }
+
+  get url() {
+    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + this.path;
+  }
+
+  /** True once `welcome` arrived on an open socket. */
+  get ready() {
+    return Boolean(this.ws && this.welcomed && this.ws.readyState === WebSocket.OPEN);
   }
 
   /** Stop for good (no reconnect). With a delay, the current socket stays open that long first. */
@@ -278,12 +303,6 @@ export class Connection {
     } catch {
       return false;
     }
-  }
-
-  setStatus(status) {
-    if (status === this.status && status !== "reconnecting") return;
-    this.status = status;
-    this.onStatus(status, this.failures);
   }
 
   open() {
@@ -360,15 +379,6 @@ export class Connection {
       }
     }
     if (!this.stopped) this.scheduleReconnect();
-  }
-
-  scheduleReconnect() {
-    if (this.stopped) return;
-    clearTimeout(this.retryTimer);
-    const delay = reconnectDelay(this.failures);
-    this.failures += 1;
-    this.setStatus("reconnecting");
-    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   /** Try at once (network came back, tab came to the front) instead of waiting for the timer. */

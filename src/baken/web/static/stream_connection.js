@@ -1,7 +1,7 @@
 // Baken — the visitor's chat without a WebSocket (issue 13; docs/protocol.md, "HTTP door").
 // Loaded only when a network blocks WebSockets, so the first visit does not carry it.
 
-import { pageVisible, reconnectDelay } from "./common.js";
+import { Reconnecting } from "./common.js";
 
 /**
  * For networks that never let a WebSocket open. Frames from the server come as server-sent events
@@ -10,43 +10,21 @@ import { pageVisible, reconnectDelay } from "./common.js";
  * reply. Same interface as Connection: start, stop, send, ready; the same statuses and reconnect
  * schedule.
  */
-export class StreamConnection {
-  constructor(streamPath, commandPath, { onFrame, onStatus, afterSeq } = {}) {
+export class StreamConnection extends Reconnecting {
+  constructor(streamPath, commandPath, { afterSeq, ...handlers } = {}) {
+    super(handlers);
     this.streamPath = streamPath;
     this.commandPath = commandPath;
-    this.onFrame = onFrame || (() => {});
-    this.onStatus = onStatus || (() => {});
     this.afterSeq = afterSeq || (() => 0);
     this.source = null;
-    this.welcomed = false;
-    this.stopped = true;
-    this.failures = 0;
-    this.retryTimer = 0;
     this.watchTimer = 0;
-    this.lastFrameAt = 0;
-    this.status = "";
     this.openedAfter = 0;
     this.caughtUp = false;
     this.posting = Promise.resolve();
-    this.listening = false;
   }
 
   get ready() {
     return Boolean(this.source && this.welcomed && !this.stopped);
-  }
-
-  start() {
-    if (!this.stopped) return;
-    this.stopped = false;
-    if (!this.listening) {
-      this.listening = true;
-      window.addEventListener("online", () => this.reconnectNow());
-      document.addEventListener("visibilitychange", () => {
-        if (pageVisible()) this.reconnectNow();
-      });
-    }
-    this.setStatus("connecting");
-    this.open();
   }
 
   stop(afterMs = 0) {
@@ -64,12 +42,6 @@ export class StreamConnection {
     };
     if (afterMs > 0 && source) setTimeout(finish, afterMs);
     else finish();
-  }
-
-  setStatus(status) {
-    if (status === this.status && status !== "reconnecting") return;
-    this.status = status;
-    this.onStatus(status, this.failures);
   }
 
   deliver(frame) {
@@ -132,15 +104,6 @@ export class StreamConnection {
     clearInterval(this.watchTimer);
     if (source) source.close();
     if (!this.stopped) this.scheduleReconnect();
-  }
-
-  scheduleReconnect() {
-    if (this.stopped) return;
-    clearTimeout(this.retryTimer);
-    const delay = reconnectDelay(this.failures);
-    this.failures += 1;
-    this.setStatus("reconnecting");
-    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   reconnectNow() {
