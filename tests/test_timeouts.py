@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+import baken.realtime.timeouts as timeouts_module
 from baken.config import Settings
 from baken.realtime.timeouts import SweepResult, Timeouts
 from baken.store.clock import utcnow
@@ -109,6 +110,48 @@ async def test_a_waiting_visitor_who_is_gone_leaves_the_queue(srv: Server) -> No
     assert (await sweep(srv, seen_at + timedelta(hours=1))).left == []
     await keep.close()
     await c.close()
+
+
+async def test_presence_is_written_in_parts_and_reaches_every_row(
+    srv: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parts of two rows (the shipped part is 500): five visitors take three parts, and every
+    # row gets the time. An hour ahead, so a row left out would still say "seen at the start"
+    # and leave the queue in the first sweep below.
+    monkeypatch.setattr(timeouts_module, "PRESENCE_PART", 2)
+    limits = _timeouts(srv).limits
+    started = [srv.start_visitor() for _ in range(5)]
+    sockets = [await visitor(srv, token) for _cid, token in started]
+    seen_at = utcnow() + timedelta(hours=1)
+    assert await on_server(srv, _timeouts(srv).write_presence(seen_at)) == 5
+    for (cid, _token), v in zip(started, sockets, strict=True):
+        await v.close()
+        await gone_from_hub(srv, cid)
+    assert (await sweep(srv, seen_at + limits.queue_gone - timedelta(seconds=1))).left == []
+    late = await sweep(srv, seen_at + limits.queue_gone + timedelta(seconds=1))
+    assert sorted(late.left) == sorted(cid for cid, _token in started)
+
+
+async def test_each_visitor_socket_counts_and_a_staff_socket_does_not(srv: Server) -> None:
+    cid, token = srv.start_visitor()
+    first = await visitor(srv, token)
+    second = await visitor(srv, token)  # a second tab
+    _sid, staff_token = srv.add_staff()
+    c = await counselor(srv, staff_token)
+    await c.send({"type": "accept", "conversation_id": cid})
+    await c.expect("accepted", conversation_id=cid)
+    hub = _timeouts(srv).hub
+    assert hub.visitor_sockets[cid] == 2
+    await first.close()
+    for _ in range(400):  # until the server has let go of the first tab
+        if hub.visitor_sockets.get(cid) == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert cid in _timeouts(srv).present()
+    await second.close()
+    await gone_from_hub(srv, cid)
+    assert cid not in hub.visitor_sockets
+    assert hub.by_conversation.get(cid)  # the counselor still follows the chat
 
 
 async def test_a_visitor_who_reconnects_within_the_grace_period_keeps_their_place(

@@ -87,6 +87,7 @@ class _Repo:
 class _Hub:
     def __init__(self) -> None:
         self.by_conversation: dict[str, set[Any]] = {}
+        self.visitor_sockets: dict[str, int] = {}
 
 
 class _Sleeps:

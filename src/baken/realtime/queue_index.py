@@ -100,6 +100,11 @@ class QueueIndex:
         for index in range(max(0, first - 1), len(line)):
             yield line[index][2], index + 1
 
+    def slice(self, organisation_id: str, start: int, count: int) -> list[tuple[str, int]]:
+        """``count`` of an organisation's line from index ``start`` (place ``start + 1``) on."""
+        line = self._lines.get(organisation_id, [])
+        return [(key[2], place) for place, key in enumerate(line[start : start + count], start + 1)]
+
     def positions(self) -> dict[str, int]:
         """Every waiting conversation's place in its own line, in the whole queue's order (the
         order `domain.queue.positions_per_group` gives). O(n): for the rare readers that need the

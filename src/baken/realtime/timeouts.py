@@ -4,7 +4,7 @@ visitor is gone or nobody writes any more are closed — after a warning to both
 Whether a visitor is still there is kept in the database, not in one process's memory, so it
 holds across processes and restarts: each process writes `conversations.visitor_seen_at` for the
 conversations whose visitor has a socket on it (or loaded a page of the chat without JavaScript)
-once every `PRESENCE_SECONDS`, in one statement. Every process also sweeps, every
+once every `PRESENCE_SECONDS`, in parts of `PRESENCE_PART` rows. Every process also sweeps, every
 `BAKEN_SWEEP_SECONDS`: a waiting visitor not seen for `BAKEN_QUEUE_GONE_SECONDS` leaves the
 queue (`ended_by: "left"`); an active chat whose visitor has not been seen for
 `BAKEN_ACTIVE_GONE_MINUTES`, or where nobody wrote for `BAKEN_IDLE_MINUTES`, gets a
@@ -38,6 +38,11 @@ from baken.store.conversation_repo import ConversationRepository
 log = logging.getLogger(__name__)
 
 PRESENCE_SECONDS = 15.0
+# The presence write in parts of this many rows, a pause apart: 18,000 waiting visitors are
+# written in 36 × 20 ms ≈ 0.7 s, well inside PRESENCE_SECONDS, and a message waits behind one
+# part at most.
+PRESENCE_PART = 500
+PRESENCE_PAUSE_SECONDS = 0.02
 
 
 def presence_interval(settings: Settings) -> float:
@@ -105,20 +110,20 @@ class Timeouts:
 
     def present(self) -> set[str]:
         """The conversations whose visitor is here on this process right now."""
-        here = {
-            conversation_id
-            for conversation_id, conns in self.hub.by_conversation.items()
-            if any(conn.is_visitor for conn in conns)
-        }
-        return here | self._touched
+        return self.hub.visitor_sockets.keys() | self._touched
 
     async def write_presence(self, now: datetime | None = None) -> int:
         now = now or self.clock()
-        present = sorted(self.present())
+        present = list(self.present())
         self._touched.clear()
         # Every conversation with a visitor here, whether or not this process holds its record
-        # (another process may be the one that sweeps it).
-        await self.repo.mark_visitors_seen(present, now)
+        # (another process may be the one that sweeps it). In parts with a pause between them:
+        # 18,000 rows in one go held the one writer the chat's messages need (issue 21). Each
+        # part sorted, so two processes lock rows in the same order.
+        for start in range(0, len(present), PRESENCE_PART):
+            if start:
+                await asyncio.sleep(PRESENCE_PAUSE_SECONDS)
+            await self.repo.mark_visitors_seen(sorted(present[start : start + PRESENCE_PART]), now)
         return len(present)
 
     # --- sweeping --------------------------------------------------------------------------------
