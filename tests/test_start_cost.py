@@ -77,9 +77,13 @@ async def _measure_starts(chat: ChatService, starts: int) -> list[StartCost]:
     visited = 0
     frames = 0
 
+    # The start's own task, and the one that writes the starts asked for at once (its row).
+    writer_task = chat.repo._creates.task_name
+
     def on_statement(*_args: Any) -> None:
         nonlocal statements
-        if asyncio.current_task() is me:
+        task = asyncio.current_task()
+        if task is me or (task is not None and task.get_name() == writer_task):
             statements += 1
 
     hub_globals = vars(hub_module)
@@ -197,3 +201,42 @@ def test_places_from_the_index_match_a_full_sort() -> None:
     assert index.put(organisation, moved) == (organisation, 1)
     assert index.position("c07") == 1
     assert index.put(organisation, moved) is None  # the same key again: nothing changed
+
+
+async def test_starts_asked_for_at_once_share_transactions(srv: Server) -> None:
+    """A burst of starts is a few transactions, not a disk sync each on the one writer; every
+    visitor still gets a chat of their own, waiting, that their token opens."""
+    chat = _chat(srv)
+    burst = 100
+
+    async def starts() -> tuple[list[Any], int]:
+        commits = 0
+
+        def counted(*_args: Any) -> None:
+            nonlocal commits
+            commits += 1
+
+        writer = chat.repo.db.writer.sync_engine
+        # Commits, not begins: on PostgreSQL the reads share the engine (and roll back).
+        event.listen(writer, "commit", counted)
+        try:
+            started = await asyncio.gather(
+                *(
+                    chat.start_conversation(f"v{i}", "nl", organisation_id=DEFAULT_ORGANISATION)
+                    for i in range(burst)
+                )
+            )
+        finally:
+            event.remove(writer, "commit", counted)
+        opened = [await chat.visitor_conversation(token) for _record, token in started]
+        return [
+            (record, found) for (record, _token), found in zip(started, opened, strict=True)
+        ], commits
+
+    pairs, transactions = await on_server(srv, starts())
+    assert 0 < transactions < burst // 5, transactions
+    assert len({record.id for record, _found in pairs}) == burst
+    for i, (record, found) in enumerate(pairs):
+        assert found == record  # what the start answered is what was stored
+        assert found.nickname == f"v{i}" and found.state.value == "queued"
+    assert chat.hub.queue_size(DEFAULT_ORGANISATION) == burst

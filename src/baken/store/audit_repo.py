@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,6 +16,7 @@ from baken.audit.chain import GENESIS_HASH, AuditRecord, link
 from baken.audit.kinds import Actor
 from baken.store.clock import as_utc, utcnow
 from baken.store.database import Database
+from baken.store.group_commit import GroupCommit
 from baken.store.staff_repo import StaffMember
 from baken.store.tables import audit_head, audit_log, staff
 
@@ -144,8 +144,7 @@ def _record(row: Any) -> AuditRecord:
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._waiting: list[tuple[_Entry, asyncio.Future[AuditRecord]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._batches = GroupCommit(self._append_all, BATCH_MAX, "audit")
 
     async def record(
         self,
@@ -161,27 +160,7 @@ class AuditLog:
         transaction, in the order asked (issue 21: after a restart a thousand consoles re-open
         their chats at once; a transaction and a disk sync each kept the one database writer
         from the messages for seconds)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[AuditRecord] = loop.create_future()
-        self._waiting.append(((kind, actor, object_type, object_id, detail), future))
-        flusher = self._flusher
-        if flusher is None or flusher.done() or flusher.get_loop() is not loop:
-            self._flusher = loop.create_task(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:BATCH_MAX], self._waiting[BATCH_MAX:]
-            try:
-                records = await self._append_all([entry for entry, _ in batch])
-            except Exception as exc:  # every caller of this batch hears it, as before alone
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), written in zip(batch, records, strict=True):
-                if not future.done():
-                    future.set_result(written)
+        return await self._batches.submit((kind, actor, object_type, object_id, detail))
 
     async def _append_all(self, entries: list[_Entry]) -> list[AuditRecord]:
         for attempt in range(APPEND_TRIES):

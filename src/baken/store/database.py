@@ -10,6 +10,9 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from baken.config import Settings
 
+# SQLite readers held open (WAL lets them read beside the one writer).
+READERS = 8
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -42,8 +45,15 @@ class Database:
                 max_overflow=0,
                 pool_timeout=60,
             )
+            # Eight readers kept open, none beyond: an overflow connection is a new thread, a
+            # file open and the pragmas, thrown away when returned — under a burst of starts
+            # the server opened and closed readers by the hundred (issue 21).
             self.reader = create_async_engine(
-                self.url, poolclass=AsyncAdaptedQueuePool, pool_size=4, max_overflow=4
+                self.url,
+                poolclass=AsyncAdaptedQueuePool,
+                pool_size=READERS,
+                max_overflow=0,
+                pool_timeout=60,
             )
             for engine in (self.writer, self.reader):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
