@@ -124,3 +124,60 @@ def test_messages_stored_during_a_catch_up_follow_it_once_in_order(srv: Server) 
             await console.close()
 
     run_async(run())
+
+
+def test_after_a_restart_the_open_chats_are_known_before_anyone_comes_back(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The hub loads queued *and* active chats at start in one read: the thousand handshakes
+    and syncs that follow a restart then read no conversation row one by one."""
+    data = tmp_path_factory.mktemp("restart-load")
+    first = start_server(data)
+    try:
+        active_id, active_token = first.start_visitor()
+        waiting_id, _ = first.start_visitor()
+        _sid, staff_token = first.add_staff()
+
+        async def accept() -> None:
+            c = await counselor(first, staff_token)
+            await c.send({"type": "accept", "conversation_id": active_id})
+            await c.expect("accepted", conversation_id=active_id)
+            v = await visitor(first, active_token)
+            await v.send(send_frame(active_id, "m1", "Voor de herstart"))
+            await v.expect("ack")
+            await v.close()
+            await c.close()
+
+        run_async(accept())
+    finally:
+        first.stop()
+
+    again = start_server(data)
+    try:
+        app: Any = again._server.config.app
+        hub = app.state.baken.chat.hub
+        assert hub.open[active_id].state.value == "active"
+        assert hub.open[waiting_id].state.value == "queued"
+        gets: list[str] = []
+        original = hub.repo.get
+
+        async def counting_get(conversation_id: str) -> Any:
+            gets.append(conversation_id)
+            return await original(conversation_id)
+
+        hub.repo.get = counting_get
+
+        async def back() -> None:
+            v = await visitor(again, active_token)
+            await v.send({"type": "sync", "conversation_id": active_id, "after_seq": 0})
+            page = await v.expect("messages", conversation_id=active_id)
+            assert [m["text"] for m in page["messages"]][-1] == "Voor de herstart"
+            await v.close()
+
+        try:
+            run_async(back())
+        finally:
+            del hub.repo.get
+        assert active_id not in gets
+    finally:
+        again.stop()

@@ -126,12 +126,15 @@ class Hub:
         broker.on(wire.ReceiptEvent, self.on_typing_or_receipt)
 
     async def load(self) -> None:
-        for record in await self.repo.queued():
+        # Active ones too, in the same read (issue 21, item 4): after a restart every visitor and
+        # console comes back within seconds, and each of them loading its chats one read at a
+        # time kept the readers busy while the messages waited. Ones that start later are
+        # loaded when first asked for (see conversation()).
+        for record in await self.repo.unended():
             self.open[record.id] = record
             self._index(record)
         for organisation_id, accepted_at in await self.repo.recent_accepts():
             self.recent_accepts[organisation_id].append(accepted_at)
-        # Active ones are loaded lazily (see conversation()), they do not form a queue.
 
     async def conversation(self, conversation_id: str) -> ConversationRecord | None:
         record = self.open.get(conversation_id)

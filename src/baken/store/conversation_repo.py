@@ -221,10 +221,19 @@ class ConversationRepository:
         return None if row is None else self._record(row)
 
     async def queued(self) -> list[ConversationRecord]:
+        return await self._in_states(State.QUEUED)
+
+    async def unended(self) -> list[ConversationRecord]:
+        """Every queued and active conversation, in one read."""
+        return await self._in_states(State.QUEUED, State.ACTIVE)
+
+    async def _in_states(self, *states: State) -> list[ConversationRecord]:
         async with self.db.reader.connect() as conn:
             rows = (
                 await conn.execute(
-                    _select_conversations().where(conversations.c.state == State.QUEUED.value)
+                    _select_conversations().where(
+                        conversations.c.state.in_([state.value for state in states])
+                    )
                 )
             ).all()
         return [self._record(row) for row in rows]
