@@ -35,16 +35,18 @@ async def test_a_refresh_reaches_the_whole_line_a_slice_per_turn(tmp_path: Path)
             watched[position] = (conversation_id, v)
 
         hub = _chat(srv).hub
-        looked_at = 0
+        looked_at: list[str] = []
         tell_place = hub._tell_place
 
         def counting(*args: Any) -> None:
-            nonlocal looked_at
-            looked_at += 1
+            looked_at.append(args[0])
             tell_place(*args)
 
         async def turns_of_the_refresh(the_hub: Hub) -> list[int]:
-            """Visitors looked at per turn of the loop while the refresh runs."""
+            """Visitors looked at per turn of the loop while a refresh runs."""
+            # A refresh already under way (the counselor's sign-in asked for one) ends first.
+            while the_hub._refresh_task is not None and not the_hub._refresh_task.done():
+                await asyncio.sleep(0.01)
             per_turn = []
             seen = 0
             the_hub.refresh_queue()
@@ -52,8 +54,8 @@ async def test_a_refresh_reaches_the_whole_line_a_slice_per_turn(tmp_path: Path)
             assert task is not None
             while not task.done():
                 await asyncio.sleep(0)
-                per_turn.append(looked_at - seen)
-                seen = looked_at
+                per_turn.append(len(looked_at) - seen)
+                seen = len(looked_at)
             return per_turn
 
         hub._tell_place = counting  # type: ignore[method-assign,assignment]
@@ -61,7 +63,8 @@ async def test_a_refresh_reaches_the_whole_line_a_slice_per_turn(tmp_path: Path)
             per_turn = await on_server(srv, turns_of_the_refresh(hub))
         finally:
             del hub._tell_place
-        assert looked_at == waiting  # everyone once
+        # Everyone in the line (the server's own 30-s refresh may add a second pass meanwhile).
+        assert set(looked_at) == {conversation_id for conversation_id, _token in started}
         assert max(per_turn) <= REFRESH_SLICE
         assert sum(1 for n in per_turn if n) >= 4  # in slices, with turns in between
 
