@@ -426,9 +426,10 @@ class Hub:
     async def _refresh_places(self) -> None:
         while True:
             self._refresh_again = False
-            self._send_staff_queues(set(self.queue_index.organisations()))
+            organisations = self.queue_index.organisations()
+            self._send_staff_queues(set(organisations))
             spoken: dict[tuple[str, str], bool] = {}
-            for organisation_id in self.queue_index.organisations():
+            for organisation_id in organisations:
                 rate = self.service_rate_of(organisation_id)
                 start = 0
                 while True:

@@ -91,8 +91,7 @@ class QueueIndex:
 
     def head(self, organisation_id: str, count: int) -> list[tuple[str, int]]:
         """The first ``count`` of an organisation's line: (conversation id, place)."""
-        line = self._lines.get(organisation_id, [])
-        return [(key[2], place) for place, key in enumerate(line[:count], start=1)]
+        return self.slice(organisation_id, 0, count)
 
     def tail(self, organisation_id: str, first: int) -> Iterator[tuple[str, int]]:
         """An organisation's line from place ``first`` on: (conversation id, place)."""
