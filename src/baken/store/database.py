@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from baken.config import Settings
+from baken.store.sqlite_dialect import DRIVER as SQLITE_DRIVER
 
 # SQLite readers held open (WAL lets them read beside the one writer).
 READERS = 8
@@ -38,8 +39,10 @@ class Database:
         self.is_sqlite = settings.is_sqlite
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+            # aiosqlite, minus the rollbacks with nothing to undo (store/sqlite_dialect.py).
+            url = make_url(self.url).set(drivername=SQLITE_DRIVER)
             self.writer = create_async_engine(
-                self.url,
+                url,
                 poolclass=AsyncAdaptedQueuePool,
                 pool_size=1,
                 max_overflow=0,
@@ -49,7 +52,7 @@ class Database:
             # file open and the pragmas, thrown away when returned — under a burst of starts
             # the server opened and closed readers by the hundred (issue 21).
             self.reader = create_async_engine(
-                self.url,
+                url,
                 poolclass=AsyncAdaptedQueuePool,
                 pool_size=READERS,
                 max_overflow=0,
