@@ -62,6 +62,13 @@ def _select_conversations() -> Any:
     )
 
 
+# Built once: every visitor's socket, stream and page looks its chat up by token, and building
+# the statement and its cache key cost more than the read itself (issue 21's restart profile).
+_BY_VISITOR_TOKEN = _select_conversations().where(
+    conversations.c.visitor_token_hash == bindparam("token_hash")
+)
+
+
 def _move(move: Move, conversation_id: str, holder: str | None = None) -> Any:
     """The UPDATE for one move, guarded by the domain's rule: only from its source states (and,
     for a hand-on, only by the holder), so a forbidden transition changes no row."""
@@ -211,13 +218,7 @@ class ConversationRepository:
 
     async def by_visitor_token(self, token: str) -> ConversationRecord | None:
         async with self.db.reader.connect() as conn:
-            row = (
-                await conn.execute(
-                    _select_conversations().where(
-                        conversations.c.visitor_token_hash == token_hash(token)
-                    )
-                )
-            ).first()
+            row = (await conn.execute(_BY_VISITOR_TOKEN, {"token_hash": token_hash(token)})).first()
         return None if row is None else self._record(row)
 
     async def queued(self) -> list[ConversationRecord]:

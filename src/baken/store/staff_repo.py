@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -61,6 +61,14 @@ def _member(row: object) -> StaffMember:
         active=bool(row.active),  # type: ignore[attr-defined]
         languages=tuple(x for x in row.languages.split(",") if x),  # type: ignore[attr-defined]
     )
+
+
+# Built once: every staff request and socket looks its session up (issue 21).
+_SESSION_MEMBER = (
+    select(staff, staff_sessions.c.last_seen_at, staff_sessions.c.expires_at)
+    .join(staff_sessions, staff_sessions.c.staff_id == staff.c.id)
+    .where(staff_sessions.c.token_hash == bindparam("token_hash"))
+)
 
 
 class StaffRepository:
@@ -267,13 +275,7 @@ class StaffRepository:
         now = now or self.clock()
         hashed = token_hash(token)
         async with self.db.reader.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(staff, staff_sessions.c.last_seen_at, staff_sessions.c.expires_at)
-                    .join(staff_sessions, staff_sessions.c.staff_id == staff.c.id)
-                    .where(staff_sessions.c.token_hash == hashed)
-                )
-            ).first()
+            row = (await conn.execute(_SESSION_MEMBER, {"token_hash": hashed})).first()
         if row is None:
             return None
         last_seen = as_utc(row.last_seen_at)
