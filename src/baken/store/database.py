@@ -39,7 +39,7 @@ class Database:
         self.is_sqlite = settings.is_sqlite
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            # aiosqlite, minus the rollbacks with nothing to undo (store/sqlite_dialect.py).
+            # aiosqlite with one hand-over to its thread per statement (store/sqlite_dialect.py).
             url = make_url(self.url).set(drivername=SQLITE_DRIVER)
             self.writer = create_async_engine(
                 url,

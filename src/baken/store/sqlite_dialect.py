@@ -5,15 +5,15 @@ one statement: open a cursor, execute, fetch the rows, close the cursor; and one
 rollback, also when SQLite has no transaction open (a plain SELECT opens none; a message batch has
 already committed). On this project's one core each hand-over is two context switches and two
 GIL hand-offs: at 1,000 msg/s the server switched about 11,000 times a second, and the kernel's
-share of its CPU was 38 % (issue 21; docs/performance.md, "Fewer hand-overs to the database
-thread"). Here a statement is one call that does all four steps in the thread and brings back
+share of its CPU was 38 % (issue 21; docs/performance.md, "Restarts", 7 December, second
+session). Here a statement is one call that does all four steps in the thread and brings back
 the description, the rows, the row count and the last row id; a rollback with nothing to undo is
 not sent (Python's own ``sqlite3`` checks the same ``in_transaction`` flag and does nothing).
 
 Results, errors and transactions are those of the stock adapter: the same ``sqlite3`` calls run
 in the same order on the same connection in the same thread; only the number of trips changes.
-Server-side cursors keep the stock behaviour (Baken does not use them). tests/test_store.py checks
-the adapter on the installed SQLAlchemy and aiosqlite.
+Server-side cursors keep the stock behaviour (Baken does not use them).
+tests/test_sqlite_dialect.py checks the adapter on the installed SQLAlchemy and aiosqlite.
 """
 
 from __future__ import annotations
@@ -127,8 +127,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = OneTripCursor
 
     def rollback(self) -> None:
-        inner = getattr(self._connection, "_conn", None)
-        # Checked out to this caller with no statement in flight: the flag cannot change now.
+        # aiosqlite's raw attribute (its ``_conn`` raises once closed); None goes the stock way,
+        # which does nothing then. Checked out to this caller with no statement in flight, the
+        # flag cannot change while it is read.
+        inner = self._connection._connection
         if inner is not None and not inner.in_transaction:
             return
         super().rollback()
