@@ -61,6 +61,7 @@ from baken.web import (
     wellbeing_routes,
 )
 from baken.web.abuse_guard import AbuseGuard, challenge_api
+from baken.web.availability_wire import AvailabilityWire
 from baken.web.compression import SelectiveGZip
 from baken.web.guards import Refused, answer_refused
 from baken.web.organisation_entry import OrganisationEntry
@@ -325,6 +326,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_exception_handler(Exception, _server_error)
     # The daily-keyed address hash (issue 5): made at the door, read by the throttles.
     app.state.address_keys = AddressKeys(settings.trusted_proxies)
+    # Issue 18: the availability answer, kept and sent again by the HTTP protocol itself (its
+    # limit is the route's, so the two count every request in the same buckets).
+    app.state.availability = availability_routes.Availability(
+        settings.address_availability_per_minute
+    )
+    app.state.availability_wire = AvailabilityWire(
+        app.state.address_keys, lambda: app.state.availability.limit
+    )
     # Issue 21: the sockets skip the router's layers, which each open socket would keep.
     app.add_middleware(
         SocketEntry, endpoints={"/ws/visitor": visitor_socket, "/ws/staff": staff_socket}

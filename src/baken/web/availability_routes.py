@@ -31,6 +31,7 @@ from baken.abuse.throttle import KeyedLimit
 from baken.domain.conversation import Role
 from baken.domain.queue import wait_seconds_at
 from baken.store.clock import iso, utcnow
+from baken.web.availability_wire import WIRE_MARK, Mark
 from baken.web.organisation_entry import SCOPE_KEY as ENTRY_KEY
 from baken.web.organisation_entry import Entry, entry_of
 from baken.web.service_routes import hours_store
@@ -134,19 +135,29 @@ def _cors_headers(app: Any, origin: str | None) -> dict[str, str]:
     return headers
 
 
+@dataclass(slots=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    # When the answer is the one shared by everyone asking (from the cache): until when it holds,
+    # in time.monotonic(). None for an answer to this caller only (429, an impossible id).
+    shared_until: float | None = None
+
+
 async def answer(
     app: Any, key: str | None, origin: str | None, org: str | None, entry: Entry
-) -> tuple[int, bytes, dict[str, str]]:
+) -> Answer:
     """Status, body and headers of one request: what the route and the fast path both send."""
     state = availability_of(app)
     headers = _cors_headers(app, origin)
     if key is not None and not state.limit.hit(key, time.monotonic()):
         headers["Retry-After"] = "60"
-        return 429, _TOO_MANY, headers
+        return Answer(429, _TOO_MANY, headers)
     # Without ?org=, the organisation of the entry asked: /o/<slug>/api/availability or its host.
     organisation_id = org or entry.organisation.id
     if not _ORG_ID.fullmatch(organisation_id):
-        return 404, _NOT_FOUND, headers
+        return Answer(404, _NOT_FOUND, headers)
     now = time.monotonic()
     cached = state.answers.get(organisation_id)
     if cached is None or cached.until <= now:
@@ -159,19 +170,19 @@ async def answer(
         seconds = services_of(app).settings.availability_cache_seconds
         cached = state.answers[organisation_id] = _Cached(body, now + seconds)
     if cached.body is None:
-        return 404, _NOT_FOUND, headers
-    return 200, cached.body, headers
+        return Answer(404, _NOT_FOUND, headers, cached.until)
+    return Answer(200, cached.body, headers, cached.until)
 
 
 async def availability_api(request: Request) -> Response:
-    status, body, headers = await answer(
+    found = await answer(
         request.app,
         request.scope.get(SCOPE_KEY),
         request.headers.get("origin"),
         request.query_params.get("org"),
         entry_of(request),
     )
-    return Response(body, status_code=status, media_type=JSON, headers=headers)
+    return Response(found.body, status_code=found.status, media_type=JSON, headers=found.headers)
 
 
 def _org_param(query_string: bytes) -> str | None:
@@ -213,14 +224,22 @@ class AvailabilityFastPath:
             if name == b"origin":
                 origin = value.decode("latin-1")
                 break
-        status, body, headers = await answer(
+        found = await answer(
             scope["app"],
             scope.get(SCOPE_KEY),
             origin,
             _org_param(scope.get("query_string", b"")),
             scope[ENTRY_KEY],
         )
+        mark = scope.get(WIRE_MARK)
+        if isinstance(mark, Mark) and found.shared_until is not None:
+            # The HTTP protocol may keep what goes out and send it again until then
+            # (web/availability_wire.py).
+            mark.until = found.shared_until
+        body = found.body
         raw = [(b"content-type", _JSON_TYPE), (b"content-length", str(len(body)).encode())]
-        raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
-        await send({"type": "http.response.start", "status": status, "headers": raw})
+        raw.extend(
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in found.headers.items()
+        )
+        await send({"type": "http.response.start", "status": found.status, "headers": raw})
         await send({"type": "http.response.body", "body": body})

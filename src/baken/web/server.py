@@ -11,6 +11,7 @@ import uvicorn
 from baken.config import Settings
 from baken.web import gc_tuning
 from baken.web.app import create_app
+from baken.web.availability_wire import answering_availability
 from baken.web.lean_socket import LeanWebSocketProtocol
 from baken.web.slow_clients import guarded_protocol
 
@@ -55,18 +56,23 @@ def uvicorn_config(
     # handler is attached to the root logger, so the logger itself is switched off.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("uvicorn.error").addFilter(_WITHOUT_STARTUP_LINE)  # added once, however often
+    app = create_app(settings, migrate=migrate)
     return uvicorn.Config(
-        create_app(settings, migrate=migrate),
+        app,
         host=settings.host,
         port=settings.port,
         loop=loop,
         # uvicorn's httptools protocol with time limits for headers and body and a cap on
         # half-open connections per address (issue 16: slow clients).
-        http=guarded_protocol(
-            settings.header_timeout_seconds,
-            settings.body_timeout_seconds,
-            settings.max_half_open_per_address,
-            settings.trusted_proxies,
+        http=answering_availability(
+            guarded_protocol(
+                settings.header_timeout_seconds,
+                settings.body_timeout_seconds,
+                settings.max_half_open_per_address,
+                settings.trusted_proxies,
+            ),
+            # Issue 18: the availability answer, sent again from the bytes the app sent for it.
+            app.state.availability_wire,
         ),
         # uvicorn's "websockets-sansio" protocol, keeping less per open socket (issue 21).
         ws=LeanWebSocketProtocol,
