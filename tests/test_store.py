@@ -17,6 +17,7 @@ from baken.config import Settings
 from baken.crypto.envelope import CipherCache, MasterKey
 from baken.domain.conversation import EndedBy, Sender
 from baken.store import sqlite_batch
+from baken.store.clock import utcnow
 from baken.store.conversation_repo import ConversationRepository
 from baken.store.database import Database
 from baken.store.message_writer import MessageWriter, WriteRejected
@@ -266,3 +267,63 @@ async def test_receipts_and_a_message_batch_over_the_same_chats_do_not_deadlock(
         results = await asyncio.gather(receipts, *sends, return_exceptions=True)
         assert not [r for r in results if isinstance(r, Exception)], results[:3]
     await writer.stop()
+
+
+async def test_the_presence_write_takes_row_locks_in_id_order(tmp_path: Path) -> None:
+    """The 15-s presence write updates up to 500 conversation rows in one statement. On
+    PostgreSQL an ``UPDATE … WHERE id IN (…)`` locks rows in the order its plan reads them;
+    the message writer locks them in id order. Under load (bench/load.py at 4,800 msg/s) the two
+    deadlocked: PostgreSQL waited a second (deadlock_timeout), then refused one of them — a
+    whole message batch, or the presence write. Here a transaction holds the first half of the
+    rows in id order, as a message batch does, while the presence write starts; then it takes
+    the second half. Locking in id order, the presence write waits for the first row and holds
+    nothing the batch needs."""
+    _postgres_or_skip()
+    with postgres_database() as url:
+        async for repo in _repo_on(Settings(data_dir=tmp_path, database_url=url)):
+            chats = sorted([(await repo.create(None, "nl"))[0].id for _ in range(60)])
+            # Rows stored in another order than their ids: a plan reading the table in storage
+            # order then meets them out of id order.
+            async with repo.db.writer.begin() as conn:
+                for cid in reversed(chats):
+                    await conn.execute(
+                        text("UPDATE conversations SET nickname_ct = NULL WHERE id = :id"),
+                        {"id": cid},
+                    )
+            half = len(chats) // 2
+            async with repo.db.writer.connect() as batch:
+                await batch.begin()
+                for cid in chats[:half]:
+                    await batch.execute(
+                        text("UPDATE conversations SET last_seq = last_seq WHERE id = :id"),
+                        {"id": cid},
+                    )
+                presence = asyncio.ensure_future(repo.mark_visitors_seen(chats, utcnow()))
+                await _until_a_backend_waits_for_a_lock(repo)
+                for cid in chats[half:]:
+                    await batch.execute(
+                        text("UPDATE conversations SET last_seq = last_seq WHERE id = :id"),
+                        {"id": cid},
+                    )
+                await batch.commit()
+            await presence
+            async with repo.db.reader.connect() as conn:
+                seen = await conn.scalar(
+                    text("SELECT count(*) FROM conversations WHERE visitor_seen_at IS NOT NULL")
+                )
+            assert seen == len(chats)
+
+
+async def _until_a_backend_waits_for_a_lock(repo: ConversationRepository) -> None:
+    async with repo.db.reader.connect() as conn:
+        for _ in range(2000):
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the presence write never waited for the batch's rows")

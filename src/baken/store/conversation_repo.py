@@ -426,6 +426,17 @@ class ConversationRepository:
         for start in range(0, len(conversation_ids), _SEEN_BATCH):
             chunk = conversation_ids[start : start + _SEEN_BATCH]
             async with self.db.writer.begin() as conn:
+                if not self.db.is_sqlite:
+                    # Row locks first, in id order as the message writer and the receipts take
+                    # them: an UPDATE … IN (…) locks in the order its plan reads the table, and
+                    # against a message batch that deadlocked under load (PostgreSQL waits a
+                    # second, then refuses one side). "C": the byte order Python's sort uses.
+                    await conn.execute(
+                        select(conversations.c.id)
+                        .where(conversations.c.id.in_(chunk))
+                        .order_by(conversations.c.id.collate("C"))
+                        .with_for_update()
+                    )
                 await conn.execute(
                     update(conversations)
                     .where(conversations.c.id.in_(chunk))
