@@ -151,6 +151,34 @@ class Server:
             return ""
 
 
+@contextlib.contextmanager
+def fresh_postgres(url: str) -> Any:
+    """A new, randomly named database on the server of ``url`` for one run, dropped afterwards.
+
+    Each run makes its own data dir and so its own master key: rows left in a shared database by
+    an earlier run are larger tables to work on and chats whose keys this server cannot unwrap
+    (its timeout sweep met them), so no run measures another run's leftovers."""
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    name = "baken_bench_" + os.urandom(6).hex()
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def make_data_dir(target: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"baken-bench-{target}-"))
 

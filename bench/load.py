@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import contextlib
 import gc
 import os
 import shutil
@@ -1258,14 +1259,20 @@ def main() -> int:
         if args.database_url and args.processes == 1
         else (lambda: None)
     )
+    # PostgreSQL: a database of this run's own (benchlib.fresh_postgres); the URL given names
+    # the server and the credentials.
+    fresh = bl.fresh_postgres(args.database_url) if args.database_url else contextlib.nullcontext()
     try:
-        if args.security == "both":
-            return compare_security(args)
-        if args.security == "interleave":
-            return compare_phases(args)
-        if len(args.organisations) > 1:
-            return compare_organisations(args)
-        return bl.run_targets(args, run_target, report, verdicts)
+        with fresh as url:
+            if url:
+                args.database_url = url
+            if args.security == "both":
+                return compare_security(args)
+            if args.security == "interleave":
+                return compare_phases(args)
+            if len(args.organisations) > 1:
+                return compare_organisations(args)
+            return bl.run_targets(args, run_target, report, verdicts)
     finally:
         restore()
 
