@@ -211,6 +211,41 @@ async def test_a_silent_chat_is_warned_once_then_closed_for_both_sides(srv: Serv
     await c.close()
 
 
+async def test_a_chat_the_sweep_cannot_settle_does_not_stop_the_others(
+    srv: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen under load on PostgreSQL: one chat whose key could not be unwrapped failed the whole
+    sweep, every round, so no chat after it was ever warned or closed."""
+    limits = _timeouts(srv).limits
+    _sid, staff_token = srv.add_staff()
+    c = await counselor(srv, staff_token)
+    chats = []
+    for name in ("Een", "Twee", "Drie"):
+        cid, _token = srv.start_visitor(name)
+        await c.send({"type": "accept", "conversation_id": cid})
+        await c.expect("accepted")
+        chats.append(cid)
+    accepted = utcnow()
+    repo = _timeouts(srv).repo
+    real_end = repo.end
+    broken = chats[1]
+
+    async def end(conversation_id: str, *args: Any, **kwargs: Any) -> Any:
+        if conversation_id == broken:
+            raise RuntimeError("this chat's key cannot be unwrapped")
+        return await real_end(conversation_id, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "end", end)
+    # No visitor has a socket here: all three are due to be closed as gone.
+    closed = await sweep(srv, accepted + limits.active_gone + timedelta(seconds=5))
+    assert sorted(closed.timed_out) == sorted([chats[0], chats[2]])
+    # Once it can be settled, the next round does.
+    monkeypatch.setattr(repo, "end", real_end)
+    later = await sweep(srv, accepted + limits.active_gone + timedelta(seconds=15))
+    assert later.timed_out == [broken]
+    await c.close()
+
+
 async def test_writing_keeps_a_chat_open_and_a_gone_visitor_closes_it(srv: Server) -> None:
     limits = _timeouts(srv).limits
     cid, token = srv.start_visitor("Praat")

@@ -33,7 +33,7 @@ from baken.domain.conversation import EVENT_TIMEOUT_WARNING, EndedBy
 from baken.realtime.hub import Hub
 from baken.realtime.live import Live
 from baken.store.clock import utcnow
-from baken.store.conversation_repo import ConversationRepository
+from baken.store.conversation_repo import ConversationRepository, Liveness
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,21 @@ class SweepResult:
     left: list[str]
     warned: list[str]
     timed_out: list[str]
+
+
+class _Failures:
+    """Chats one sweep could not settle: each is left for the next round, the others go on (one
+    chat whose key cannot be unwrapped must not stop every warning and end after it). The first
+    failure of a round is logged with its traceback, the rest only counted."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.count = 0
+
+    def add(self) -> None:
+        self.count += 1
+        if self.count == 1:
+            log.exception("timeouts: %s could not be settled; the sweep goes on", self.what)
 
 
 class Timeouts:
@@ -140,42 +155,64 @@ class Timeouts:
     async def _sweep_queue(self, now: datetime, present: set[str]) -> list[str]:
         gone = await self.repo.queued_unseen_since(now - self.limits.queue_gone)
         ended = []
+        failures = _Failures("a waiting visitor who is gone")
         for conversation_id in gone:
             if conversation_id in present:
                 continue
-            transition = await self.repo.end(conversation_id, EndedBy.LEFT)
+            try:
+                transition = await self.repo.end(conversation_id, EndedBy.LEFT)
+            except Exception:
+                failures.add()
+                continue
             if transition is not None:
                 self.live.transition(transition)
                 ended.append(conversation_id)
         return ended
 
     async def _sweep_active(self, now: datetime, present: set[str]) -> tuple[list[str], list[str]]:
-        warned, timed_out = [], []
+        warned: list[str] = []
+        timed_out: list[str] = []
         limits = self.limits
         # Only chats a warning can be due for: seen or spoken in no later than a warning before
         # the limit (the exact rule is applied below).
         due = (now - limits.active_gone + limits.warning, now - limits.idle + limits.warning)
+        failures = _Failures("a silent chat")
         for chat in await self.repo.active_liveness(due):
-            seen = max(chat.since, chat.visitor_seen_at or chat.since)
-            if chat.conversation_id in present:
-                seen = now
-            spoke = chat.since
-            if chat.last_words_ms is not None:
-                wrote = datetime.fromtimestamp(chat.last_words_ms / 1000, tz=UTC)
-                spoke = max(spoke, wrote)
-            deadline = min(seen + self.limits.active_gone, spoke + self.limits.idle)
-            if now >= deadline:
-                transition = await self.repo.end(chat.conversation_id, EndedBy.TIMEOUT)
-                if transition is not None:
-                    self.live.transition(transition)
-                    timed_out.append(chat.conversation_id)
-            elif now >= deadline - self.limits.warning and chat.last_event != EVENT_TIMEOUT_WARNING:
-                # Once: the warning is then the transcript's last line until someone writes.
-                event = await self.repo.add_event(chat.conversation_id, EVENT_TIMEOUT_WARNING)
-                if event is not None:
-                    self.live.committed([event])
-                    warned.append(chat.conversation_id)
+            try:
+                await self._settle(chat, now, present, warned, timed_out)
+            except Exception:
+                failures.add()
         return warned, timed_out
+
+    async def _settle(
+        self,
+        chat: Liveness,
+        now: datetime,
+        present: set[str],
+        warned: list[str],
+        timed_out: list[str],
+    ) -> None:
+        """Warn or end one active chat when its time has come."""
+        limits = self.limits
+        seen = max(chat.since, chat.visitor_seen_at or chat.since)
+        if chat.conversation_id in present:
+            seen = now
+        spoke = chat.since
+        if chat.last_words_ms is not None:
+            wrote = datetime.fromtimestamp(chat.last_words_ms / 1000, tz=UTC)
+            spoke = max(spoke, wrote)
+        deadline = min(seen + limits.active_gone, spoke + limits.idle)
+        if now >= deadline:
+            transition = await self.repo.end(chat.conversation_id, EndedBy.TIMEOUT)
+            if transition is not None:
+                self.live.transition(transition)
+                timed_out.append(chat.conversation_id)
+        elif now >= deadline - limits.warning and chat.last_event != EVENT_TIMEOUT_WARNING:
+            # Once: the warning is then the transcript's last line until someone writes.
+            event = await self.repo.add_event(chat.conversation_id, EVENT_TIMEOUT_WARNING)
+            if event is not None:
+                self.live.committed([event])
+                warned.append(chat.conversation_id)
 
     # --- running ---------------------------------------------------------------------------------
 
