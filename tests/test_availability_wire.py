@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from baken.web.availability_wire import AvailabilityWire
+from baken.web.availability_wire import AvailabilityWire, WireAnsweringProtocol
 from tests.support import Server, add_organisation, counselor, run_async, start_server
 
 PARTNER = "https://school.example"
@@ -272,3 +272,39 @@ def test_an_idle_connection_after_a_hit_is_still_closed(cached: Server) -> None:
         assert wire_of(cached).hits == hits + 1
         # Nothing more is sent: the server closes the connection when keep-alive runs out.
         assert sock.recv(65536) == b""
+
+
+def test_a_request_after_a_hit_in_the_same_read_is_not_cut_off(cached: Server) -> None:
+    """A hit completes its response inside the read and arms uvicorn's keep-alive timer; a request
+    that came in the same read must not run under that timer (it would close the connection
+    while the request is still being served)."""
+    ask(connect(cached), "/api/availability")
+    hits = wire_of(cached).hits
+    start = b'{"nickname": "x", "lang": "nl"}'
+    request = (
+        b"GET /api/availability HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+        b"POST /api/visitor/start HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: %s\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    ) % (cached.port, cached.port, cached.origin.encode(), len(start))
+    with socket.create_connection(("127.0.0.1", cached.port), timeout=BOUND_SECONDS) as sock:
+        sock.sendall(request + start[:5])  # the start's body only begun: it is being served
+        deadline = time.monotonic() + BOUND_SECONDS
+        while wire_of(cached).hits == hits:
+            assert time.monotonic() < deadline, "the availability request was not answered"
+            time.sleep(0.01)
+        serving = [
+            p
+            for p in cached._server.server_state.connections
+            if isinstance(p, WireAnsweringProtocol)
+            and p.cycle is not None
+            and not p.cycle.response_complete
+        ]
+        assert len(serving) == 1
+        assert serving[0].timeout_keep_alive_task is None
+        sock.sendall(start[5:])
+        data = b""
+        while not _complete(data, 2):
+            chunk = sock.recv(65536)
+            assert chunk, "the server closed the connection"
+            data += chunk
+        assert data.count(b"HTTP/1.1 200") == 2

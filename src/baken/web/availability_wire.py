@@ -151,6 +151,13 @@ class WireAnsweringProtocol(GuardedHttpToolsProtocol):
         self._address: tuple[int, tuple[bytes, ...], str | None] | None = None
         self._date: tuple[list[tuple[bytes, bytes]], bytes] | None = None
 
+    def on_message_begin(self) -> None:
+        # A request that follows an answer written here in the same read: the keep-alive timer
+        # that answer armed (uvicorn's own step) is for an idle connection, and would close this
+        # one with the request still being served.
+        self._unset_keepalive_if_required()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         wire = self.wire
         key = key_of(self.url, self.headers) if wire is not None else None
