@@ -228,6 +228,16 @@ def _complete(data: bytes, expect: int) -> bool:
     return True
 
 
+def test_a_long_target_is_not_kept(cached: Server) -> None:
+    """Made-up query strings or hosts cannot fill the kept answers with kilobytes each."""
+    conn = connect(cached)
+    path = "/api/availability?x=" + "a" * 3000
+    first = ask(conn, path)
+    assert first[0] == 200
+    assert ask(conn, path) == first
+    assert wire_of(cached).hits == 0 and wire_of(cached).answers == {}
+
+
 def test_outside_the_plain_case_the_app_answers(cached: Server) -> None:
     wire = wire_of(cached)
     ask(connect(cached), "/api/availability")

@@ -46,6 +46,9 @@ from baken.web.slow_clients import GuardedHttpToolsProtocol
 WIRE_MARK = "baken.wire_mark"
 PATH_SUFFIX = b"/api/availability"
 MAX_ANSWERS = 1000
+# Target, Host and Origin together: a partner's request is far shorter. Longer ones (made-up hosts
+# or query strings) go through the app every time, so the kept answers stay small.
+MAX_KEY_BYTES = 2048
 # Statuses of shared answers: the organisation's answer, or "no such organisation".
 KEPT_STATUSES = frozenset({200, 404})
 
@@ -110,6 +113,8 @@ def key_of(url: bytes, headers: list[tuple[bytes, bytes]]) -> Key | None:
             origin = value
         elif name in (b"content-length", b"transfer-encoding"):
             return None  # a body: not the plain case
+    if len(url) + len(host or b"") + len(origin or b"") > MAX_KEY_BYTES:
+        return None
     return url, host, origin
 
 
