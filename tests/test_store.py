@@ -315,15 +315,17 @@ async def test_the_presence_write_takes_row_locks_in_id_order(tmp_path: Path) ->
 
 
 async def _until_a_backend_waits_for_a_lock(repo: ConversationRepository) -> None:
-    async with repo.db.reader.connect() as conn:
-        for _ in range(2000):
+    for _ in range(2000):
+        # A transaction per look: within one, PostgreSQL answers pg_stat_activity from the
+        # snapshot its first look took, and a wait that began after it would never show.
+        async with repo.db.reader.begin() as conn:
             waiting = await conn.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             )
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
     raise AssertionError("the presence write never waited for the batch's rows")
