@@ -238,6 +238,20 @@ def test_a_long_target_is_not_kept(cached: Server) -> None:
     assert wire_of(cached).hits == 0 and wire_of(cached).answers == {}
 
 
+def test_a_header_given_twice_is_never_a_key(cached: Server) -> None:
+    """The app reads the first Host and Origin; a key made from another one would let one request
+    store an answer under a key that is not what the app answered."""
+    host = b"127.0.0.1:%d" % cached.port
+    for twice in (
+        b"Host: %s\r\nHost: other.example\r\n" % host,
+        b"Host: %s\r\nOrigin: https://evil.example\r\nOrigin: %s\r\n" % (host, PARTNER.encode()),
+    ):
+        for _ in range(2):
+            answer = _raw(cached, b"GET /api/availability HTTP/1.1\r\n" + twice + b"\r\n", 1)
+            assert answer.startswith(b"HTTP/1.1 ")
+    assert wire_of(cached).hits == 0 and wire_of(cached).answers == {}
+
+
 def test_outside_the_plain_case_the_app_answers(cached: Server) -> None:
     wire = wire_of(cached)
     ask(connect(cached), "/api/availability")

@@ -3,7 +3,7 @@
 A partner page can make the availability answer the busiest URL of the service, and it is the same
 bytes for everyone for seconds at a time. Through the app (security headers, address hashing,
 organisation entry, ``AvailabilityFastPath``) a request costs ≈ 70 µs of the one core that also
-carries the chat; written straight from the HTTP protocol it costs ≈ 15 µs (docs/performance.md).
+carries the chat; written straight from the HTTP protocol it costs ≈ 18 µs (docs/performance.md).
 
 How it stays the app's answer:
 
@@ -108,8 +108,12 @@ def key_of(url: bytes, headers: list[tuple[bytes, bytes]]) -> Key | None:
     origin: bytes | None = None
     for name, value in headers:
         if name == b"host":
+            if host is not None:
+                return None  # twice: the app reads the first, a key must not hold another
             host = value
         elif name == b"origin":
+            if origin is not None:
+                return None
             origin = value
         elif name in (b"content-length", b"transfer-encoding"):
             return None  # a body: not the plain case
