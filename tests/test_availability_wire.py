@@ -312,17 +312,14 @@ def test_a_request_after_a_hit_in_the_same_read_is_not_cut_off(cached: Server) -
     ) % (cached.port, cached.port, cached.origin.encode(), len(start))
     with socket.create_connection(("127.0.0.1", cached.port), timeout=BOUND_SECONDS) as sock:
         sock.sendall(request + start[:5])  # the start's body only begun: it is being served
+        # The server thread parses both requests; wait for the state in which the first has been
+        # answered here and the second is being served.
         deadline = time.monotonic() + BOUND_SECONDS
-        while wire_of(cached).hits == hits:
-            assert time.monotonic() < deadline, "the availability request was not answered"
+        serving = _serving(cached)
+        while wire_of(cached).hits == hits or not serving:
+            assert time.monotonic() < deadline, "the two requests never reached that state"
             time.sleep(0.01)
-        serving = [
-            p
-            for p in cached._server.server_state.connections
-            if isinstance(p, WireAnsweringProtocol)
-            and p.cycle is not None
-            and not p.cycle.response_complete
-        ]
+            serving = _serving(cached)
         assert len(serving) == 1
         assert serving[0].timeout_keep_alive_task is None
         sock.sendall(start[5:])
@@ -332,3 +329,14 @@ def test_a_request_after_a_hit_in_the_same_read_is_not_cut_off(cached: Server) -
             assert chunk, "the server closed the connection"
             data += chunk
         assert data.count(b"HTTP/1.1 200") == 2
+
+
+def _serving(server: Server) -> list[WireAnsweringProtocol]:
+    """The server's connections with a request being served (a copy: the set is the server's)."""
+    return [
+        p
+        for p in list(server._server.server_state.connections)
+        if isinstance(p, WireAnsweringProtocol)
+        and p.cycle is not None
+        and not p.cycle.response_complete
+    ]
