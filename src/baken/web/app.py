@@ -332,7 +332,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         settings.address_availability_per_minute
     )
     app.state.availability_wire = AvailabilityWire(
-        app.state.address_keys, lambda: app.state.availability.limit
+        app.state.address_keys, app.state.availability.limit
     )
     # Issue 21: the sockets skip the router's layers, which each open socket would keep.
     app.add_middleware(

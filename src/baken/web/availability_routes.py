@@ -81,11 +81,8 @@ class Availability:
 
 
 def availability_of(app: Any) -> Availability:
-    state: Availability | None = getattr(app.state, "availability", None)
-    if state is None:
-        settings = services_of(app).settings
-        state = Availability(settings.address_availability_per_minute)
-        app.state.availability = state
+    """The state ``create_app`` made (it also hands the limit to the HTTP protocol's answers)."""
+    state: Availability = app.state.availability
     return state
 
 

@@ -29,7 +29,6 @@ at most ``MAX_ANSWERS`` of them; no address or other personal detail is part of 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -71,7 +70,7 @@ class Stored:
 class AvailabilityWire:
     """The kept answers, and what a hit must pass: the per-address limit."""
 
-    def __init__(self, addresses: AddressKeys, limit: Callable[[], KeyedLimit]) -> None:
+    def __init__(self, addresses: AddressKeys, limit: KeyedLimit) -> None:
         self.addresses = addresses
         self.limit = limit
         self.answers: dict[Key, Stored] = {}
@@ -198,7 +197,7 @@ class WireAnsweringProtocol(GuardedHttpToolsProtocol):
             scope: Scope = {"client": self.client, "headers": self.headers}
             known = self._address = (day, forwarded, wire.addresses.key_of(scope))
         address = known[2]
-        return address is None or wire.limit().hit(address, time.monotonic())
+        return address is None or wire.limit.hit(address, time.monotonic())
 
     def _write(self, stored: Stored) -> None:
         # What GuardedHttpToolsProtocol.on_headers_complete does first: the headers are in.
