@@ -41,7 +41,8 @@ def test_enrolment_and_sign_in_with_a_code(baken: Server, people: People) -> Non
     expect(page.locator("h1")).to_have_text(t("nl", "Set up two-step sign-in"))
     qr = page.locator("img.enrol-qr")
     expect(qr).to_have_attribute("src", "/staff/enrol/qr.svg")
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    # The image arrives after the page: wait until it has loaded (a broken one never gets wide).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=qr.element_handle())
     assert axe_violations(page) == []
     secret = (page.locator("#totp-secret").text_content() or "").replace(" ", "")
     assert len(secret) == 32
