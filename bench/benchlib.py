@@ -37,6 +37,7 @@ HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
 RELAY = Path(__file__).resolve().parent / "relay.py"
+ALT_SERVER = Path(__file__).resolve().parent / "alt_server.py"
 SERVER_CORE = 0
 GENERATOR_CORE = 1
 VISITOR_COOKIE = "__Host-baken_v"
@@ -254,10 +255,12 @@ def start_server(
     core: int | None = SERVER_CORE,
     name: str | None = None,
     port: int | None = None,
+    server: str = "baken",
 ) -> Server:
     """Start Baken (`baken serve`) or the bare relay, pinned to `core` with `taskset` (None: the
     scheduler decides). `name` tells the log files apart when several servers share a data dir;
-    `port` restarts a server where its clients knock again (bench/restart.py)."""
+    `port` restarts a server where its clients knock again (bench/restart.py); `server` other than
+    "baken" runs Baken's app under another ASGI server (bench/alt_server.py)."""
     port = port or free_port()
     env = dict(os.environ)
     env.pop("BAKEN_DATABASE_URL", None)
@@ -279,7 +282,12 @@ def start_server(
     env["BAKEN_MAX_HALF_OPEN_PER_ADDRESS"] = "100000000"
     if extra_env:
         env.update(extra_env)
-    if target == "baken":
+    if target == "baken" and server != "baken":
+        cmd = [str(VENV_BIN / "python"), str(ALT_SERVER), server, HOST, str(port)]
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(ALT_SERVER.parent), env.get("PYTHONPATH", "")) if p
+        )
+    elif target == "baken":
         cmd = [str(VENV_BIN / "baken"), "serve", "--host", HOST, "--port", str(port)]
     elif target == "relay":
         cmd = [str(VENV_BIN / "python"), str(RELAY), "--host", HOST, "--port", str(port)]

@@ -49,6 +49,7 @@ from typing import Any
 
 import orjson
 
+import alt_server
 import benchlib as bl
 import organisations as orgs
 import queue_updates
@@ -601,6 +602,7 @@ async def run_target(target: str, args: argparse.Namespace) -> dict[str, Any]:
                 # the scheduler places everyone, and all CPU on the machine is accounted for.
                 core=None if two else bl.SERVER_CORE,
                 name=name,
+                server=args.server,
             )
             servers.append(server)
             print(
@@ -1129,6 +1131,13 @@ def main() -> int:
     ap.add_argument("--grace", type=float, default=5.0, help="wait for stragglers (s)")
     ap.add_argument("--target", choices=["baken", "relay", "both"], default="both")
     ap.add_argument("--database-url", default=None, help="BAKEN_DATABASE_URL for the Baken run")
+    ap.add_argument(
+        "--server",
+        choices=["baken", *alt_server.SERVERS],
+        default="baken",
+        help="baken: `baken serve`; the others run Baken's app under that server "
+        "(bench/alt_server.py; granian and hypercorn must be on PYTHONPATH)",
+    )
     ap.add_argument(
         "--processes",
         type=int,
