@@ -65,8 +65,9 @@ async def test_concurrent_sends_get_consecutive_seqs_in_few_commits(
 
 
 async def test_resend_in_same_and_later_batch_returns_original(
-    repo: ConversationRepository,
+    either_repo: ConversationRepository,
 ) -> None:
+    repo = either_repo
     writer = MessageWriter(repo, lambda _m: None)
     writer.start()
     conv, _ = await repo.create(None, "nl")
@@ -85,9 +86,40 @@ async def test_resend_in_same_and_later_batch_returns_original(
     await writer.stop()
 
 
-async def test_messages_to_an_ended_conversation_are_refused(
-    repo: ConversationRepository,
+async def test_resends_over_many_chats_in_one_batch_are_found_and_new_ones_stored(
+    either_repo: ConversationRepository,
 ) -> None:
+    """The resend lookup of a batch spanning many chats (one statement of three key arrays on
+    PostgreSQL): every resend gets its original back, every new message a new seq, and a key
+    that matches only in part (same chat and id, other author) is not taken for a resend."""
+    repo = either_repo
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    chats = [(await repo.create(None, "nl"))[0].id for _ in range(60)]
+    firsts = await asyncio.gather(
+        *(writer.submit(cid, "v", Sender.VISITOR, None, None, "k1", "een") for cid in chats)
+    )
+    assert [dup for _, dup in firsts] == [False] * 60
+    again = [writer.submit(cid, "v", Sender.VISITOR, None, None, "k1", "een") for cid in chats]
+    fresh = [writer.submit(cid, "v", Sender.VISITOR, None, None, "k2", "twee") for cid in chats]
+    other = [
+        writer.submit(cid, "s:x", Sender.COUNSELOR, None, None, "k1", "ander") for cid in chats
+    ]
+    results = await asyncio.gather(*again, *fresh, *other)
+    resent, new, others = results[:60], results[60:120], results[120:]
+    assert [(m.seq, dup) for m, dup in resent] == [(m.seq, True) for m, _ in firsts]
+    assert all(not dup for _, dup in new + others)
+    for cid in chats:
+        stored = await repo.messages_after(cid, 0)
+        assert sorted(m.seq for m in stored) == [1, 2, 3]
+        assert sorted(m.text for m in stored) == ["ander", "een", "twee"]
+    await writer.stop()
+
+
+async def test_messages_to_an_ended_conversation_are_refused(
+    either_repo: ConversationRepository,
+) -> None:
+    repo = either_repo
     writer = MessageWriter(repo, lambda _m: None)
     writer.start()
     conv, _ = await repo.create(None, "nl")
