@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -235,6 +236,56 @@ async def test_receipts_raise_each_pointer_and_never_lower_one(
     assert (first.counselor_read_seq, first.counselor_delivered_seq) == (0, 7)
     assert (second.visitor_read_seq, second.visitor_delivered_seq) == (9, 3)
     assert (second.counselor_read_seq, second.counselor_delivered_seq) == (0, 0)
+
+
+async def test_the_resend_lookup_costs_the_same_in_a_long_chat(
+    repo: ConversationRepository,
+) -> None:
+    """The writer looks each key of a batch up in the unique index; it must not read the whole
+    chat (issue 21: the lookup once grew with the chat's length, and the throughput sank as the
+    benchmark's chats grew). Counted in SQLite's VM steps, not time."""
+    writer = MessageWriter(repo, lambda _m: None)
+    writer.start()
+    short, _ = await repo.create(None, "nl")
+    long, _ = await repo.create(None, "nl")
+    await asyncio.gather(
+        *(writer.submit(short.id, "v", Sender.VISITOR, None, None, f"s{n}", "x") for n in range(3))
+    )
+    await asyncio.gather(
+        *(writer.submit(long.id, "v", Sender.VISITOR, None, None, f"l{n}", "x") for n in range(400))
+    )
+    await writer.stop()
+
+    def steps(db: sqlite3.Connection, key: tuple[str, str, str]) -> tuple[int, list[Any]]:
+        found: list[Any] = []
+        count = 0
+
+        def tick() -> int:
+            nonlocal count
+            count += 1
+            return 0
+
+        def plan(rows: list[Any]) -> dict[str, int]:
+            found.extend(rows)
+            return {}
+
+        db.set_progress_handler(tick, 1)
+        try:
+            sqlite_batch.reserve(db, [key], plan)
+        finally:
+            db.set_progress_handler(None, 1)
+            db.rollback()
+        return count, found
+
+    async with repo.db.writer.connect() as conn:
+        raw = await conn.get_raw_connection()
+        db = raw.driver_connection
+        assert isinstance(db, aiosqlite.Connection)
+        short_steps, short_rows = await sqlite_batch.in_thread(db, steps, (short.id, "v", "s1"))
+        long_steps, long_rows = await sqlite_batch.in_thread(db, steps, (long.id, "v", "l399"))
+    assert [(r[0], r[2], r[3]) for r in short_rows] == [(short.id, "s1", 2)]
+    assert [(r[0], r[2], r[3]) for r in long_rows] == [(long.id, "l399", 400)]
+    assert long_steps <= short_steps + 10, (short_steps, long_steps)
 
 
 async def test_batch_steps_run_in_the_database_thread(repo: ConversationRepository) -> None:
