@@ -32,8 +32,8 @@ MAX_BATCH = 512
 # Resend lookup on PostgreSQL: the batch's keys as three arrays, joined to the unique index on
 # (conversation_id, author, client_msg_id). A row-value IN of a full batch's 512 keys took
 # PostgreSQL 118–191 ms to plan, at every batch (each batch size was a statement of its own),
-# against 1.4 ms for this join, which has one shape whatever the batch holds. SQLite needs two IN
-# lists instead (store/sqlite_batch.py).
+# against 1.4 ms for this join, which has one shape whatever the batch holds. SQLite joins a
+# VALUES list of the keys instead (store/sqlite_batch.py).
 _EXISTING = text(
     "SELECT m.conversation_id, m.author, m.client_msg_id, m.seq, m.sent_at_ms"
     " FROM unnest(CAST(:conversation_ids AS VARCHAR[]), CAST(:authors AS VARCHAR[]),"
