@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from pathlib import Path
 from types import GeneratorType
 from typing import Any, cast
 
 import pytest
 from starlette.websockets import WebSocket
+from uvicorn.config import Config
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
-from websockets.protocol import Protocol
+from websockets.protocol import Protocol, Side
 from websockets.server import ServerProtocol
 
 from baken.realtime.connection import Connection, VisitorIdentity
@@ -298,3 +302,279 @@ async def test_the_ack_and_the_echo_of_a_message_go_out_in_one_write(tmp_path: P
         finally:
             await v.close()
             await c.close()
+
+
+# --- frames read and written directly -------------------------------------------------------------
+
+
+class _RecordingTransport:
+    """What the protocol writes, whether it closed, and whether it paused reading."""
+
+    def __init__(self) -> None:
+        self.written = bytearray()
+        self.closed = False
+        self.paused = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+
+async def _holding_app(scope: Any, receive: Any, send: Any) -> None:
+    """Accepts, then reads nothing: what the protocol hands the app stays in its inbox."""
+    assert (await receive())["type"] == "websocket.connect"
+    await send({"type": "websocket.accept"})
+    await asyncio.Event().wait()
+
+
+async def _opened(
+    protocol: type[WebSocketsSansIOProtocol], max_size: int
+) -> tuple[WebSocketsSansIOProtocol, _RecordingTransport]:
+    config = Config(
+        app=_holding_app,
+        ws_per_message_deflate=False,
+        ws_max_size=max_size,
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
+        lifespan="off",
+        log_config=None,
+    )
+    config.load()
+    proto = protocol(config, ServerState(), {})
+    transport = _RecordingTransport()
+    proto.connection_made(transport)  # type: ignore[arg-type]
+    proto.data_received(HANDSHAKE)
+    async with asyncio.timeout(5):
+        while not proto.handshake_complete:  # the app's task writes the 101
+            await asyncio.sleep(0)
+    assert transport.written.startswith(b"HTTP/1.1 101")
+    transport.written.clear()
+    return proto, transport
+
+
+def _inbox(proto: WebSocketsSansIOProtocol) -> list[Any]:
+    queue = proto.queue
+    if isinstance(queue, _Inbox):
+        return list(queue._items or [])
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+def _frame(opcode: Opcode, data: bytes, fin: bool = True, rsv1: bool = False) -> bytes:
+    """A frame as a client sends it (masked with a random key, as browsers do); ``rsv1`` sets
+    the bit an extension would, which websockets itself refuses to write."""
+    frame = Frame(opcode, data, fin).serialize(mask=True, extensions=[])
+    return bytes([frame[0] | 0x40]) + frame[1:] if rsv1 else frame
+
+
+def _text(text: str) -> bytes:
+    return _frame(Opcode.TEXT, text.encode())
+
+
+def _chunks(stream: bytes, how: str) -> list[bytes]:
+    if how == "whole":
+        return [stream]
+    if how == "bytes":
+        return [stream[i : i + 1] for i in range(len(stream))]
+    rng = random.Random(how)
+    out, pos = [], 0
+    while pos < len(stream):
+        size = rng.choice([1, 2, 5, 6, 7, 8, 60, 131, 300, 4096])
+        out.append(stream[pos : pos + size])
+        pos += size
+    return out
+
+
+_COMMON = [
+    _text(t)
+    for t in [
+        "",
+        "a",
+        '{"type":"ping","t":1}',
+        "x" * 125,
+        "y" * 126,
+        "héllo 👋 " * 20,
+        "z" * 1000,
+    ]
+]
+# name → (the client's frames, the server's ws_max_size)
+_STREAMS: dict[str, tuple[list[bytes], int]] = {
+    "common text frames": (_COMMON, 100_000),
+    "control frames, binary and a fragmented message between texts": (
+        [
+            _text("one"),
+            _frame(Opcode.PING, b"are you there"),
+            _text("two"),
+            _frame(Opcode.PONG, b"unasked"),
+            _frame(Opcode.BINARY, b"\x00\x01\x02"),
+            _frame(Opcode.TEXT, b"frag", fin=False),
+            _frame(Opcode.CONT, b"ment", fin=False),
+            _frame(Opcode.CONT, "ed é".encode()),
+            _text("three"),
+        ],
+        100_000,
+    ),
+    "text frames of 64 KiB and more": (
+        [_text("q" * 65_535), _text("r" * 70_000), _text("after")],
+        100_000,
+    ),
+    "invalid UTF-8 between texts": (
+        [_text("before"), _frame(Opcode.TEXT, b"ok \xff\xfe"), _text("after")],
+        100_000,
+    ),
+    "a UTF-8 character cut by a fragment": (
+        [
+            _frame(Opcode.TEXT, "é".encode()[:1], fin=False),
+            _frame(Opcode.CONT, "é".encode()[1:]),
+            _text("after"),
+        ],
+        100_000,
+    ),
+    "an unmasked frame": (
+        [_text("before"), Frame(Opcode.TEXT, b"bare").serialize(mask=False, extensions=[])],
+        100_000,
+    ),
+    "a frame with RSV1 set": (
+        [_text("before"), _frame(Opcode.TEXT, b"x", rsv1=True), _text("after")],
+        100_000,
+    ),
+    "a continuation frame with no message": (
+        [_text("before"), _frame(Opcode.CONT, b"x"), _text("after")],
+        100_000,
+    ),
+    "a text frame over the size limit": (
+        [_text("before"), _text("o" * 1001), _text("after")],
+        1000,
+    ),
+    "an unknown opcode": (
+        [_text("before"), bytes([0x83, 0x80]) + b"\0\0\0\0", _text("after")],
+        100_000,
+    ),
+    "a close frame, then a text": (
+        [_text("last"), _frame(Opcode.CLOSE, b"\x03\xe8bye"), _text("too late")],
+        100_000,
+    ),
+}
+
+
+def _at_frames(chunks: list[bytes], frames: list[bytes]) -> list[bytes]:
+    """The same cuts, each also cut where a frame ends: every frame then arrives in reads of
+    its own."""
+    ends, pos = set(), 0
+    for frame in frames:
+        pos += len(frame)
+        ends.add(pos)
+    out, pos = [], 0
+    for chunk in chunks:
+        start = 0
+        for i in range(1, len(chunk)):
+            if pos + i in ends:
+                out.append(chunk[start:i])
+                start = i
+        out.append(chunk[start:])
+        pos += len(chunk)
+    return out
+
+
+# Byte by byte only for the short streams: the large one is cut the other ways.
+_CUTS = [
+    (name, how)
+    for name, (frames, _) in _STREAMS.items()
+    for how in ["whole", "bytes", "random-1", "random-2", "random-3"]
+    if how != "bytes" or sum(map(len, frames)) < 20_000
+]
+
+
+@pytest.mark.parametrize(("name", "how"), _CUTS)
+async def test_frames_read_directly_reach_the_app_as_uvicorns_protocol_hands_them(
+    name: str, how: str
+) -> None:
+    """The same bytes give the app the same messages and the client the same answers (pongs,
+    close frames with their codes) on this protocol as on uvicorn's own. uvicorn's is fed every
+    frame in reads of its own: it drops the frames read before a broken one when both came in
+    one read, which this protocol does not do (``data_received``)."""
+    frames, max_size = _STREAMS[name]
+    stream = b"".join(frames)
+    seen = []
+    for protocol in (WebSocketsSansIOProtocol, LeanWebSocketProtocol):
+        proto, transport = await _opened(protocol, max_size)
+        chunks = _chunks(stream, how)
+        if protocol is WebSocketsSansIOProtocol:
+            chunks = _at_frames(chunks, frames)
+        try:
+            for chunk in chunks:
+                if transport.closed:  # a closed transport reads nothing more
+                    break
+                proto.data_received(chunk)
+            seen.append((_inbox(proto), bytes(transport.written), transport.closed))
+        finally:
+            for task in list(proto.tasks):
+                task.cancel()
+    uvicorns, leans = seen
+    assert leans == uvicorns
+    assert uvicorns[0], "the stream gave the app nothing: the comparison would be empty"
+
+
+async def test_common_text_frames_bypass_websockets_parser() -> None:
+    """The direct path is taken, not only correct: whole text frames never reach the parser,
+    and a ping between them does (and is answered) while the texts around it do not."""
+    proto, transport = await _opened(LeanWebSocketProtocol, 100_000)
+    fed: list[bytes] = []
+    receive_data = proto.conn.receive_data
+
+    def counting(data: bytes | bytearray) -> None:
+        fed.append(bytes(data))
+        receive_data(data)
+
+    proto.conn.receive_data = counting  # type: ignore[method-assign]
+    try:
+        proto.data_received(b"".join(_COMMON))
+        assert fed == []
+        assert [m["text"] for m in _inbox(proto)][:3] == ["", "a", '{"type":"ping","t":1}']
+        ping_and_text = _frame(Opcode.PING, b"p") + _text("next")
+        proto.data_received(ping_and_text)
+        assert fed == [ping_and_text]  # from the ping on, websockets' parser reads
+        assert transport.written.endswith(b"\x8a\x01p")  # its pong
+        proto.data_received(_text("direct again"))
+        assert len(fed) == 1
+        assert _inbox(proto)[-1] == {"type": "websocket.receive", "text": "direct again"}
+        assert transport.paused  # uvicorn's back-pressure: no reading while the app lags
+    finally:
+        for task in list(proto.tasks):
+            task.cancel()
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65_535, 65_536, 70_000])
+async def test_text_frames_written_directly_are_the_bytes_websockets_writes(size: int) -> None:
+    proto, transport = await _opened(LeanWebSocketProtocol, 100_000)
+    try:
+        texts = ["é" * (size // 2) + "x" * (size % 2), "and a second one"]
+        assert isinstance(proto, LeanWebSocketProtocol)
+        assert proto.send_texts(texts)
+        expected = b"".join(
+            Frame(Opcode.TEXT, t.encode()).serialize(mask=False, extensions=[]) for t in texts
+        )
+        assert bytes(transport.written) == expected
+        # A client's parser reads them back as the same texts.
+        client = Protocol(Side.CLIENT, max_size=None)
+        client.receive_data(bytes(transport.written))
+        assert _texts(client.events_received()) == [t.encode() for t in texts]
+    finally:
+        for task in list(proto.tasks):
+            task.cancel()

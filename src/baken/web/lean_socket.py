@@ -14,14 +14,25 @@ socket holds"). The protocol is uvicorn's own; only three things it keeps are ma
   the request as a local variable for as long as the socket is open. Both are let go at the accept;
   the app keeps its own copy of the headers in the ASGI scope.
 
-Everything else (framing, limits, keep-alive pings, closing) is uvicorn's code unchanged, so the
-visitor protocol and its limits are unchanged. Written against uvicorn 0.54 and websockets 17
-(pinned in requirements/*.lock); tests/test_lean_socket.py checks the attributes it relies on.
+Two things are made cheaper per frame, because a busy chat server spends much of its core on them
+(docs/performance.md, "CPU per message"): the common frames both ways are read and written here
+directly (``_read_direct``, ``send_texts``), without ``websockets``' generator parser and its frame
+objects. "Common" is narrow: a whole, unfragmented, masked text frame under 64 KiB that decodes as
+UTF-8, from a socket that is open with no fragmented message in progress. Anything else (control
+frames, fragments, binary, large or broken frames, a frame cut off by the TCP read) goes through
+``websockets``' parser as before, from the byte where it starts, so every limit and every close
+code stays ``websockets``' and uvicorn's own; tests/test_lean_socket.py feeds the same byte streams,
+cut up every way, to this protocol and to uvicorn's and compares what each hands the app and writes.
+
+Everything else (limits, keep-alive pings, closing) is uvicorn's code unchanged, so the visitor
+protocol and its limits are unchanged. Written against uvicorn 0.54 and websockets 17 (pinned in
+requirements/*.lock); tests/test_lean_socket.py checks the attributes it relies on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Generator
 from typing import Any
 
@@ -30,11 +41,16 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
-from websockets.protocol import Protocol
+from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
 from baken.realtime.connection import SEND_TEXTS
+
+try:  # websockets' C unmasking, as websockets.frames picks it
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover - websockets built without its C extension
+    from websockets.utils import apply_mask
 
 
 class _Inbox:
@@ -129,6 +145,78 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self.queue = _Inbox()  # type: ignore[assignment]
         self.writable = _Gate()  # type: ignore[assignment]
+        # True while websockets' parser waits between frames with nothing buffered and no
+        # fragmented message open: only then may bytes bypass it (see _read_direct).
+        self.direct = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.direct:
+            if self.close_sent or self.conn.state is not State.OPEN:
+                self.direct = False  # the app or the server began to close: uvicorn's path
+            else:
+                rest = self._read_direct(data)
+                if rest is None:
+                    return
+                data = rest
+        conn = self.conn
+        conn.receive_data(data)
+        # uvicorn drops the frames read before a broken one when both came in one read; they
+        # are handed on here, so what reaches the app does not depend on how TCP cut the bytes
+        # (the direct path has already handed on the frames before the broken one).
+        self.handle_events()
+        if conn.parser_exc is not None:
+            self.handle_parser_exception()
+        self.direct = not self.close_sent and _parser_idle(conn)
+
+    def _read_direct(self, data: bytes) -> bytes | None:
+        """Hand the app the whole text frames at the start of ``data``; return the bytes from
+        the first frame that is not one (or ``None`` when none is left) for websockets' parser.
+
+        The checks are the ones ``websockets.frames.Frame.parse`` and uvicorn's
+        ``send_receive_event_to_app`` make for such a frame; a frame that fails one of them is
+        not judged here but handed on, so its error and close code are theirs."""
+        end_of_data = len(data)
+        conn = self.conn
+        limit = conn.max_message_size
+        if conn.max_fragment_size is not None:
+            limit = min(limit or conn.max_fragment_size, conn.max_fragment_size)
+        pos = 0
+        texts: list[str] = []
+        while end_of_data - pos >= _SHORTEST_CLIENT_FRAME:
+            # FIN, no RSV bits, opcode 1 (text); then the mask bit, which a client must set.
+            if data[pos] != 0x81:
+                break
+            length = data[pos + 1] ^ 0x80
+            if length >= 0x80:  # the mask bit was not set
+                break
+            start = pos + 2
+            if length == 126:
+                start += 2
+                if end_of_data < start:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+            elif length == 127:  # 64 KiB or more: websockets' reader, with its limit
+                break
+            end = start + 4 + length
+            if end > end_of_data or (limit is not None and length > limit):
+                break
+            try:
+                text = apply_mask(data[start + 4 : end], data[start : start + 4]).decode()
+            except UnicodeDecodeError:
+                break
+            texts.append(text)
+            pos = end
+        if texts:
+            queue = self.queue
+            for text in texts:
+                queue.put_nowait({"type": "websocket.receive", "text": text})
+            # As uvicorn does after each message: read no more until the app has taken them.
+            if not self.read_paused:
+                self.read_paused = True
+                self.transport.pause_reading()
+        if pos == end_of_data:
+            return None
+        return data[pos:] if pos else data
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -155,12 +243,22 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         ):
             return False
         conn = self.conn
-        try:
-            for text in texts:
-                conn.send_text(text.encode())
-        except InvalidState:
-            return False
-        self.transport.write(b"".join(conn.data_to_send()))
+        if conn.state is not State.OPEN or conn.expect_continuation_frame:
+            try:  # websockets' own send, which raises what it raises in these states
+                for text in texts:
+                    conn.send_text(text.encode())
+            except InvalidState:
+                return False
+            self.transport.write(b"".join(conn.data_to_send()))
+            return True
+        # What Frame.serialize makes of an unmasked text frame with no extension, built here:
+        # its Frame object and checks cost more than the frame's own bytes.
+        parts = conn.data_to_send()  # anything websockets queued first (a pong) goes first
+        for text in texts:
+            payload = text.encode()
+            parts.append(_text_frame_head(len(payload)))
+            parts.append(payload)
+        self.transport.write(b"".join(parts))
         return True
 
     def start_keepalive(self) -> None:
@@ -173,6 +271,35 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.request = None  # type: ignore[assignment]
         self.response = None  # type: ignore[assignment]
         _forget_handshake_parser(self.conn)
+        self.direct = not self.close_sent and _parser_idle(self.conn)
+
+
+# Two bytes of header and four of mask: a client's frame is never shorter.
+_SHORTEST_CLIENT_FRAME = 6
+_SHORT_HEADS = tuple(bytes((0x81, n)) for n in range(126))
+_MEDIUM_HEAD = struct.Struct("!BBH")
+_LONG_HEAD = struct.Struct("!BBQ")
+
+
+def _text_frame_head(length: int) -> bytes:
+    """The header of a server's (unmasked) final text frame of ``length`` payload bytes."""
+    if length < 126:
+        return _SHORT_HEADS[length]
+    if length < 0x10000:
+        return _MEDIUM_HEAD.pack(0x81, 126, length)
+    return _LONG_HEAD.pack(0x81, 127, length)
+
+
+def _parser_idle(conn: ServerProtocol) -> bool:
+    """True when the connection is open and websockets' parser waits for the first byte of a
+    frame, with nothing buffered and no fragmented message begun: bytes may then bypass it."""
+    if conn.state is not State.OPEN or conn.current_size is not None or conn.extensions:
+        return False
+    parser: object = conn.parser
+    # Before the accept the frame loop runs inside the handshake's parser; after it, alone.
+    if getattr(parser, "gi_code", None) is not Protocol.parse.__code__:
+        parser = getattr(parser, "gi_yieldfrom", None)
+    return _waiting_in_frame_loop(parser)
 
 
 def _forget_handshake_parser(conn: ServerProtocol) -> None:
@@ -192,7 +319,11 @@ def _forget_handshake_parser(conn: ServerProtocol) -> None:
 def _waiting_between_frames(parser: Generator[None]) -> bool:
     """True when ``ServerProtocol.parse`` is suspended in ``Protocol.parse`` at its first step,
     ``reader.at_eof()`` (nothing of a next frame buffered yet)."""
-    frame_loop = getattr(parser, "gi_yieldfrom", None)
+    return _waiting_in_frame_loop(getattr(parser, "gi_yieldfrom", None))
+
+
+def _waiting_in_frame_loop(frame_loop: object) -> bool:
+    """True when ``frame_loop`` is a ``Protocol.parse`` generator suspended at its first step."""
     if getattr(frame_loop, "gi_code", None) is not Protocol.parse.__code__:
         return False
     step = getattr(frame_loop, "gi_yieldfrom", None)
