@@ -243,8 +243,8 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         ):
             return False
         conn = self.conn
-        if conn.state is not State.OPEN or conn.expect_continuation_frame:
-            try:  # websockets' own send, which raises what it raises in these states
+        if conn.state is not State.OPEN or conn.expect_continuation_frame or conn.extensions:
+            try:  # websockets' own send: it raises what it raises, and applies extensions
                 for text in texts:
                     conn.send_text(text.encode())
             except InvalidState:
