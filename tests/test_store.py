@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from baken.config import Settings
 from baken.crypto.envelope import CipherCache, MasterKey
@@ -326,6 +326,49 @@ async def test_an_error_between_reserving_and_inserting_reserves_nothing(
     record = await repo.get(conv.id)
     assert record is not None and record.last_seq == 1
     await writer.stop()
+
+
+async def test_receipts_on_postgres_skip_the_wal_wait_in_their_own_transaction_only(
+    tmp_path: Path,
+) -> None:
+    """Receipts wait in memory for a second before they are saved, so their transaction may
+    commit without waiting for the WAL flush (and let go of the conversation rows at once). That
+    setting must stay inside it: on a pooled connection a session-wide one would make every
+    later commit on it (a message batch's, whose ack promises durability) skip the wait too."""
+    _postgres_or_skip()
+    with postgres_database() as url:
+        async for repo in _repo_on(Settings(data_dir=tmp_path, database_url=url)):
+            a, _ = await repo.create(None, "nl")
+            inside, connection = await _save_receipt_watching_the_commit_setting(repo, a.id)
+            assert inside == ["off"]
+            # The same connection, back in the pool, commits as before.
+            assert await connection._connection.fetchval("SHOW synchronous_commit") == "on"
+            record = await repo.get(a.id)
+            assert record is not None and record.visitor_read_seq == 3
+
+
+async def _save_receipt_watching_the_commit_setting(
+    repo: ConversationRepository, conversation_id: str
+) -> tuple[list[str], Any]:
+    """Save one receipt; return ``synchronous_commit`` as read inside its transaction, right
+    after its UPDATE, and the driver connection it ran on."""
+    inside: list[str] = []
+    used: list[Any] = []
+
+    def look(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE conversations SET") and "read_seq" in statement:
+            used.append(conn.connection.dbapi_connection)
+            cursor.execute("SHOW synchronous_commit")
+            inside.append(cursor.fetchone()[0])
+
+    engine = repo.db.writer.sync_engine
+    event.listen(engine, "after_cursor_execute", look)
+    try:
+        await repo.save_receipts([(conversation_id, "visitor_read_seq", 3)])
+    finally:
+        event.remove(engine, "after_cursor_execute", look)
+    (connection,) = used
+    return inside, connection
 
 
 async def test_receipts_and_a_message_batch_over_the_same_chats_do_not_deadlock(
