@@ -720,10 +720,13 @@ class ConversationRepository:
         # deadlock on PostgreSQL.
         async with self.db.writer.begin() as conn:
             if not self.db.is_sqlite:
-                # Receipts wait in memory for about a second before this flush, so a crash can
-                # already lose that much; not waiting for the WAL flush loses no more, and the
-                # conversation rows are let go at once: the message writer's seq reservation
-                # waited 30–55 ms on these row locks under load (issue 21).
+                # Receipts are best effort: they wait in memory for about a second before this
+                # flush, and the chat's next receipt raises the same pointer past a lost one.
+                # Not waiting for the WAL flush adds at most 3 × wal_writer_delay (0.6 s by
+                # default) of them that a crash of PostgreSQL itself could lose, and lets go of
+                # the conversation rows at once: message batches waited up to 55 ms on these
+                # locks to reserve seqs under load (issue 21). Their commits stay durable: SET
+                # LOCAL ends with this transaction.
                 await conn.execute(_NO_SYNCHRONOUS_COMMIT)
             await conn.execute(
                 _RAISE_RECEIPTS, [by_conversation[cid] for cid in sorted(by_conversation)]
